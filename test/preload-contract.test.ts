@@ -1,0 +1,147 @@
+/**
+ * The preload bridge against the contract: exactly `invoke` and `on`, only contract channels and
+ * events, envelopes unwrapped, error names preserved (also across contextBridge's Error copying).
+ */
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  API_CHANNELS,
+  API_EVENTS,
+  BRIDGE_KEY,
+  decodeBridgeError,
+  type ProgressEvent,
+  type TextdreamBridge,
+} from '../src-main/api/contract';
+
+const fake = vi.hoisted(() => ({
+  exposed: new Map<string, unknown>(),
+  invoke: vi.fn<(channel: string, ...args: unknown[]) => Promise<unknown>>(),
+  on: vi.fn<(channel: string, listener: (...args: unknown[]) => void) => void>(),
+  removeListener: vi.fn<(channel: string, listener: (...args: unknown[]) => void) => void>(),
+}));
+
+vi.mock('electron', () => ({
+  contextBridge: {
+    exposeInMainWorld: (key: string, api: unknown) => {
+      fake.exposed.set(key, api);
+    },
+  },
+  ipcRenderer: { invoke: fake.invoke, on: fake.on, removeListener: fake.removeListener },
+}));
+
+let bridge: TextdreamBridge;
+
+beforeAll(async () => {
+  await import('../src-preload/index');
+  bridge = fake.exposed.get(BRIDGE_KEY) as TextdreamBridge;
+});
+
+beforeEach(() => {
+  fake.invoke.mockReset();
+  fake.on.mockReset();
+  fake.removeListener.mockReset();
+});
+
+describe('preload bridge', () => {
+  it(`exposes one object, window.${BRIDGE_KEY}, with exactly invoke and on`, () => {
+    expect([...fake.exposed.keys()]).toEqual([BRIDGE_KEY]);
+    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'on']);
+    expect(typeof bridge.invoke).toBe('function');
+    expect(typeof bridge.on).toBe('function');
+  });
+
+  it('rejects a channel that is not in API_CHANNELS without touching IPC', async () => {
+    const invokeAny = bridge.invoke as (channel: string, req: unknown) => Promise<unknown>;
+    for (const channel of ['app.quit', 'ELECTRON_BROWSER_REQUIRE', '', 'progress']) {
+      await expect(invokeAny(channel, undefined)).rejects.toMatchObject({ name: 'UnknownChannelError' });
+    }
+    await expect(invokeAny(42 as unknown as string, undefined)).rejects.toMatchObject({ name: 'UnknownChannelError' });
+    expect(fake.invoke).not.toHaveBeenCalled();
+  });
+
+  it('sends a contract channel to ipcRenderer.invoke and unwraps the result', async () => {
+    const info = { version: '9.9.9', backend: null, defaultModel: 'm' };
+    fake.invoke.mockResolvedValue({ result: info });
+    for (const channel of API_CHANNELS) {
+      await expect(bridge.invoke(channel, undefined)).resolves.toEqual(info);
+      expect(fake.invoke).toHaveBeenLastCalledWith(channel, undefined);
+    }
+  });
+
+  it('re-throws an error envelope with its name', async () => {
+    fake.invoke.mockResolvedValue({ error: { name: 'ModelNotFoundError', message: 'no model at /x' } });
+    const failure = await bridge.invoke('app.info', undefined).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).toMatchObject({ name: 'ModelNotFoundError' });
+    expect((failure as Error).message).toContain('no model at /x');
+
+    // contextBridge copies a rejected Error as `new Error(message)`; the renderer client restores the name.
+    const copied = new Error((failure as Error).message);
+    expect(decodeBridgeError(copied)).toMatchObject({ name: 'ModelNotFoundError', message: 'no model at /x' });
+  });
+
+  it('turns a failing ipcRenderer.invoke and a malformed reply into named errors', async () => {
+    fake.invoke.mockRejectedValue(new Error("Error invoking remote method 'app.info': no handler"));
+    await expect(bridge.invoke('app.info', undefined)).rejects.toMatchObject({ name: 'Error' });
+    fake.invoke.mockResolvedValue('not an envelope');
+    await expect(bridge.invoke('app.info', undefined)).rejects.toMatchObject({ name: 'ProtocolError' });
+  });
+
+  it('subscribes only to contract events, passes the payload alone, and unsubscribes', () => {
+    const onAny = bridge.on as (event: string, cb: (payload: unknown) => void) => () => void;
+    expect(() => onAny('app.info', () => {})).toThrow(/unknown API event/);
+    expect(fake.on).not.toHaveBeenCalled();
+
+    const seen: ProgressEvent[] = [];
+    const off = bridge.on(API_EVENTS[0], (payload) => seen.push(payload));
+    expect(fake.on).toHaveBeenCalledTimes(1);
+    const [channel, listener] = fake.on.mock.calls[0]!;
+    expect(channel).toBe('progress');
+
+    const payload: ProgressEvent = { kind: 'progress', task: 't', done: 1, total: 4 };
+    listener({ sender: 'ipc-event-must-not-leak' }, payload);
+    expect(seen).toEqual([payload]);
+
+    off();
+    expect(fake.removeListener).toHaveBeenCalledWith('progress', listener);
+  });
+});
+
+describe('renderer client (src-renderer/lib/api.ts)', () => {
+  it('restores the error name that contextBridge drops', async () => {
+    const { bridgeClient } = await import('../src-renderer/lib/api');
+    // What the page sees after contextBridge: only the message of the preload's error survives.
+    const copiedByContextBridge: TextdreamBridge = {
+      invoke: () => Promise.reject(new Error('AbortError: run stopped')),
+      on: () => () => {},
+    };
+    await expect(bridgeClient(copiedByContextBridge).invoke('app.info', undefined)).rejects.toMatchObject({
+      name: 'AbortError',
+      message: 'run stopped',
+    });
+  });
+
+  it('over HTTP, POSTs JSON to /api/<channel> and unwraps the envelope', async () => {
+    const { httpClient } = await import('../src-renderer/lib/api');
+    const calls: { url: string; init: RequestInit | undefined }[] = [];
+    let reply: unknown = { result: { version: '1', backend: 'wasm', defaultModel: 'm' } };
+    const fetchStub = (async (url: string | URL | Request, init?: RequestInit) => {
+      calls.push({ url: String(url), init });
+      return new Response(JSON.stringify(reply), { headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    const client = httpClient({ base: 'http://127.0.0.1:1', fetch: fetchStub });
+
+    await expect(client.invoke('app.info', undefined)).resolves.toEqual({ version: '1', backend: 'wasm', defaultModel: 'm' });
+    expect(calls[0]!.url).toBe('http://127.0.0.1:1/api/app.info');
+    expect(calls[0]!.init?.method).toBe('POST');
+
+    reply = { error: { name: 'ModelNotFoundError', message: 'nothing here' } };
+    await expect(client.invoke('app.info', undefined)).rejects.toMatchObject({ name: 'ModelNotFoundError', message: 'nothing here' });
+
+    const invokeAny = client.invoke as (channel: string, req: unknown) => Promise<unknown>;
+    await expect(invokeAny('nope', undefined)).rejects.toMatchObject({ name: 'UnknownChannelError' });
+    expect(calls).toHaveLength(2);
+  });
+});
