@@ -1,0 +1,77 @@
+// Objectives map a model run to one scalar per sequence. They compose arithmetically (Lucid style) and carry
+// a human-readable description for the experiment store.
+import * as tf from '@tensorflow/tfjs-core';
+import type { GPT2 } from '../model/gpt2.js';
+import { hookName } from '../model/hooks.js';
+
+export interface ObjectiveContext {
+  cache: Map<string, tf.Tensor>;
+  logits?: tf.Tensor3D;
+  /** [B, T] 1 where a position counts (real tokens), 0 for padding; absent means all count. */
+  mask?: tf.Tensor2D;
+}
+
+export interface Objective {
+  description: string;
+  /** Hook points the objective reads. */
+  hooks: string[];
+  /** Deepest block index the objective needs (−1 for none); lets the runner stop early. */
+  maxLayer: number;
+  needsLogits: boolean;
+  /** [B] values, higher is better. */
+  value(ctx: ObjectiveContext): tf.Tensor1D;
+}
+
+export type Reduce = 'mean' | 'max' | 'last';
+export type Transform = 'none' | 'sigmoid';
+
+export class ObjectiveError extends Error {
+  override name = 'ObjectiveError';
+}
+
+export function checkNeuron(model: GPT2, layer: number, neuron: number): void {
+  const { nLayer, dMlp } = model.config;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) {
+    throw new ObjectiveError(`layer ${layer} is out of range: this model has layers 0-${nLayer - 1} (--layer)`);
+  }
+  if (!Number.isInteger(neuron) || neuron < 0 || neuron >= dMlp) {
+    throw new ObjectiveError(`neuron ${neuron} is out of range: layer ${layer} has neurons 0-${dMlp - 1} (--neuron)`);
+  }
+}
+
+/** Reduce a per-position activation [B, T] over positions, honouring the mask. */
+export function reducePositions(act: tf.Tensor2D, reduce: Reduce, mask?: tf.Tensor2D): tf.Tensor1D {
+  const T = act.shape[1];
+  if (reduce === 'last') {
+    if (!mask) return tf.reshape(tf.slice(act, [0, T - 1], [-1, 1]), [-1]) as tf.Tensor1D;
+    // last real position per row: one-hot of (count − 1)
+    const lastIdx = tf.sub(tf.cast(tf.sum(mask, 1), 'int32'), 1) as tf.Tensor1D;
+    return tf.sum(tf.mul(act, tf.oneHot(lastIdx, T)), 1) as tf.Tensor1D;
+  }
+  if (reduce === 'max') {
+    const masked = mask ? tf.add(act, tf.mul(tf.sub(1, mask), -1e9)) : act;
+    return tf.max(masked, 1) as tf.Tensor1D;
+  }
+  if (!mask) return tf.mean(act, 1) as tf.Tensor1D;
+  return tf.div(tf.sum(tf.mul(act, mask), 1), tf.maximum(tf.sum(mask, 1), 1)) as tf.Tensor1D;
+}
+
+/** A post-GELU MLP neuron, reduced over positions (mean by default), optionally through a sigmoid. */
+export function neuronObjective(layer: number, neuron: number, opts: { reduce?: Reduce; transform?: Transform } = {}): Objective {
+  const reduce = opts.reduce ?? 'mean';
+  const transform = opts.transform ?? 'none';
+  const hook = hookName(layer, 'mlp.hook_post');
+  return {
+    description: `${transform === 'sigmoid' ? 'sigmoid ' : ''}${reduce} L${layer}N${neuron}`,
+    hooks: [hook],
+    maxLayer: layer,
+    needsLogits: false,
+    value: ({ cache, mask }) => {
+      const post = cache.get(hook) as tf.Tensor3D; // [B, T, dMlp]
+      const [B, T] = post.shape;
+      let act = tf.reshape(tf.slice(post, [0, 0, neuron], [B, T, 1]), [B, T]) as tf.Tensor2D;
+      if (transform === 'sigmoid') act = tf.sigmoid(act) as tf.Tensor2D;
+      return reducePositions(act, reduce, mask);
+    },
+  };
+}

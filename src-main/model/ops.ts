@@ -1,0 +1,157 @@
+// Tensor ops shaped for the wasm backend. Two measured facts drive them (../shared/README.md):
+// matMul with transposeA/transposeB is ~8-10x slower on wasm than a plain matMul, and log-softmax over
+// 50,257 logits dominates a step. So linear layers carry custom gradients built only from plain matMuls,
+// and the cross-entropy is fused with a custom gradient.
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; the union package would, but we depend on core only.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+
+/** A linear layer y = x·W + b in Hugging Face Conv1D layout (W is [in, out]). */
+export interface Linear {
+  W: tf.Tensor2D; // [in, out]
+  b: tf.Tensor1D; // [out]
+  /** Wᵀ kept beside W when the weights are frozen, so the backward pass is a plain matMul. */
+  WT?: tf.Tensor2D; // [out, in]
+}
+
+/** x [N, in] → [N, out]. Frozen weights: gradient flows to x only, through the cached Wᵀ. */
+export function linear(x: tf.Tensor2D, l: Linear): tf.Tensor2D {
+  if (l.WT) {
+    const WT = l.WT;
+    const f = tf.customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([]);
+      return {
+        value: tf.add(tf.matMul(xi as tf.Tensor2D, l.W), l.b),
+        gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, WT),
+      };
+    });
+    return f(x) as tf.Tensor2D;
+  }
+  return linearTrainable(x, l.W, l.b);
+}
+
+/** Trainable linear: gradients for x, W and b, each a plain matMul after an explicit (cheap) transpose. */
+export function linearTrainable(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const f = tf.customGrad((xi: tf.Tensor, Wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([xi, Wi]);
+    return {
+      value: tf.add(tf.matMul(xi as tf.Tensor2D, Wi as tf.Tensor2D), bi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dy2 = dy as tf.Tensor2D;
+        return [
+          tf.matMul(dy2, tf.transpose(Ws)), // [N, out]·[out, in]
+          tf.matMul(tf.transpose(xs), dy2), // [in, N]·[N, out]
+          tf.sum(dy2, 0),
+        ];
+      },
+    };
+  });
+  return f(x, W, b) as tf.Tensor2D;
+}
+
+/**
+ * The unembedding h·Eᵀ with E = wte [V, d]. Frozen: E and Eᵀ chunks over the vocabulary are cached (plain
+ * matMuls; smaller right-hand sides are also faster on wasm). Trainable: E is an input and gets its gradient.
+ */
+export interface Unembedding {
+  E: tf.Tensor2D; // [V, d]
+  /** Eᵀ split by vocabulary chunk, for frozen weights. */
+  ETChunks?: tf.Tensor2D[]; // each [d, Vc]
+}
+
+export function unembed(h: tf.Tensor2D, u: Unembedding): tf.Tensor2D {
+  if (u.ETChunks) {
+    const chunks = u.ETChunks;
+    const E = u.E;
+    const f = tf.customGrad((hi: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([]);
+      const parts = chunks.map((c) => tf.matMul(hi as tf.Tensor2D, c));
+      return {
+        value: parts.length === 1 ? parts[0] : tf.concat(parts, 1),
+        gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, E), // [N, V]·[V, d]
+      };
+    });
+    return f(h) as tf.Tensor2D;
+  }
+  const f = tf.customGrad((hi: tf.Tensor, Ei: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([hi, Ei]);
+    return {
+      value: tf.matMul(hi as tf.Tensor2D, tf.transpose(Ei as tf.Tensor2D)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [hs, Es] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dy2 = dy as tf.Tensor2D;
+        // dE = dyᵀ·h computed as (hᵀ·dy)ᵀ: transposing [d, V] is cheaper than transposing dy [N, V].
+        return [tf.matMul(dy2, Es), tf.transpose(tf.matMul(tf.transpose(hs), dy2))];
+      },
+    };
+  });
+  return f(h, u.E) as tf.Tensor2D;
+}
+
+export function splitColumns(ET: tf.Tensor2D, chunk: number): tf.Tensor2D[] {
+  const V = ET.shape[1];
+  if (V <= chunk) return [tf.clone(ET)];
+  const out: tf.Tensor2D[] = [];
+  for (let s = 0; s < V; s += chunk) out.push(tf.slice(ET, [0, s], [-1, Math.min(chunk, V - s)]));
+  return out;
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+/** GPT-2's gelu_new (tanh approximation). */
+export function geluNew(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inner = tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x)))));
+    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+  });
+}
+
+export function layerNorm(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): tf.Tensor {
+  return tf.tidy(() => {
+    const mean = tf.mean(x, -1, true);
+    const xc = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(xc), -1, true);
+    return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), g), b);
+  });
+}
+
+/** Per-row log-sum-exp over the last axis, numerically stable. [N, V] → [N]. */
+function logSumExp(logits: tf.Tensor2D): { lse: tf.Tensor1D; probs: tf.Tensor2D } {
+  const m = tf.max(logits, -1, true);
+  const e = tf.exp(tf.sub(logits, m));
+  const s = tf.sum(e, -1, true);
+  return { lse: tf.reshape(tf.add(tf.log(s), m), [-1]) as tf.Tensor1D, probs: tf.div(e, s) as tf.Tensor2D };
+}
+
+function pickTargets(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  const [N, V] = logits.shape;
+  const flatIdx = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), tf.cast(targets, 'int32'));
+  return tf.gather(tf.reshape(logits, [-1]), flatIdx) as tf.Tensor1D;
+}
+
+/**
+ * Per-token next-token cross-entropy in nats, fused: one pass for the softmax, and a gradient
+ * (softmax − onehot)·dy without ever materialising log-probabilities. logits [N, V], targets int32 [N].
+ */
+export function tokenCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  const f = tf.customGrad((li: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { lse, probs } = logSumExp(li as tf.Tensor2D);
+    save([probs]);
+    return {
+      value: tf.sub(lse, pickTargets(li as tf.Tensor2D, targets)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const p = saved[0] as tf.Tensor2D;
+        const onehot = tf.oneHot(targets, p.shape[1], 1, 0, 'float32');
+        return tf.mul(tf.sub(p, onehot), tf.reshape(dy, [-1, 1]));
+      },
+    };
+  });
+  return f(logits) as tf.Tensor1D;
+}
+
+/** Mean of tokenCrossEntropy, optionally weighted per token (0 masks a position out). */
+export function meanCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weights?: tf.Tensor1D): tf.Scalar {
+  const ce = tokenCrossEntropy(logits, targets);
+  if (!weights) return tf.mean(ce);
+  return tf.div(tf.sum(tf.mul(ce, weights)), tf.maximum(tf.sum(weights), 1e-8));
+}
