@@ -39,7 +39,7 @@ export class GPT2 {
   /** Token embeddings [B, T, d] for ids [B, T]: the rows of wte the gradient is taken on. */
   embed(ids: tf.Tensor2D): tf.Tensor3D {
     this.checkIds(ids);
-    return tf.gather(this.weights.wte, ids) as tf.Tensor3D;
+    return tf.gather(this.weights.wte, ids) as tf.Tensor as tf.Tensor3D;
   }
 
   /** Run the model. Call inside tf.tidy (or dispose the result's tensors yourself). */

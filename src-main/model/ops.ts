@@ -6,6 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; the union package would, but we depend on core only.
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
+interface GradResult {
+  value: tf.Tensor;
+  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+}
+/** tf.customGrad with the argument list typed as we use it (tfjs types the inputs as Tensor | GradSaveFunc). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const customGrad = (f: (...args: any[]) => GradResult) => tf.customGrad(f as never) as (...inputs: tf.Tensor[]) => tf.Tensor;
+
 /** A linear layer y = x·W + b in Hugging Face Conv1D layout (W is [in, out]). */
 export interface Linear {
   W: tf.Tensor2D; // [in, out]
@@ -18,7 +26,7 @@ export interface Linear {
 export function linear(x: tf.Tensor2D, l: Linear): tf.Tensor2D {
   if (l.WT) {
     const WT = l.WT;
-    const f = tf.customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const f = customGrad((xi: tf.Tensor, save: tf.GradSaveFunc) => {
       save([]);
       return {
         value: tf.add(tf.matMul(xi as tf.Tensor2D, l.W), l.b),
@@ -32,7 +40,7 @@ export function linear(x: tf.Tensor2D, l: Linear): tf.Tensor2D {
 
 /** Trainable linear: gradients for x, W and b, each a plain matMul after an explicit (cheap) transpose. */
 export function linearTrainable(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  const f = tf.customGrad((xi: tf.Tensor, Wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad((xi: tf.Tensor, Wi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([xi, Wi]);
     return {
       value: tf.add(tf.matMul(xi as tf.Tensor2D, Wi as tf.Tensor2D), bi),
@@ -64,7 +72,7 @@ export function unembed(h: tf.Tensor2D, u: Unembedding): tf.Tensor2D {
   if (u.ETChunks) {
     const chunks = u.ETChunks;
     const E = u.E;
-    const f = tf.customGrad((hi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const f = customGrad((hi: tf.Tensor, save: tf.GradSaveFunc) => {
       save([]);
       const parts = chunks.map((c) => tf.matMul(hi as tf.Tensor2D, c));
       return {
@@ -74,7 +82,7 @@ export function unembed(h: tf.Tensor2D, u: Unembedding): tf.Tensor2D {
     });
     return f(h) as tf.Tensor2D;
   }
-  const f = tf.customGrad((hi: tf.Tensor, Ei: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad((hi: tf.Tensor, Ei: tf.Tensor, save: tf.GradSaveFunc) => {
     save([hi, Ei]);
     return {
       value: tf.matMul(hi as tf.Tensor2D, tf.transpose(Ei as tf.Tensor2D)),
@@ -134,7 +142,7 @@ function pickTargets(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
  * (softmax − onehot)·dy without ever materialising log-probabilities. logits [N, V], targets int32 [N].
  */
 export function tokenCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-  const f = tf.customGrad((li: tf.Tensor, save: tf.GradSaveFunc) => {
+  const f = customGrad((li: tf.Tensor, save: tf.GradSaveFunc) => {
     const { lse, probs } = logSumExp(li as tf.Tensor2D);
     save([probs]);
     return {
