@@ -29,6 +29,13 @@ export class ObjectiveError extends Error {
   override name = 'ObjectiveError';
 }
 
+/** The wasm slice kernel does no bounds checks: an out-of-range index would read garbage, so check here. */
+function assertNeuronIndex(neuron: number, width: number, layer: number): void {
+  if (!Number.isInteger(neuron) || neuron < 0 || neuron >= width) {
+    throw new ObjectiveError(`neuron ${neuron} is out of range: layer ${layer} has neurons 0-${width - 1} (--neuron)`);
+  }
+}
+
 export function checkNeuron(model: GPT2, layer: number, neuron: number): void {
   const { nLayer, dMlp } = model.config;
   if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) {
@@ -69,7 +76,75 @@ export function neuronObjective(layer: number, neuron: number, opts: { reduce?: 
     value: ({ cache, mask }) => {
       const post = cache.get(hook) as tf.Tensor3D; // [B, T, dMlp]
       const [B, T] = post.shape;
+      assertNeuronIndex(neuron, post.shape[2], layer);
       let act = tf.reshape(tf.slice(post, [0, 0, neuron], [B, T, 1]), [B, T]) as tf.Tensor2D;
+      if (transform === 'sigmoid') act = tf.sigmoid(act) as tf.Tensor2D;
+      return reducePositions(act, reduce, mask);
+    },
+  };
+}
+
+/** Per-token activation of a target, for hard evaluation and per-token colouring: [B, T]. */
+export interface Target {
+  description: string;
+  hooks: string[];
+  maxLayer: number;
+  perToken(cache: Map<string, tf.Tensor>): tf.Tensor2D;
+}
+
+export function neuronTarget(layer: number, neuron: number): Target {
+  const hook = hookName(layer, 'mlp.hook_post');
+  return {
+    description: `L${layer}N${neuron}`,
+    hooks: [hook],
+    maxLayer: layer,
+    perToken: (cache) => {
+      const post = cache.get(hook) as tf.Tensor3D;
+      const [B, T] = post.shape;
+      assertNeuronIndex(neuron, post.shape[2], layer);
+      return tf.reshape(tf.slice(post, [0, 0, neuron], [B, T, 1]), [B, T]) as tf.Tensor2D;
+    },
+  };
+}
+
+/** A direction in the residual stream at `hook` (e.g. blocks.2.hook_resid_post): the projection per token. */
+export function directionTarget(hook: string, direction: Float32Array, layer: number, label = 'direction'): Target {
+  return {
+    description: `${label}@${hook}`,
+    hooks: [hook],
+    maxLayer: layer,
+    perToken: (cache) => {
+      const x = cache.get(hook) as tf.Tensor3D; // [B, T, d]
+      const [B, T, d] = x.shape;
+      if (d !== direction.length) throw new ObjectiveError(`direction has ${direction.length} components but ${hook} is ${d} wide`);
+      return tf.reshape(tf.matMul(tf.reshape(x, [B * T, d]) as tf.Tensor2D, tf.tensor2d(direction, [d, 1])), [B, T]) as tf.Tensor2D;
+    },
+  };
+}
+
+/** A weighted sum of neurons (possibly across layers). */
+export function neuronSumTarget(terms: { layer: number; neuron: number; weight: number }[]): Target {
+  if (!terms.length) throw new ObjectiveError('a neuron sum needs at least one term');
+  const parts = terms.map((t) => ({ ...t, target: neuronTarget(t.layer, t.neuron) }));
+  return {
+    description: terms.map((t) => `${t.weight}·L${t.layer}N${t.neuron}`).join(' + '),
+    hooks: [...new Set(parts.flatMap((p) => p.target.hooks))],
+    maxLayer: Math.max(...terms.map((t) => t.layer)),
+    perToken: (cache) => tf.addN(parts.map((p) => tf.mul(p.target.perToken(cache), p.weight))) as tf.Tensor2D,
+  };
+}
+
+/** The objective that maximises a target's per-token activation, reduced over positions. */
+export function targetObjective(target: Target, opts: { reduce?: Reduce; transform?: Transform } = {}): Objective {
+  const reduce = opts.reduce ?? 'mean';
+  const transform = opts.transform ?? 'none';
+  return {
+    description: `${transform === 'sigmoid' ? 'sigmoid ' : ''}${reduce} ${target.description}`,
+    hooks: target.hooks,
+    maxLayer: target.maxLayer,
+    needsLogits: false,
+    value: ({ cache, mask }) => {
+      let act = target.perToken(cache);
       if (transform === 'sigmoid') act = tf.sigmoid(act) as tf.Tensor2D;
       return reducePositions(act, reduce, mask);
     },

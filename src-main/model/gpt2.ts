@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
 import { checkHookNames, hookName } from './hooks.js';
-import { geluNew, layerNorm, linear, unembed, type Linear } from './ops.js';
+import { embeddingLookup, geluNew, layerNorm, linear, unembed, type Linear } from './ops.js';
 import { weightTensors, type BlockWeights, type GPT2Weights } from './weights.js';
 
 export interface RunOptions {
@@ -39,7 +39,9 @@ export class GPT2 {
   /** Token embeddings [B, T, d] for ids [B, T]: the rows of wte the gradient is taken on. */
   embed(ids: tf.Tensor2D): tf.Tensor3D {
     this.checkIds(ids);
-    return tf.gather(this.weights.wte, ids) as tf.Tensor as tf.Tensor3D;
+    const [B, T] = ids.shape;
+    const rows = embeddingLookup(this.weights.wte, tf.reshape(ids, [-1]) as tf.Tensor1D);
+    return tf.reshape(rows, [B, T, this.config.dModel]) as tf.Tensor3D;
   }
 
   /** Run the model. Call inside tf.tidy (or dispose the result's tensors yourself). */

@@ -1,5 +1,5 @@
 // Load a GPT-2 from a folder, the Hugging Face cache or the hub: config, tokenizer and weights, all checked.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readGPT2Config, type GPT2Config } from './config.js';
@@ -13,7 +13,8 @@ import { buildWeights, checkCheckpoint, isBufferKey, type WeightOptions } from '
 export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'resources'))) return dir;
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"textdream"/.test(readFileSync(pkg, 'utf8'))) return dir;
     dir = dirname(dir);
   }
   return process.cwd();
@@ -27,7 +28,7 @@ export function defaultModelDir(): string {
 
 /** `--model` value, else TEXTDREAM_MODEL, else the embedded default. */
 export function modelSpec(flag?: string): string {
-  return flag ?? process.env.TEXTDREAM_MODEL ?? defaultModelDir();
+  return flag || process.env.TEXTDREAM_MODEL || defaultModelDir();
 }
 
 export interface LoadedModel {

@@ -3,8 +3,8 @@
 // 50,257 logits dominates a step. So linear layers carry custom gradients built only from plain matMuls,
 // and the cross-entropy is fused with a custom gradient.
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradients; the union package would, but we depend on core only.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// tfjs-core's Node bundle registers no gradients; the union package's bundle registers them all (~0.25 s).
+import '@tensorflow/tfjs';
 
 interface GradResult {
   value: tf.Tensor;
@@ -105,6 +105,22 @@ export function splitColumns(ET: tf.Tensor2D, chunk: number): tf.Tensor2D[] {
   return out;
 }
 
+/**
+ * Rows of E [V, d] for ids [N]. Its gradient is a scatter-add into [V, d]: wasm has no UnsortedSegmentSum,
+ * the kernel tf.gather's own gradient needs, but ScatterNd (which sums duplicate indices) is there.
+ */
+export function embeddingLookup(E: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const f = customGrad((Ei: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ids]);
+    return {
+      value: tf.gather(Ei, ids),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.scatterND(tf.reshape(saved[0], [-1, 1]), dy, (Ei as tf.Tensor2D).shape),
+    };
+  });
+  return f(E) as tf.Tensor2D;
+}
+
 const GELU_C = Math.sqrt(2 / Math.PI);
 /** GPT-2's gelu_new (tanh approximation). */
 export function geluNew(x: tf.Tensor): tf.Tensor {
@@ -144,12 +160,13 @@ function pickTargets(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
 export function tokenCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
   const f = customGrad((li: tf.Tensor, save: tf.GradSaveFunc) => {
     const { lse, probs } = logSumExp(li as tf.Tensor2D);
-    save([probs]);
+    // targets is saved too: tensors captured by closure are not kept alive for the backward pass.
+    save([probs, targets]);
     return {
       value: tf.sub(lse, pickTargets(li as tf.Tensor2D, targets)),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const p = saved[0] as tf.Tensor2D;
-        const onehot = tf.oneHot(targets, p.shape[1], 1, 0, 'float32');
+        const [p, tg] = saved as [tf.Tensor2D, tf.Tensor1D];
+        const onehot = tf.oneHot(tf.cast(tg, 'int32') as tf.Tensor1D, p.shape[1], 1, 0, 'float32');
         return tf.mul(tf.sub(p, onehot), tf.reshape(dy, [-1, 1]));
       },
     };

@@ -1,0 +1,5 @@
+// The command registry: one line per command. To add one, write commands/<name>.ts whose default export is
+// defineCommand({...}) and add its line here (the export name is only a handle; `name` inside is what users type).
+export { default as info } from './info.js';
+export { default as forward } from './forward.js';
+export { default as lens } from './lens.js';

@@ -1,0 +1,58 @@
+// `textdream info`: what a model is, where its files came from, and which backend runs it.
+import { defineCommand, printJSON } from '../command.js';
+import { describeBackend, openModel } from '../model.js';
+
+export default defineCommand({
+  name: 'info',
+  summary: "show a model's configuration, parameter count, storage, files and the backend",
+  usage: '[--model <dir|hub id>] [--json]',
+  options: {},
+  async run(values, _positionals, io) {
+    const { lm, backend, spec } = await openModel(values, io);
+    try {
+      const c = lm.config;
+      const report = {
+        model: spec,
+        source: { kind: lm.source.source, dir: lm.source.dir, id: lm.source.id, revision: lm.source.revision },
+        config: {
+          layers: c.nLayer,
+          d_model: c.dModel,
+          heads: c.nHead,
+          d_mlp: c.dMlp,
+          context: c.nPositions,
+          vocab: c.vocabSize,
+          layer_norm_eps: c.layerNormEps,
+          tied_embeddings: c.tieWordEmbeddings,
+        },
+        parameters: lm.parameters,
+        dtypes: lm.dtypes,
+        files: lm.files,
+        unexpected: lm.unexpected,
+        backend: { name: backend.name, provider: backend.provider, simd: backend.simd ?? null, notes: backend.notes },
+      };
+      if (values.json) {
+        printJSON(io, report);
+        return 0;
+      }
+      const from = lm.source.id ? `${lm.source.id}@${lm.source.revision} (${lm.source.source})` : lm.source.source;
+      const rows: [string, string][] = [
+        ['model', `${from} ${lm.source.dir}`],
+        ['layers', String(c.nLayer)],
+        ['d_model', String(c.dModel)],
+        ['heads', `${c.nHead} (d_head ${c.dModel / c.nHead})`],
+        ['d_mlp', String(c.dMlp)],
+        ['context', `${c.nPositions} tokens`],
+        ['vocab', String(c.vocabSize)],
+        ['parameters', `${lm.parameters.toLocaleString('en-US')} (${(lm.parameters / 1e6).toFixed(2)} M)`],
+        ['dtypes', lm.dtypes.join(', ')],
+        ['files', lm.files.join('\n' + ' '.repeat(12))],
+        ['unexpected', lm.unexpected.length ? lm.unexpected.join(', ') : 'none'],
+        ['backend', describeBackend(backend)],
+      ];
+      io.stdout(rows.map(([k, v]) => `${k.padEnd(11)} ${v}\n`).join(''));
+      return 0;
+    } finally {
+      lm.model.dispose();
+    }
+  },
+});

@@ -1,0 +1,95 @@
+// One validated RunConfig for dreams, shared by CLI, server, UI and the stored record.
+import type { DecoderName } from './decode.js';
+import type { Reduce, Transform } from './objectives.js';
+
+export const METHODS = ['embed', 'projected', 'fluent', 'subspace'] as const;
+export type Method = (typeof METHODS)[number];
+
+export type TargetSpec =
+  | { kind: 'neuron'; layer: number; neuron: number }
+  | { kind: 'direction'; hook: string; layer: number; direction: number[]; label?: string }
+  | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[] };
+
+export interface DreamConfig {
+  target: TargetSpec;
+  method: Method;
+  reduce: Reduce;
+  transform: Transform;
+  /** Free tokens per sequence (a <|endoftext|> prefix is added before them). */
+  seqLen: number;
+  /** Sequences optimised in parallel (the population for `fluent`). */
+  batch: number;
+  steps: number;
+  lr: number;
+  seed: number;
+  /** Start from this text instead of random tokens. */
+  prompt?: string;
+  decoder: DecoderName;
+  /** Fluency penalty weight λ (the model's own cross-entropy of the decoded tokens). */
+  fluency: number;
+  /** Embedding-manifold distance weight (1 − cosine to the nearest token embedding). */
+  manifold: number;
+  /** `subspace`: latent size and basis. */
+  k: number;
+  basis: 'pca' | 'random';
+  /** `fluent`: λ sweep (one population member per value), candidates per member, top-k tokens, top-p restriction. */
+  lambdas: number[];
+  candidates: number;
+  topK: number;
+  topP: number;
+  /** Hard-evaluate and emit a step record every `every` steps (and at the last). */
+  every: number;
+}
+
+export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
+  method: 'fluent',
+  reduce: 'mean',
+  transform: 'none',
+  seqLen: 10,
+  batch: 6,
+  steps: 60,
+  lr: 0.05,
+  seed: 0,
+  decoder: 'cosine',
+  fluency: 0,
+  manifold: 0,
+  k: 32,
+  basis: 'pca',
+  lambdas: [0, 0.1, 0.3, 0.6, 1, 2],
+  candidates: 24,
+  topK: 24,
+  topP: 0,
+  every: 5,
+};
+
+export class DreamConfigError extends Error {
+  override name = 'DreamConfigError';
+}
+
+/** Fill defaults and check ranges; messages name the option to change. */
+export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec }): DreamConfig {
+  const c: DreamConfig = { ...DEFAULT_DREAM, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as DreamConfig;
+  const int = (k: keyof DreamConfig, lo: number, hi: number) => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new DreamConfigError(`--${String(k)} must be an integer in ${lo}-${hi}, got ${v}`);
+  };
+  const num = (k: keyof DreamConfig, lo: number) => {
+    const v = c[k] as number;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo) throw new DreamConfigError(`--${String(k)} must be a number ≥ ${lo}, got ${v}`);
+  };
+  if (!(METHODS as readonly string[]).includes(c.method)) throw new DreamConfigError(`--method must be one of ${METHODS.join(', ')}, got "${c.method}"`);
+  int('seqLen', 1, 1023);
+  int('batch', 1, 256);
+  int('steps', 1, 1_000_000);
+  int('k', 1, 4096);
+  int('candidates', 1, 4096);
+  int('topK', 1, 50257);
+  int('every', 1, 1_000_000);
+  int('seed', 0, 2 ** 31 - 1);
+  num('lr', 0);
+  num('fluency', 0);
+  num('manifold', 0);
+  if (c.topP < 0 || c.topP > 1) throw new DreamConfigError(`--top-p must be in [0, 1], got ${c.topP}`);
+  if (!c.lambdas.length || c.lambdas.some((l) => !(l >= 0))) throw new DreamConfigError('--lambdas must be non-negative numbers');
+  return c;
+}

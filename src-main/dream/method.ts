@@ -1,0 +1,20 @@
+// The contract every dreaming method implements; the loop in loop.ts knows nothing else about them.
+
+export interface MethodStep {
+  /** The soft objective (mean over the batch) — logged, never trusted on its own. */
+  soft: number;
+  /** The fluency term's cross-entropy when it was computed (NaN otherwise). */
+  fluencyCE: number;
+  /** Compute spent so far, in forward-pass equivalents (forward+backward ≈ 3). */
+  forwardEquivalents: number;
+}
+
+export interface DreamMethod {
+  name: string;
+  step(step: number): MethodStep;
+  /** The token sequences the current state stands for, to be hard-evaluated. */
+  current(): number[][];
+  /** Extra per-sequence labels (e.g. λ for `fluent`), aligned with current(). */
+  labels?(): string[];
+  dispose(): void;
+}

@@ -1,0 +1,60 @@
+// Text generation: greedy and nucleus (top-p) sampling, deterministic for a seed. Used by model cards and
+// by the `generate` view; the model's own view of what text is plausible.
+import * as tf from '@tensorflow/tfjs-core';
+import { rng } from '../corpus/rng.js';
+import type { GPT2 } from './gpt2.js';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 → greedy. */
+  topP?: number;
+  temperature?: number;
+  seed?: number;
+  stopAtEos?: boolean;
+}
+
+/** Sample one id from logits with nucleus sampling, or take the argmax when topP is 0. */
+export function pickToken(logits: Float32Array, topP: number, temperature: number, rand: () => number): number {
+  if (!topP) {
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  const probs = Array.from(logits, (v, i) => ({ i, p: Math.exp((v - max) / temperature) }));
+  const z = probs.reduce((a, b) => a + b.p, 0);
+  probs.sort((a, b) => b.p - a.p);
+  let cum = 0;
+  const nucleus: { i: number; p: number }[] = [];
+  for (const e of probs) {
+    nucleus.push(e);
+    cum += e.p / z;
+    if (cum >= topP) break;
+  }
+  const total = nucleus.reduce((a, b) => a + b.p, 0);
+  let r = rand() * total;
+  for (const e of nucleus) {
+    r -= e.p;
+    if (r <= 0) return e.i;
+  }
+  return nucleus[nucleus.length - 1].i;
+}
+
+export function generate(model: GPT2, prompt: number[], opts: GenerateOptions): number[] {
+  const { maxNewTokens, topP = 0, temperature = 1, seed = 0, stopAtEos = true } = opts;
+  const rand = rng(seed);
+  const ids = [...prompt];
+  const ctx = model.config.nPositions;
+  for (let n = 0; n < maxNewTokens; n++) {
+    const window = ids.slice(-ctx);
+    const last = tf.tidy(() => {
+      const logits = model.run({ ids: tf.tensor2d([window], [1, window.length], 'int32') }).logits!;
+      return tf.slice(logits, [0, window.length - 1, 0], [1, 1, -1]).dataSync() as Float32Array;
+    });
+    const next = pickToken(last, topP, temperature, rand);
+    ids.push(next);
+    if (stopAtEos && next === model.config.eosTokenId) break;
+  }
+  return ids.slice(prompt.length);
+}

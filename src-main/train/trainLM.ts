@@ -1,0 +1,208 @@
+// Train a GPT-2 from scratch with the runtime's own architecture: resumable, logged, exported in HF layout.
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rng } from '../corpus/rng.js';
+import { parseGPT2Config, toHFConfig, type GPT2Config } from '../model/config.js';
+import { GPT2 } from '../model/gpt2.js';
+import { meanCrossEntropy } from '../model/ops.js';
+import { readSafetensorsFile, writeSafetensorsFile, type RawTensor } from '../model/safetensors.js';
+import { expectedKeys, buildWeights, namedWeights } from '../model/weights.js';
+import { AdamW, lrAt, type Param } from './adamw.js';
+import { evalWindows, sampleBatch } from './lmData.js';
+
+export interface LMShape {
+  nLayer: number;
+  dModel: number;
+  nHead: number;
+  dMlp: number;
+  context: number;
+  vocabSize: number;
+}
+
+export interface TrainLMOptions {
+  shape: LMShape;
+  batch: number;
+  steps: number;
+  lr: number;
+  warmupSteps: number;
+  minLrFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+  seed: number;
+  evalEvery: number;
+  evalTokens: number;
+  checkpointEvery: number;
+  logEvery: number;
+}
+
+export interface TrainLog {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSec: number;
+  etaSec: number;
+  heldOutLoss?: number;
+}
+
+export function lmConfig(s: LMShape): GPT2Config {
+  return parseGPT2Config(
+    toHFConfig({ vocabSize: s.vocabSize, nPositions: s.context, dModel: s.dModel, nLayer: s.nLayer, nHead: s.nHead, dMlp: s.dMlp, layerNormEps: 1e-5, tieWordEmbeddings: true, bosTokenId: s.vocabSize - 1, eosTokenId: s.vocabSize - 1 }),
+  );
+}
+
+/** GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/√(2·layers), zero biases, unit gains. */
+export function initialTensors(c: GPT2Config, seed: number): Map<string, RawTensor> {
+  const rand = rng(seed);
+  const normal = () => {
+    const u = Math.max(rand(), 1e-12);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+  };
+  const out = new Map<string, RawTensor>();
+  for (const [name, shape] of expectedKeys(c)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (name.endsWith('.weight') && shape.length === 2) {
+      const std = name.endsWith('c_proj.weight') ? 0.02 / Math.sqrt(2 * c.nLayer) : name === 'wpe.weight' ? 0.01 : 0.02;
+      for (let i = 0; i < n; i++) data[i] = normal() * std;
+    } else if (/ln_\d\.weight$|ln_f\.weight$/.test(name)) data.fill(1);
+    out.set(name, { name, dtype: 'F32', shape, data });
+  }
+  return out;
+}
+
+/** Mean next-token loss of `model` over `stream` in non-overlapping windows (at most maxTokens targets). */
+export function heldOutLoss(model: GPT2, stream: Int32Array, context: number, batch: number, maxTokens = Infinity): { nats: number; tokens: number } {
+  let nats = 0;
+  let tokens = 0;
+  for (const { x, y, rows } of evalWindows(stream, context, batch)) {
+    nats += tf.tidy(() => {
+      const logits = model.run({ ids: tf.tensor2d(x, [rows, context], 'int32') }).logits!;
+      return meanCrossEntropy(tf.reshape(logits, [rows * context, -1]) as tf.Tensor2D, tf.tensor1d(y, 'int32')).dataSync()[0] * rows * context;
+    });
+    tokens += rows * context;
+    if (tokens >= maxTokens) break;
+  }
+  return { nats: nats / tokens, tokens };
+}
+
+interface TrainState {
+  step: number;
+  options: TrainLMOptions;
+  log: TrainLog[];
+  tokensSeen: number;
+}
+
+export class LMTrainer {
+  readonly config: GPT2Config;
+  model!: GPT2;
+  private opt!: AdamW;
+  private params!: Param[];
+  state!: TrainState;
+
+  constructor(readonly opts: TrainLMOptions, readonly dir: string) {
+    this.config = lmConfig(opts.shape);
+  }
+
+  /** Start fresh, or resume from `dir/state.safetensors` when present (options must match). */
+  async init(log: (s: string) => void): Promise<void> {
+    const stateFile = join(this.dir, 'state.json');
+    let tensors = initialTensors(this.config, this.opts.seed);
+    let moments: Map<string, RawTensor> | null = null;
+    this.state = { step: 0, options: this.opts, log: [], tokensSeen: 0 };
+    if (existsSync(stateFile)) {
+      const saved = JSON.parse(await readFile(stateFile, 'utf8')) as TrainState;
+      if (JSON.stringify(saved.options.shape) !== JSON.stringify(this.opts.shape)) {
+        throw new Error(`${stateFile}: checkpoint shape ${JSON.stringify(saved.options.shape)} differs from the requested one; use another --out or delete it`);
+      }
+      const all = await readSafetensorsFile(join(this.dir, 'state.safetensors'));
+      tensors = new Map([...all].filter(([k]) => !k.startsWith('adam.')));
+      moments = new Map([...all].filter(([k]) => k.startsWith('adam.')));
+      this.state = { ...saved, options: this.opts };
+      log(`resumed from ${this.dir} at step ${saved.step}`);
+    }
+    this.model = new GPT2(this.config, buildWeights(tensors, this.config, { trainable: true }));
+    this.params = [...namedWeights(this.model.weights)].map(([name, v]) => ({
+      name,
+      v: v as tf.Variable,
+      // No decay on biases, layer-norm gains or position embeddings (the usual GPT-2 recipe).
+      decay: v.rank === 2 && name !== 'wpe.weight',
+    }));
+    this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
+    if (moments) {
+      for (const p of this.params) {
+        this.opt.m.get(p.name)!.assign(tf.tensor(moments.get(`adam.m.${p.name}`)!.data, p.v.shape));
+        this.opt.s.get(p.name)!.assign(tf.tensor(moments.get(`adam.s.${p.name}`)!.data, p.v.shape));
+      }
+      this.opt.step = this.state.step;
+    }
+  }
+
+  /** One optimisation step on a batch; returns the mean loss. */
+  trainStep(x: Int32Array, y: Int32Array): { loss: number; gradNorm: number; lr: number } {
+    const { batch, shape } = this.opts;
+    const lr = lrAt(this.state.step, this.opts.lr, { warmupSteps: this.opts.warmupSteps, totalSteps: this.opts.steps, minLrFraction: this.opts.minLrFraction });
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = this.model.run({ ids: tf.tensor2d(x, [batch, shape.context], 'int32') }).logits!;
+      return meanCrossEntropy(tf.reshape(logits, [batch * shape.context, -1]) as tf.Tensor2D, tf.tensor1d(y, 'int32'));
+    }, this.params.map((p) => p.v));
+    const loss = value.dataSync()[0];
+    const gradNorm = this.opt.apply(grads, lr);
+    tf.dispose([value, ...Object.values(grads)]);
+    this.state.step += 1;
+    this.state.tokensSeen += batch * shape.context;
+    return { loss, gradNorm, lr };
+  }
+
+  async train(train: Int32Array, heldOut: Int32Array, log: (s: string) => void, signal?: AbortSignal): Promise<void> {
+    const o = this.opts;
+    let t0 = Date.now();
+    let tokensAtT0 = this.state.tokensSeen;
+    let lossSum = 0;
+    let lossN = 0;
+    while (this.state.step < o.steps && !signal?.aborted) {
+      const { x, y } = sampleBatch(train, o.batch, o.shape.context, o.seed, this.state.step);
+      const r = this.trainStep(x, y);
+      lossSum += r.loss;
+      lossN += 1;
+      const step = this.state.step;
+      if (step % o.logEvery === 0 || step === o.steps) {
+        const secs = (Date.now() - t0) / 1000;
+        const tps = (this.state.tokensSeen - tokensAtT0) / secs;
+        const entry: TrainLog = { step, loss: lossSum / lossN, lr: r.lr, gradNorm: r.gradNorm, tokensPerSec: tps, etaSec: ((o.steps - step) * o.batch * o.shape.context) / tps };
+        if (step % o.evalEvery === 0 || step === o.steps) entry.heldOutLoss = heldOutLoss(this.model, heldOut, o.shape.context, o.batch, o.evalTokens).nats;
+        this.state.log.push(entry);
+        log(
+          `step ${step}/${o.steps} loss ${entry.loss.toFixed(3)}${entry.heldOutLoss !== undefined ? ` held-out ${entry.heldOutLoss.toFixed(3)}` : ''} lr ${r.lr.toExponential(2)} |g| ${r.gradNorm.toFixed(2)} ${tps.toFixed(0)} tok/s ETA ${(entry.etaSec / 60).toFixed(1)} min`,
+        );
+        lossSum = 0;
+        lossN = 0;
+        t0 = Date.now();
+        tokensAtT0 = this.state.tokensSeen;
+      }
+      if (step % o.checkpointEvery === 0) await this.checkpoint();
+    }
+    await this.checkpoint();
+  }
+
+  /** Parameters and Adam moments in one safetensors file, then the JSON state; each written atomically. */
+  async checkpoint(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tensors = [];
+    for (const p of this.params) {
+      tensors.push({ name: p.name, shape: p.v.shape, data: (await p.v.data()) as Float32Array, dtype: 'F32' as const });
+      tensors.push({ name: `adam.m.${p.name}`, shape: p.v.shape, data: (await this.opt.m.get(p.name)!.data()) as Float32Array, dtype: 'F32' as const });
+      tensors.push({ name: `adam.s.${p.name}`, shape: p.v.shape, data: (await this.opt.s.get(p.name)!.data()) as Float32Array, dtype: 'F32' as const });
+    }
+    await writeSafetensorsFile(join(this.dir, 'state.safetensors'), tensors);
+    await writeFile(join(this.dir, 'state.json.tmp'), JSON.stringify(this.state, null, 1));
+    await rename(join(this.dir, 'state.json.tmp'), join(this.dir, 'state.json'));
+  }
+
+  dispose(): void {
+    this.opt?.dispose();
+    this.model?.dispose();
+  }
+}
