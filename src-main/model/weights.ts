@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
 import { ModelFileError } from './errors.js';
-import { splitColumns, type Linear, type Unembedding } from './ops.js';
+import { splitColumns, splitRows, VOCAB_CHUNK, type Linear, type Unembedding } from './ops.js';
 import type { RawTensor } from './safetensors.js';
 
 export interface Norm {
@@ -125,8 +125,10 @@ export function buildWeights(byKey: Map<string, RawTensor>, c: GPT2Config, opts:
   const E = lmKey ? (mk(lmKey) as tf.Tensor2D) : wte;
   let unembed: Unembedding = { E };
   if (!trainable) {
+    const chunk = opts.vocabChunk ?? VOCAB_CHUNK;
     const ET = tf.transpose(E);
-    unembed = { E, ETChunks: splitColumns(ET, opts.vocabChunk ?? 8192) };
+    const EChunks = E.shape[0] > chunk ? splitRows(E, chunk) : undefined;
+    unembed = { E, ETChunks: splitColumns(ET, chunk), EChunks };
     ET.dispose();
   }
   return { wte, wpe: mk('wpe.weight') as tf.Tensor2D, blocks, lnf: norm('ln_f'), unembed };
@@ -134,7 +136,7 @@ export function buildWeights(byKey: Map<string, RawTensor>, c: GPT2Config, opts:
 
 /** Every tensor a GPT2Weights owns (shared ones once), for dispose and for optimizers. */
 export function weightTensors(w: GPT2Weights): tf.Tensor[] {
-  const out = new Set<tf.Tensor>([w.wte, w.wpe, w.lnf.g, w.lnf.b, w.unembed.E, ...(w.unembed.ETChunks ?? [])]);
+  const out = new Set<tf.Tensor>([w.wte, w.wpe, w.lnf.g, w.lnf.b, w.unembed.E, ...(w.unembed.ETChunks ?? []), ...(w.unembed.EChunks ?? [])]);
   for (const b of w.blocks) {
     for (const n of [b.ln1, b.ln2]) out.add(n.g).add(n.b);
     for (const l of [b.attn, b.attnOut, b.fc, b.proj]) {

@@ -3,3 +3,6 @@
 export { default as info } from './info.js';
 export { default as forward } from './forward.js';
 export { default as lens } from './lens.js';
+export { default as dream } from './dream.js';
+export { default as trainLm } from './train-lm.js';
+export { default as evalLm } from './eval-lm.js';

@@ -1,0 +1,219 @@
+// `textdream dream`: optimise an input text so that a neuron (or a weighted sum of neurons) fires. Every
+// reported value is a hard one: the dream is decoded to text, re-tokenised and run through the model again.
+import { DECODERS } from '../../dream/decode.js';
+import { DEFAULT_DREAM, DreamConfigError, METHODS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
+import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
+import { runDream } from '../../dream/run.js';
+import type { GPT2Config } from '../../model/config.js';
+import { inRange, parseInteger } from '../args.js';
+import { defineCommand, UsageError, type CommandIO } from '../command.js';
+import { openModel } from '../model.js';
+import { fmt, formatDuration, interruptible, oneLine, parseChoice, parseNumber, parseNumberList } from '../progress.js';
+
+const D = DEFAULT_DREAM;
+
+/** `--sum "1:7:1.0,0:3:-0.5"` → terms (a missing weight is 1); syntax only, ranges are checked against the model. */
+export function parseSum(value: string): { layer: number; neuron: number; weight: number }[] {
+  const parts = value.split(',').map((s) => s.trim());
+  return parts.map((p, i) => {
+    const m = /^([+-]?\d+):([+-]?\d+)(?::(.+))?$/.exec(p);
+    const weight = m ? (m[3] === undefined ? 1 : Number(m[3])) : NaN;
+    if (!m || !Number.isFinite(weight)) {
+      throw new UsageError(`--sum term ${i + 1} "${p}" is not layer:neuron:weight (e.g. --sum "1:7:1.0,0:3:-0.5")`);
+    }
+    return { layer: Number(m[1]), neuron: Number(m[2]), weight };
+  });
+}
+
+function checkTarget(target: TargetSpec, c: GPT2Config): void {
+  const layers = { min: 0, max: c.nLayer - 1, describe: `this model has layers 0-${c.nLayer - 1}` };
+  const neurons = { min: 0, max: c.dMlp - 1, describe: `each layer has neurons 0-${c.dMlp - 1}` };
+  if (target.kind === 'neuron') {
+    inRange(target.layer, '--layer', layers);
+    inRange(target.neuron, '--neuron', neurons);
+  } else if (target.kind === 'sum') {
+    target.terms.forEach((t, i) => {
+      inRange(t.layer, `--sum term ${i + 1}: layer`, layers);
+      inRange(t.neuron, `--sum term ${i + 1}: neuron`, neurons);
+    });
+  }
+}
+
+/** The token list of a dream with the strongest one bracketed: `The⟦ cat⟧ sat`. */
+function markStrongest(d: Dream): string {
+  const at = strongest(d);
+  return d.tokens.map((t, i) => (i === at ? `⟦${t}⟧` : t)).join('');
+}
+
+function strongest(d: Dream): number {
+  let at = -1;
+  d.perToken.forEach((v, i) => {
+    if (at < 0 || v > d.perToken[at]) at = i;
+  });
+  return at;
+}
+
+function progressLine(r: StepRecord, steps: number): string {
+  const b = r.dreams[r.best];
+  const hard = b ? `best hard ${fmt(b.value)} (CE ${fmt(b.ce, 2)} nats)` : 'best hard n/a';
+  return `step ${r.step}/${steps}  soft ${fmt(r.soft)}  ${hard}  ${formatDuration(r.elapsedMs)}  ${b ? oneLine(b.text, 80) : ''}\n`;
+}
+
+function summaryText(res: DreamResult, last: StepRecord | undefined, bestStep: number | null, spec: string): string {
+  const c = res.config;
+  const out: string[] = [];
+  const reduce = `${c.transform === 'sigmoid' ? 'sigmoid ' : ''}${c.reduce}`;
+  out.push(`dream ${res.target} (${reduce} over tokens) · model ${spec} · method ${res.method} · seed ${c.seed}`);
+  out.push(
+    `${res.stopped === 'aborted' ? `stopped after ${res.steps}/${c.steps} steps (interrupted)` : `${res.steps} steps`} · ` +
+      `${res.forwardEquivalents} forward-equivalents · ${formatDuration(res.elapsedMs)}`,
+  );
+  out.push('');
+  const b = res.best;
+  if (!b) {
+    out.push('no dream could be measured (every decoded text was empty)');
+  } else {
+    const when = bestStep === null ? 'one of the initial texts' : `step ${bestStep}`;
+    out.push(`best dream (${b.label}, ${when}): hard value ${fmt(b.value)} (${c.reduce}) · max ${fmt(b.max)} · mean ${fmt(b.mean)} · CE ${fmt(b.ce, 3)} nats`);
+    out.push(`  ${oneLine(b.text, 400)}`);
+    out.push(`  ${markStrongest(b)}`);
+    const at = strongest(b);
+    const width = Math.min(18, Math.max(...b.tokens.map((t) => JSON.stringify(t).length)));
+    b.tokens.forEach((t, i) => {
+      const mark = i === at ? '  ⟦strongest⟧' : '';
+      out.push(`  ${String(i).padStart(4)}  ${String(b.ids[i]).padStart(6)}  ${JSON.stringify(t).padEnd(width)}  ${fmt(b.perToken[i]).padStart(9)}${mark}`);
+    });
+  }
+  if (res.bestPerLabel.length > 1 || res.method === 'fluent') {
+    out.push('');
+    out.push(res.method === 'fluent' ? 'best per λ (the fluency frontier: higher λ trades activation for lower CE):' : 'best per sequence:');
+    const w = Math.max(...res.bestPerLabel.map((d) => d.label.length));
+    for (const d of res.bestPerLabel) out.push(`  ${d.label.padEnd(w)}  value ${fmt(d.value).padStart(9)}  CE ${fmt(d.ce, 3).padStart(7)} nats  ${oneLine(d.text, 80)}`);
+  }
+  const init = res.initial.reduce<Dream | null>((a, d) => (Number.isFinite(d.value) && (!a || d.value > a.value) ? d : a), null);
+  out.push('');
+  out.push(init ? `initial best (${init.label}): value ${fmt(init.value)} · CE ${fmt(init.ce, 3)} nats  ${oneLine(init.text, 80)}` : 'initial best: n/a');
+  if (last) {
+    const hard = last.dreams.filter((d) => Number.isFinite(d.value));
+    const mean = hard.length ? hard.reduce((a, d) => a + d.value, 0) / hard.length : NaN;
+    out.push(`last record (step ${last.step}): soft ${fmt(last.soft)} vs hard mean ${fmt(mean)} / hard best ${fmt(last.dreams[last.best]?.value ?? NaN)}`);
+  }
+  out.push('note: soft values are what the optimiser sees (continuous inputs for embed/projected/subspace); they are not');
+  out.push('evidence. Every value above except "soft" is hard: measured on the decoded text, re-tokenised and run again.');
+  return out.join('\n') + '\n';
+}
+
+export default defineCommand({
+  name: 'dream',
+  summary: 'dream a text that makes a neuron fire: optimise, decode, and report hard (re-measured) activations',
+  usage: '(--layer <L> --neuron <N> | --sum <L:N:w,...>) [--method <m>] [--steps <n>] [--seq-len <T>] [options] [--json]',
+  options: {
+    layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
+    neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
+    sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
+    method: { type: 'string', arg: `<${METHODS.join('|')}>`, description: `how the text is parameterised and searched (default ${D.method})` },
+    steps: { type: 'string', arg: '<n>', description: `optimisation steps (default ${D.steps})` },
+    'seq-len': { type: 'string', arg: '<T>', description: `free tokens per dream, after an <|endoftext|> prefix (default ${D.seqLen})` },
+    batch: { type: 'string', arg: '<B>', description: `dreams optimised in parallel; fluent uses one per λ instead (default ${D.batch})` },
+    lr: { type: 'string', arg: '<x>', description: `learning rate of the gradient methods (default ${D.lr})` },
+    seed: { type: 'string', arg: '<s>', description: `random seed; the same seed gives the same dream (default ${D.seed})` },
+    prompt: { type: 'string', arg: '<text>', description: 'start from this text (repeated to fill --seq-len) instead of random tokens' },
+    reduce: { type: 'string', arg: '<mean|max|last>', description: `how per-token activations make one value (default ${D.reduce})` },
+    sigmoid: { type: 'boolean', description: 'optimise sigmoid(activation) (soft objective only; hard values stay raw)' },
+    decoder: { type: 'string', arg: `<${DECODERS.join('|')}>`, description: `embedding → token decoder for projected (default ${D.decoder})` },
+    fluency: { type: 'string', arg: '<λ>', description: `weight of the model's own cross-entropy of the text (default ${D.fluency})` },
+    manifold: { type: 'string', arg: '<w>', description: `weight of the distance to the nearest token embedding (default ${D.manifold})` },
+    k: { type: 'string', arg: '<k>', description: `subspace: latent size (default ${D.k})` },
+    basis: { type: 'string', arg: '<pca|random>', description: `subspace: basis of the latent (default ${D.basis})` },
+    lambdas: { type: 'string', arg: '<λ,...>', description: `fluent: the λ sweep, one dream per value (default ${D.lambdas.join(',')})` },
+    candidates: { type: 'string', arg: '<n>', description: `fluent: token swaps tried per dream per step (default ${D.candidates})` },
+    'top-k': { type: 'string', arg: '<n>', description: `fluent: tokens proposed per position (default ${D.topK})` },
+    'top-p': { type: 'string', arg: '<p>', description: `fluent: keep proposals inside the model's top-p next-token mass; 0 = off (default ${D.topP})` },
+    every: { type: 'string', arg: '<n>', description: `hard-evaluate and report every n steps, and at the last (default ${D.every})` },
+  },
+  async run(values, _positionals, io) {
+    // Syntax and model-independent ranges first (fail before loading anything).
+    const hasNeuron = values.layer !== undefined || values.neuron !== undefined;
+    if (values.sum !== undefined && hasNeuron) throw new UsageError('give either --layer/--neuron or --sum, not both');
+    let target: TargetSpec;
+    if (values.sum !== undefined) {
+      target = { kind: 'sum', terms: parseSum(values.sum) };
+    } else {
+      const layer = parseInteger(values.layer, '--layer');
+      const neuron = parseInteger(values.neuron, '--neuron');
+      if (layer === undefined) throw new UsageError('--layer is required: give the block of the target neuron, e.g. --layer 1 --neuron 7 (or use --sum)');
+      if (neuron === undefined) throw new UsageError('--neuron is required: give the target neuron, e.g. --layer 1 --neuron 7 (or use --sum)');
+      target = { kind: 'neuron', layer, neuron };
+    }
+    const int = (v: string | undefined, flag: string, min: number, max: number) => {
+      const n = parseInteger(v, flag);
+      return n === undefined ? undefined : inRange(n, flag, { min, max });
+    };
+    const cfg: Partial<DreamConfig> & { target: TargetSpec } = {
+      target,
+      method: parseChoice(values.method, '--method', METHODS),
+      steps: int(values.steps, '--steps', 1, 1_000_000),
+      seqLen: int(values['seq-len'], '--seq-len', 1, 1023),
+      batch: int(values.batch, '--batch', 1, 256),
+      lr: parseNumber(values.lr, '--lr', { min: 0 }),
+      seed: int(values.seed, '--seed', 0, 2 ** 31 - 1),
+      prompt: values.prompt,
+      reduce: parseChoice(values.reduce, '--reduce', ['mean', 'max', 'last'] as const),
+      transform: values.sigmoid ? 'sigmoid' : undefined,
+      decoder: parseChoice(values.decoder, '--decoder', DECODERS),
+      fluency: parseNumber(values.fluency, '--fluency', { min: 0 }),
+      manifold: parseNumber(values.manifold, '--manifold', { min: 0 }),
+      k: int(values.k, '--k', 1, 4096),
+      basis: parseChoice(values.basis, '--basis', ['pca', 'random'] as const),
+      lambdas: parseNumberList(values.lambdas, '--lambdas', { min: 0 }),
+      candidates: int(values.candidates, '--candidates', 1, 4096),
+      topK: int(values['top-k'], '--top-k', 1, 50257),
+      topP: parseNumber(values['top-p'], '--top-p', { min: 0, max: 1 }),
+      every: int(values.every, '--every', 1, 1_000_000),
+    };
+    if (values.prompt !== undefined && values.prompt.trim() === '') throw new UsageError('--prompt is empty: give some text or leave it out');
+
+    const { lm, spec } = await openModel(values, io);
+    const interrupt = interruptible(io, 'the dream');
+    try {
+      const c = lm.config;
+      checkTarget(target, c);
+      if (cfg.seqLen !== undefined) inRange(cfg.seqLen, '--seq-len', { min: 1, max: c.nPositions - 1, describe: `use 1-${c.nPositions - 1} (the context is ${c.nPositions}, one goes to the <|endoftext|> prefix)` });
+      if (cfg.topK !== undefined) inRange(cfg.topK, '--top-k', { min: 1, max: c.vocabSize, describe: `use 1-${c.vocabSize} (the vocabulary size)` });
+      let gen: ReturnType<typeof runDream>;
+      try {
+        gen = runDream({ model: lm.model, tokenizer: lm.tokenizer }, cfg, interrupt.signal);
+      } catch (e) {
+        // dreamConfig's own checks (a backstop: the flags above are already validated) are the user's to fix.
+        if (e instanceof DreamConfigError) throw new UsageError(e.message);
+        throw e;
+      }
+      const steps = cfg.steps ?? D.steps;
+      let last: StepRecord | undefined;
+      let result: DreamResult;
+      // The loop keeps its best dream by reference, so the record that holds it says when it was found.
+      const foundAt = new Map<Dream, number>();
+      for (;;) {
+        const n = await gen.next();
+        if (n.done) {
+          result = n.value;
+          break;
+        }
+        last = n.value;
+        for (const d of n.value.dreams) foundAt.set(d, n.value.step);
+        if (values.json) io.stdout(JSON.stringify({ type: 'step', ...n.value }) + '\n');
+        io.stderr(progressLine(n.value, steps));
+      }
+      if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, ...result }) + '\n');
+      else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec));
+      if (result.stopped === 'aborted') {
+        io.stderr(`stopped early at step ${result.steps}/${steps}: the summary covers the steps run so far\n`);
+        return 3;
+      }
+      return 0;
+    } finally {
+      interrupt.release();
+      lm.model.dispose();
+    }
+  },
+});

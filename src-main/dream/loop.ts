@@ -1,0 +1,105 @@
+// The one dreaming loop: step a method, hard-evaluate at a cadence, yield step records, stop on an AbortSignal.
+import type { GPT2 } from '../model/gpt2.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
+import type { DreamConfig } from './config.js';
+import { hardEvaluate, type HardEval } from './hard.js';
+import type { DreamMethod } from './method.js';
+import type { Target } from './objectives.js';
+
+export interface Dream extends HardEval {
+  /** e.g. `λ=0.3` for fluent, or the batch row. */
+  label: string;
+}
+
+export interface StepRecord {
+  step: number;
+  /** Soft objective (mean over the batch) — what the optimiser sees. */
+  soft: number;
+  /** Every sequence of the batch, hard-evaluated. */
+  dreams: Dream[];
+  /** Index into dreams of the highest hard value. */
+  best: number;
+  forwardEquivalents: number;
+  elapsedMs: number;
+}
+
+export interface DreamResult {
+  config: DreamConfig;
+  method: string;
+  target: string;
+  stopped: 'completed' | 'aborted';
+  steps: number;
+  /** The best hard dream seen at any recorded step, and the best per label (the λ frontier for fluent). */
+  best: Dream | null;
+  bestPerLabel: Dream[];
+  initial: Dream[];
+  forwardEquivalents: number;
+  elapsedMs: number;
+}
+
+export interface DreamContext {
+  model: GPT2;
+  tokenizer: TextTokenizer;
+}
+
+function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Dream[] {
+  const seqs = method.current();
+  const labels = method.labels?.() ?? seqs.map((_, i) => `#${i}`);
+  return hardEvaluate(ctx.model, ctx.tokenizer, target, seqs, cfg.reduce).map((e, i) => ({ ...e, label: labels[i] }));
+}
+
+const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite(a.value) && !(a.value <= b.value));
+
+/** Run a method; yields a record every `cfg.every` steps and at the end; returns the summary. */
+export async function* dreamLoop(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig, signal?: AbortSignal): AsyncGenerator<StepRecord, DreamResult> {
+  const t0 = Date.now();
+  const initial = evaluate(ctx, target, method, cfg);
+  let best: Dream | null = null;
+  const bestPerLabel = new Map<string, Dream>();
+  const keep = (dreams: Dream[]) => {
+    for (const d of dreams) {
+      if (better(d, best)) best = d;
+      if (better(d, bestPerLabel.get(d.label))) bestPerLabel.set(d.label, d);
+    }
+  };
+  keep(initial);
+  let step = 0;
+  let fe = 0;
+  let stopped: DreamResult['stopped'] = 'completed';
+  try {
+    while (step < cfg.steps) {
+      if (signal?.aborted) {
+        stopped = 'aborted';
+        break;
+      }
+      step += 1;
+      const r = method.step(step);
+      fe = r.forwardEquivalents;
+      if (step % cfg.every === 0 || step === cfg.steps) {
+        const dreams = evaluate(ctx, target, method, cfg);
+        keep(dreams);
+        let bi = 0;
+        dreams.forEach((d, i) => {
+          if (better(d, dreams[bi]) && d.value > dreams[bi].value) bi = i;
+        });
+        yield { step, soft: r.soft, dreams, best: bi, forwardEquivalents: fe, elapsedMs: Date.now() - t0 };
+      }
+      // Let the event loop breathe (abort signals, IPC, SSE) between steps.
+      await new Promise((res) => setImmediate(res));
+    }
+  } finally {
+    method.dispose();
+  }
+  return {
+    config: cfg,
+    method: method.name,
+    target: target.description,
+    stopped,
+    steps: step,
+    best,
+    bestPerLabel: [...bestPerLabel.values()],
+    initial,
+    forwardEquivalents: fe,
+    elapsedMs: Date.now() - t0,
+  };
+}

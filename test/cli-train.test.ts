@@ -1,0 +1,129 @@
+// `textdream train-lm` and `eval-lm` in-process on a tiny shape: export, load, resume, stop early, evaluate.
+// The corpus is tokenised once into a temporary work folder (the project's .cache is never touched).
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src-main/cli/main.js';
+import { loadModel } from '../src-main/model/load.js';
+import { cleanEnv, runCli } from './helpers/cli.js';
+
+let tmp: string;
+let work: string;
+let out: string;
+const TINY = ['--backend', 'wasm', '--corpus', 'sotu', '--layers', '1', '--d-model', '16', '--heads', '2', '--context', '16', '--batch', '2'];
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'textdream-train-'));
+  work = join(tmp, 'work');
+  out = join(tmp, 'out');
+});
+afterAll(async () => {
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('textdream train-lm', () => {
+  it('trains a tiny model, exports it in Hugging Face layout, and the export loads', async () => {
+    const r = await runCli(['train-lm', ...TINY, '--steps', '4', '--work', work, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/native TensorFlow backend is not available .* the one sized for wasm/);
+    expect(r.stderr).toMatch(/step 4\/4 loss \d/);
+    expect(r.stdout).toContain(`trained 4/4 steps; model written to ${out}`);
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(existsSync(join(work, 'train.log'))).toBe(true);
+    const lm = await loadModel(out);
+    try {
+      expect(lm.config).toMatchObject({ nLayer: 1, dModel: 16, nHead: 2, dMlp: 64, nPositions: 16, vocabSize: 50257 });
+      expect(lm.unexpected).toEqual([]);
+    } finally {
+      lm.model.dispose();
+    }
+  });
+
+  it('a second run with more steps resumes from the checkpoint', async () => {
+    const r = await runCli(['train-lm', ...TINY, '--steps', '6', '--work', work, '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resumed from .* at step 4/);
+    expect(r.stderr).not.toMatch(/step [1-4]\/6/);
+    const j = JSON.parse(r.stdout) as { completed: boolean; step: number; steps: number; out: string };
+    expect(j).toMatchObject({ completed: true, step: 6, steps: 6, out });
+    const state = JSON.parse(readFileSync(join(work, 'checkpoint', 'state.json'), 'utf8')) as { step: number };
+    expect(state.step).toBe(6);
+  });
+
+  it('refuses a checkpoint of another shape and bad shape flags, with exit 2', async () => {
+    const other = await runCli(['train-lm', ...TINY, '--d-model', '32', '--steps', '8', '--work', work, '--out', join(tmp, 'other')]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/error: --work .* holds a checkpoint \(step 6\) of another shape/);
+    const heads = await runCli(['train-lm', ...TINY, '--heads', '3', '--work', work, '--out', out]);
+    expect(heads.code).toBe(2);
+    expect(heads.stderr).toMatch(/error: --heads 3 must divide --d-model 16/);
+    const corpus = await runCli(['train-lm', '--corpus', 'nope', '--work', work, '--out', out]);
+    expect(corpus.code).toBe(2);
+    expect(corpus.stderr).toMatch(/error: --corpus must be one of brown, sotu, brown\+sotu/);
+  });
+
+  it('stops early on Ctrl-C with a checkpoint, exit 3 and how to resume', async () => {
+    const work2 = join(tmp, 'work2');
+    await cp(join(work, 'tokens'), join(work2, 'tokens'), { recursive: true }); // no second tokenisation
+    const before = process.listenerCount('SIGINT');
+    let stderr = '';
+    let sent = false;
+    const code = await main(['train-lm', ...TINY, '--steps', '100000', '--work', work2, '--out', join(tmp, 'out2')], {
+      stdout: () => undefined,
+      stderr: (s) => {
+        stderr += s;
+        if (!sent && /held-out \d+ tokens/.test(s)) {
+          sent = true;
+          process.emit('SIGINT');
+        }
+      },
+      env: cleanEnv(),
+    });
+    expect(code, stderr).toBe(3);
+    expect(stderr).toMatch(/stop requested: checkpointing/);
+    expect(stderr).toMatch(/stopped early at step \d+\/100000; to resume, run the same command again/);
+    expect(existsSync(join(work2, 'checkpoint', 'state.json'))).toBe(true);
+    expect(existsSync(join(tmp, 'out2'))).toBe(false);
+    expect(process.listenerCount('SIGINT')).toBe(before);
+  });
+});
+
+describe('textdream eval-lm', () => {
+  it('--json: model and bigram perplexity on the same held-out targets, dead-neuron fraction', async () => {
+    const r = await runCli(['eval-lm', '--model', out, '--backend', 'wasm', '--corpus', 'sotu', '--work', work, '--max-tokens', '256', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as {
+      modelSpec: string;
+      backend: string;
+      heldOutTokens: number;
+      model: { perplexity: number; natsPerToken: number };
+      bigram: { perplexity: number; k: number };
+      perplexityReduction: number;
+      deadNeurons: { perLayer: number[]; fraction: number };
+    };
+    expect(j.modelSpec).toBe(out);
+    expect(j.backend).toBe('wasm');
+    expect(j.heldOutTokens).toBeGreaterThanOrEqual(256);
+    expect(Number.isFinite(j.model.perplexity) && j.model.perplexity > 1).toBe(true);
+    expect(Number.isFinite(j.bigram.perplexity) && j.bigram.perplexity > 1).toBe(true);
+    expect(j.perplexityReduction).toBeCloseTo(1 - j.model.perplexity / j.bigram.perplexity, 10);
+    expect(j.deadNeurons.perLayer).toHaveLength(1);
+    expect(j.deadNeurons.fraction).toBeGreaterThanOrEqual(0);
+    expect(j.deadNeurons.fraction).toBeLessThanOrEqual(1);
+  });
+
+  it('text mode: both perplexities, the reduction, dead neurons per layer, and --samples generations', async () => {
+    const r = await runCli(['eval-lm', '--model', out, '--backend', 'wasm', '--corpus', 'sotu', '--work', work, '--max-tokens', '256', '--samples']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^perplexity {2}model +\d+\.\d\d {2}\(\d+\.\d{4} nats\/token\)$/m);
+    expect(r.stdout).toMatch(/^ +bigram +\d+\.\d\d {2}\(.*k=/m);
+    expect(r.stdout).toMatch(/^reduction +-?\d+\.\d %/m);
+    expect(r.stdout).toMatch(/^dead MLP neurons .*: L0 \d+\.\d %; all layers \d+\.\d %$/m);
+    // 3 prompts × (greedy + top-p seeds 1-3), each starting with its prompt
+    const samples = r.stdout.split('\n').filter((l) => /^ {2}(greedy|seed [123]) +"/.test(l));
+    expect(samples).toHaveLength(12);
+    for (const [i, p] of ['The', 'In the', 'It is'].entries()) expect(samples[4 * i]).toMatch(new RegExp(`^  greedy +"${p}`));
+  });
+});
