@@ -69,13 +69,14 @@ export class DreamConfigError extends Error {
 /** Fill defaults and check ranges; messages name the option to change. */
 export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec }): DreamConfig {
   const c: DreamConfig = { ...DEFAULT_DREAM, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as DreamConfig;
+  const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
   const int = (k: keyof DreamConfig, lo: number, hi: number) => {
     const v = c[k] as number;
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new DreamConfigError(`--${String(k)} must be an integer in ${lo}-${hi}, got ${v}`);
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new DreamConfigError(`${flag(k)} must be an integer in ${lo}-${hi}, got ${v}`);
   };
   const num = (k: keyof DreamConfig, lo: number) => {
     const v = c[k] as number;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo) throw new DreamConfigError(`--${String(k)} must be a number ≥ ${lo}, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo) throw new DreamConfigError(`${flag(k)} must be a number ≥ ${lo}, got ${v}`);
   };
   if (!(METHODS as readonly string[]).includes(c.method)) throw new DreamConfigError(`--method must be one of ${METHODS.join(', ')}, got "${c.method}"`);
   int('seqLen', 1, 1023);

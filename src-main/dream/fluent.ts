@@ -124,6 +124,7 @@ export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
     },
     current: () => pop.map((p) => p.slice()),
     labels: () => lambdas.map((l) => `λ=${l}`),
+    rank: (e, i) => score(e, lambdas[i]),
     dispose: () => undefined,
   };
 }

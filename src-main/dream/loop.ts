@@ -56,15 +56,32 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
   const initial = evaluate(ctx, target, method, cfg);
   let best: Dream | null = null;
   const bestPerLabel = new Map<string, Dream>();
+  const rank = (d: Dream, i: number) => (method.rank ? method.rank(d, i) : d.value);
+  const perLabelRank = new Map<string, number>();
   const keep = (dreams: Dream[]) => {
-    for (const d of dreams) {
+    dreams.forEach((d, i) => {
       if (better(d, best)) best = d;
-      if (better(d, bestPerLabel.get(d.label))) bestPerLabel.set(d.label, d);
-    }
+      const r = rank(d, i);
+      if (Number.isFinite(r) && !(r <= (perLabelRank.get(d.label) ?? -Infinity))) {
+        perLabelRank.set(d.label, r);
+        bestPerLabel.set(d.label, d);
+      }
+    });
+  };
+  const record = (step: number, soft: number): StepRecord => {
+    const dreams = evaluate(ctx, target, method, cfg);
+    keep(dreams);
+    let bi = 0;
+    dreams.forEach((d, i) => {
+      if (d.value > dreams[bi].value || !Number.isFinite(dreams[bi].value)) bi = i;
+    });
+    return { step, soft, dreams, best: bi, forwardEquivalents: fe, elapsedMs: Date.now() - t0 };
   };
   keep(initial);
   let step = 0;
   let fe = 0;
+  let soft = Number.NaN;
+  let lastRecorded = 0;
   let stopped: DreamResult['stopped'] = 'completed';
   try {
     while (step < cfg.steps) {
@@ -75,18 +92,16 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
       step += 1;
       const r = method.step(step);
       fe = r.forwardEquivalents;
+      soft = r.soft;
       if (step % cfg.every === 0 || step === cfg.steps) {
-        const dreams = evaluate(ctx, target, method, cfg);
-        keep(dreams);
-        let bi = 0;
-        dreams.forEach((d, i) => {
-          if (better(d, dreams[bi]) && d.value > dreams[bi].value) bi = i;
-        });
-        yield { step, soft: r.soft, dreams, best: bi, forwardEquivalents: fe, elapsedMs: Date.now() - t0 };
+        lastRecorded = step;
+        yield record(step, soft);
       }
       // Let the event loop breathe (abort signals, IPC, SSE) between steps.
       await new Promise((res) => setImmediate(res));
     }
+    // A stop between records still hard-evaluates where the run got to: no progress is lost.
+    if (stopped === 'aborted' && step > lastRecorded) yield record(step, soft);
   } finally {
     method.dispose();
   }

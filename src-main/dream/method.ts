@@ -1,3 +1,5 @@
+import type { HardEval } from './hard.js';
+
 // The contract every dreaming method implements; the loop in loop.ts knows nothing else about them.
 
 export interface MethodStep {
@@ -16,5 +18,7 @@ export interface DreamMethod {
   current(): number[][];
   /** Extra per-sequence labels (e.g. λ for `fluent`), aligned with current(). */
   labels?(): string[];
+  /** What the i-th sequence maximises, if not its hard value (fluent: value − λ_i·CE); ranks the per-label bests. */
+  rank?(e: HardEval, i: number): number;
   dispose(): void;
 }

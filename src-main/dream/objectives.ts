@@ -52,8 +52,9 @@ export function reducePositions(act: tf.Tensor2D, reduce: Reduce, mask?: tf.Tens
   if (reduce === 'last') {
     if (!mask) return tf.reshape(tf.slice(act, [0, T - 1], [-1, 1]), [-1]) as tf.Tensor1D;
     // last real position per row: one-hot of (count − 1)
-    const lastIdx = tf.sub(tf.cast(tf.sum(mask, 1), 'int32'), 1) as tf.Tensor1D;
-    return tf.sum(tf.mul(act, tf.oneHot(lastIdx, T)), 1) as tf.Tensor1D;
+    const lastIdx = tf.cast(tf.sub(tf.sum(mask, 1), 1), 'int32') as tf.Tensor1D;
+    // oneHot as int32 then cast: the wasm kernel mis-writes float32 one-hots.
+    return tf.sum(tf.mul(act, tf.cast(tf.oneHot(lastIdx, T), 'float32')), 1) as tf.Tensor1D;
   }
   if (reduce === 'max') {
     const masked = mask ? tf.add(act, tf.mul(tf.sub(1, mask), -1e9)) : act;

@@ -25,13 +25,20 @@ export function initialTokens(vocab: number, B: number, T: number, seed: number,
   );
 }
 
+/** A trainable variable owning its data (tf.variable leaves the initial tensor allocated). */
+function variableFrom(t: tf.Tensor): tf.Variable {
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v;
+}
+
 function lookup(model: GPT2, ids: number[][]): tf.Tensor3D {
   return tf.tidy(() => model.embed(tf.tensor2d(ids, [ids.length, ids[0].length], 'int32')));
 }
 
 /** The baseline: free input embeddings, decoded afterwards. */
 export function tokenEmbeddingParam(model: GPT2, init: number[][]): Parameterization {
-  const E = tf.variable(lookup(model, init), true, undefined);
+  const E = variableFrom(lookup(model, init));
   return {
     name: 'embed',
     variables: [E],
@@ -46,7 +53,7 @@ export function tokenEmbeddingParam(model: GPT2, init: number[][]): Parameteriza
  * continuous embeddings (straight-through), so what is optimised is what gets decoded.
  */
 export function projectedParam(model: GPT2, init: number[][], decoder: DecoderName): Parameterization {
-  const E = tf.variable(lookup(model, init), true);
+  const E = variableFrom(lookup(model, init));
   const straightThrough = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
     const ids = decodeTensor(model, x as tf.Tensor3D, decoder);
@@ -91,9 +98,8 @@ export function subspaceParam(model: GPT2, init: number[][], k: number, basisKin
   const B = init.length;
   const T = init[0].length;
   // Start from the projection of the initial tokens' embeddings onto the subspace.
-  const z = tf.variable(
+  const z = variableFrom(
     tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(tf.sub(lookup(model, init), mean), [B * T, d]) as tf.Tensor2D, tf.transpose(basis)), [B, T, k])),
-    true,
   );
   const embeds = () => tf.add(tf.reshape(tf.matMul(tf.reshape(z, [B * T, k]) as tf.Tensor2D, basis), [B, T, d]), mean) as tf.Tensor3D;
   return {

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rng } from '../corpus/rng.js';
 import type { GPT2 } from './gpt2.js';
+import { lensLogits } from './lens.js';
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -22,7 +23,12 @@ export function pickToken(logits: Float32Array, topP: number, temperature: numbe
   }
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);
-  const probs = Array.from(logits, (v, i) => ({ i, p: Math.exp((v - max) / temperature) }));
+  // Tokens more than 30 nats below the best carry < 1e-8 of the mass together: leave them out of the sort.
+  const probs: { i: number; p: number }[] = [];
+  for (let i = 0; i < logits.length; i++) {
+    const z = (logits[i] - max) / temperature;
+    if (z > -30) probs.push({ i, p: Math.exp(z) });
+  }
   const z = probs.reduce((a, b) => a + b.p, 0);
   probs.sort((a, b) => b.p - a.p);
   let cum = 0;
@@ -48,9 +54,10 @@ export function generate(model: GPT2, prompt: number[], opts: GenerateOptions): 
   const ctx = model.config.nPositions;
   for (let n = 0; n < maxNewTokens; n++) {
     const window = ids.slice(-ctx);
+    // Only the last position's logits are needed: run without the unembedding, then read that one vector.
     const last = tf.tidy(() => {
-      const logits = model.run({ ids: tf.tensor2d([window], [1, window.length], 'int32') }).logits!;
-      return tf.slice(logits, [0, window.length - 1, 0], [1, 1, -1]).dataSync() as Float32Array;
+      const { resid } = model.run({ ids: tf.tensor2d([window], [1, window.length], 'int32') }, { skipLogits: true });
+      return lensLogits(model, tf.slice(resid, [0, window.length - 1, 0], [1, 1, -1])).dataSync() as Float32Array;
     });
     const next = pickToken(last, topP, temperature, rand);
     ids.push(next);

@@ -33,7 +33,7 @@ export class ModelInputError extends Error {
 }
 
 export class GPT2 {
-  private readonly masks = new Map<number, tf.Tensor2D>();
+  private mask: tf.Tensor2D | null = null;
   constructor(readonly config: GPT2Config, readonly weights: GPT2Weights) {}
 
   /** Token embeddings [B, T, d] for ids [B, T]: the rows of wte the gradient is taken on. */
@@ -127,16 +127,16 @@ export class GPT2 {
     return tf.reshape(tf.transpose(tf.reshape(z, [B, H, T, dh]), [0, 2, 1, 3]), [B, T, d]) as tf.Tensor3D;
   }
 
-  /** Additive mask [T, T]: 0 where a position may attend, a large negative number above the diagonal. */
+  /** Additive mask [T, T]: 0 where a position may attend, a large negative number above the diagonal. One
+   * [context, context] mask is built on first use and sliced, so memory stays flat whatever lengths run. */
   private causalMask(T: number): tf.Tensor2D {
-    let m = this.masks.get(T);
-    if (!m) {
-      const data = new Float32Array(T * T);
-      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) data[i * T + j] = -1e9;
-      m = tf.keep(tf.tensor2d(data, [T, T]));
-      this.masks.set(T, m);
+    if (!this.mask) {
+      const P = this.config.nPositions;
+      const data = new Float32Array(P * P);
+      for (let i = 0; i < P; i++) for (let j = i + 1; j < P; j++) data[i * P + j] = -1e9;
+      this.mask = tf.keep(tf.tensor2d(data, [P, P]));
     }
-    return m;
+    return tf.slice(this.mask, [0, 0], [T, T]);
   }
 
   private checkIds(ids: tf.Tensor2D): void {
@@ -159,7 +159,7 @@ export class GPT2 {
 
   dispose(): void {
     for (const t of weightTensors(this.weights)) t.dispose();
-    for (const m of this.masks.values()) m.dispose();
-    this.masks.clear();
+    this.mask?.dispose();
+    this.mask = null;
   }
 }

@@ -115,7 +115,7 @@ export class LMTrainer {
     if (existsSync(stateFile)) {
       const saved = JSON.parse(await readFile(stateFile, 'utf8')) as TrainState;
       if (JSON.stringify(saved.options.shape) !== JSON.stringify(this.opts.shape)) {
-        throw new Error(`${stateFile}: checkpoint shape ${JSON.stringify(saved.options.shape)} differs from the requested one; use another --out or delete it`);
+        throw new Error(`${stateFile}: checkpoint shape ${JSON.stringify(saved.options.shape)} differs from the requested one; use another --work folder or delete that checkpoint`);
       }
       const all = await readSafetensorsFile(join(this.dir, 'state.safetensors'));
       tensors = new Map([...all].filter(([k]) => !k.startsWith('adam.')));

@@ -106,7 +106,7 @@ function summaryText(res: DreamResult, last: StepRecord | undefined, bestStep: n
 export default defineCommand({
   name: 'dream',
   summary: 'dream a text that makes a neuron fire: optimise, decode, and report hard (re-measured) activations',
-  usage: '(--layer <L> --neuron <N> | --sum <L:N:w,...>) [--method <m>] [--steps <n>] [--seq-len <T>] [options] [--json]',
+  usage: '(--layer <L> --neuron <N> | --sum <L:N:w,...>) [--method <m>] [--steps <n>] [--seq-len <T>] [options] [--json: one JSON line per record, then a summary line]',
   options: {
     layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
