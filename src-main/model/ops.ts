@@ -68,6 +68,8 @@ export interface Unembedding {
   ETChunks?: tf.Tensor2D[]; // each [d, Vc]
   /** E split by the same chunks (rows), for the chunked input gradient. */
   EChunks?: tf.Tensor2D[]; // each [Vc, d]
+  /** Vocabulary chunk of the trainable path (default VOCAB_CHUNK). */
+  chunk?: number;
 }
 
 export function unembed(h: tf.Tensor2D, u: Unembedding): tf.Tensor2D {
@@ -88,14 +90,15 @@ export function unembed(h: tf.Tensor2D, u: Unembedding): tf.Tensor2D {
   }
   const f = customGrad((hi: tf.Tensor, Ei: tf.Tensor, save: tf.GradSaveFunc) => {
     save([hi, Ei]);
-    const Er = splitRows(Ei as tf.Tensor2D, VOCAB_CHUNK);
+    const chunk = u.chunk ?? VOCAB_CHUNK;
+    const Er = splitRows(Ei as tf.Tensor2D, chunk);
     const parts = Er.map((c) => tf.matMul(hi as tf.Tensor2D, tf.transpose(c)));
     return {
       value: parts.length === 1 ? parts[0] : tf.concat(parts, 1),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [hs, Es] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = dy as tf.Tensor2D;
-        const rowsE = splitRows(Es, VOCAB_CHUNK);
+        const rowsE = splitRows(Es, chunk);
         const hT = tf.transpose(hs);
         // dE = dyᵀ·h, per chunk as (hᵀ·dy_c)ᵀ: transposing [d, Vc] is cheaper than transposing dy.
         let start = 0;

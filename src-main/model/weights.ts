@@ -91,13 +91,16 @@ export function checkCheckpoint(raw: Map<string, RawTensor>, c: GPT2Config, labe
   return { byKey, unexpected };
 }
 
+let variableSerial = 0;
+
 export function buildWeights(byKey: Map<string, RawTensor>, c: GPT2Config, opts: WeightOptions = {}): GPT2Weights {
   const trainable = opts.trainable ?? false;
   const mk = (key: string): tf.Tensor => {
     const r = byKey.get(key)!;
     const t = tf.tensor(r.data, r.shape, 'float32');
     if (!trainable) return t;
-    const v = tf.variable(t, true, key);
+    // Variable names are global in tfjs: suffix a counter so several models can train in one process.
+    const v = tf.variable(t, true, `${key}#${++variableSerial}`);
     t.dispose();
     return v;
   };
