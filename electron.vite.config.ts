@@ -2,6 +2,8 @@
  * electron-vite build of the three Electron targets. Our sources are not at electron-vite's default
  * `src/<scope>/index.ts`, so every entry is explicit:
  *   main      src-main/electron/index.ts  -> out/main/index.js     (ESM, Node)
+ *   engine    src-main/electron/engine-entry.ts -> out/main/engine.js (ESM; forked as a utilityProcess:
+ *             tfjs, the model, dreams and the store never run on the main thread)
  *   preload   src-preload/index.ts        -> out/preload/index.cjs (CommonJS, sandbox-safe)
  *   renderer  src-renderer/index.html     -> out/renderer/index.html + assets/
  */
@@ -21,8 +23,12 @@ export default defineConfig({
       // tfjs-node loads a native binding relative to its own package folder.
       externalizeDeps: { include: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] },
       rolldownOptions: {
-        input: { index: fromRoot('src-main/electron/index.ts') },
-        external: [/^@tensorflow\//],
+        input: {
+          index: fromRoot('src-main/electron/index.ts'),
+          engine: fromRoot('src-main/electron/engine-entry.ts'),
+        },
+        // Native and self-registering packages load from node_modules at run time, never bundled.
+        external: [/^@tensorflow\//, 'better-sqlite3'],
       },
     },
   },

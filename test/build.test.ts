@@ -1,6 +1,7 @@
 /**
- * `electron-vite build` produces the three Electron targets where main/window.ts expects them, and
- * the preload is a sandbox-safe CommonJS file that requires nothing but `electron`.
+ * `electron-vite build` produces the three Electron targets where main/window.ts expects them, plus the
+ * engine's utility-process entry; the preload is a sandbox-safe CommonJS file that requires nothing but
+ * `electron`, and the main process never loads the engine (tfjs, the model, the store) itself.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,8 +22,8 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('electron-vite build', () => {
-  it('writes main, preload and renderer outputs', () => {
-    for (const file of ['main/index.js', 'preload/index.cjs', 'renderer/index.html']) {
+  it('writes main, engine, preload and renderer outputs', () => {
+    for (const file of ['main/index.js', 'main/engine.js', 'preload/index.cjs', 'renderer/index.html']) {
       expect(existsSync(out(file)), `out/${file}`).toBe(true);
     }
   });
@@ -32,6 +33,26 @@ describe('electron-vite build', () => {
     expect(main).toMatch(/^import .* from "electron";/m);
     expect(main).toContain('../preload/index.cjs');
     expect(main).toContain('../renderer/index.html');
+  });
+
+  it('keeps heavy compute out of the main process: only the utility-process entry loads the engine', () => {
+    const importsOf = (file: string, seen = new Set<string>()): string[] => {
+      if (seen.has(file)) return [];
+      seen.add(file);
+      const code = readFileSync(file, 'utf8');
+      const specs = [...code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^;]*?from\s*"([^"]+)"|import\(\s*"([^"]+)"\s*\)|(?:^|\n)import\s+"([^"]+)"/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+      return specs.flatMap((spec) => (spec.startsWith('.') ? [spec, ...importsOf(join(dirname(file), spec), seen)] : [spec]));
+    };
+    const main = importsOf(out('main/index.js'));
+    expect(main).toContain('electron');
+    expect(main.filter((s) => /tensorflow|better-sqlite3|tokenizers/.test(s))).toEqual([]);
+    const mainCode = readFileSync(out('main/index.js'), 'utf8');
+    expect(mainCode).toContain('utilityProcess');
+    expect(mainCode).toContain('engine.js');
+
+    const engine = importsOf(out('main/engine.js'));
+    expect(engine).toContain('@tensorflow/tfjs-core');
+    expect(engine).not.toContain('electron'); // parentPort is a global in a utility process
   });
 
   it('builds the preload as CommonJS whose only require is electron', () => {

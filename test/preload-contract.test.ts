@@ -109,6 +109,32 @@ describe('preload bridge', () => {
   });
 });
 
+describe('the contract the preload exposes', () => {
+  it('forwards every contract channel and subscribes to every contract event, under distinct names', () => {
+    expect(new Set(API_CHANNELS).size).toBe(API_CHANNELS.length);
+    expect(new Set(API_EVENTS).size).toBe(API_EVENTS.length);
+    expect(API_CHANNELS.filter((c) => (API_EVENTS as readonly string[]).includes(c))).toEqual([]);
+    for (const event of API_EVENTS) {
+      fake.on.mockReset();
+      const off = bridge.on(event, () => {});
+      expect(fake.on).toHaveBeenCalledWith(event, expect.any(Function));
+      off();
+    }
+  });
+
+  it('passes nothing that is not a contract name, however it is spelled', async () => {
+    const invokeAny = bridge.invoke as (channel: unknown, req: unknown) => Promise<unknown>;
+    const onAny = bridge.on as (event: unknown, cb: () => void) => () => void;
+    const lookalikes = [...API_CHANNELS.map((c) => c.toUpperCase()), ...API_CHANNELS.map((c) => ` ${c}`), 'dreams.*', 'constructor', '__proto__', 'toString', null, {}];
+    for (const name of lookalikes) {
+      await expect(invokeAny(name, undefined)).rejects.toMatchObject({ name: 'UnknownChannelError' });
+      expect(() => onAny(name, () => {})).toThrow();
+    }
+    expect(fake.invoke).not.toHaveBeenCalled();
+    expect(fake.on).not.toHaveBeenCalled();
+  });
+});
+
 describe('renderer client (src-renderer/lib/api.ts)', () => {
   it('restores the error name that contextBridge drops', async () => {
     const { bridgeClient } = await import('../src-renderer/lib/api');
@@ -143,5 +169,56 @@ describe('renderer client (src-renderer/lib/api.ts)', () => {
     const invokeAny = client.invoke as (channel: string, req: unknown) => Promise<unknown>;
     await expect(invokeAny('nope', undefined)).rejects.toMatchObject({ name: 'UnknownChannelError' });
     expect(calls).toHaveLength(2);
+  });
+
+  it('over HTTP, reports a dropped event stream and reopens it with every subscription', async () => {
+    const { httpClient } = await import('../src-renderer/lib/api');
+    class FakeSource {
+      readyState = 1;
+      closed = false;
+      readonly listeners = new Map<string, Set<(e: MessageEvent<string>) => void>>();
+      constructor(readonly url: string) {}
+      addEventListener(name: string, l: (e: MessageEvent<string>) => void) {
+        if (!this.listeners.has(name)) this.listeners.set(name, new Set());
+        this.listeners.get(name)!.add(l);
+      }
+      removeEventListener(name: string, l: (e: MessageEvent<string>) => void) {
+        this.listeners.get(name)?.delete(l);
+      }
+      close() {
+        this.closed = true;
+      }
+      fire(name: string, data?: unknown) {
+        for (const l of this.listeners.get(name) ?? []) l({ data: JSON.stringify(data) } as MessageEvent<string>);
+      }
+    }
+    const sources: FakeSource[] = [];
+    vi.useFakeTimers();
+    try {
+      const client = httpClient({ eventSource: (url) => (sources.push(new FakeSource(url)), sources.at(-1) as unknown as EventSource) });
+      const states: boolean[] = [];
+      client.onConnection((c) => states.push(c));
+      const steps: unknown[] = [];
+      const off = client.on('dream.step', (p) => steps.push(p.index));
+      client.on('progress', () => {});
+      expect(sources).toHaveLength(1);
+      expect(sources[0].url).toBe('/api/events');
+      sources[0].fire('dream.step', { runId: 'r', index: 0, record: {} });
+
+      sources[0].readyState = 2; // the server answered with an error: EventSource gives up
+      sources[0].fire('error');
+      expect(states).toEqual([false]);
+      vi.advanceTimersByTime(2500);
+      expect(sources).toHaveLength(2);
+      sources[1].fire('open');
+      expect(states).toEqual([false, true]);
+      sources[1].fire('dream.step', { runId: 'r', index: 1, record: {} });
+      expect(steps).toEqual([0, 1]);
+
+      off();
+      expect(sources[1].listeners.get('dream.step')?.size ?? 0).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -2,16 +2,46 @@
  * The one contract between the UI and the engine host.
  *
  * Every request channel and every event the renderer can see is declared here, once. Main (ipc),
- * preload (bridge), renderer (client) and, later, the HTTP server all import this file; the runtime
+ * preload (bridge), renderer (client), the engine service and the HTTP server all import this file; the runtime
  * lists `API_CHANNELS` / `API_EVENTS` are what the preload checks against, so nothing outside them
  * can cross the bridge.
  *
  * This file must stay dependency-free (no `electron`, no `node:` imports, no engine code): it is
- * bundled into the sandboxed preload and into the browser renderer.
+ * bundled into the sandboxed preload and into the browser renderer. The data types live beside it in
+ * wire.ts (equally dependency-free) and are re-exported from here.
  *
  * To add a channel: add it to `ApiRequests` and to `API_CHANNELS` (the compiler fails until both
  * agree), then give it a handler in the main process's handler map (also checked by the compiler).
  */
+
+import type {
+  DreamSettings,
+  DreamStep,
+  DreamMethodName,
+  DreamOutcome,
+  ExplainResult,
+  ExportFormat,
+  ExportedFile,
+  FeatureStatus,
+  MnistRun,
+  MnistSettings,
+  MnistSide,
+  MnistSpace,
+  MnistStep,
+  MnistTargetSpec,
+  ModelInfo,
+  ModelsState,
+  NeuronPage,
+  NeuronSearchResult,
+  RunComparison,
+  RunDetail,
+  RunStatus,
+  RunSummary,
+  TokenValue,
+  WireTarget,
+} from './wire';
+
+export type * from './wire';
 
 /** Request/response types, one entry per channel. `req: void` means the channel takes no input. */
 export interface ApiRequests {
@@ -26,6 +56,51 @@ export interface ApiRequests {
       defaultModel: string;
     };
   };
+  /** The loaded model, a load in progress, and the models on offer. */
+  'models.state': { req: void; res: ModelsState };
+  /** Load a folder or a hub id (download progress arrives as `progress` events, task `model`). */
+  'models.load': { req: { spec: string }; res: ModelInfo };
+  /** A neuron's page: corpus statistics, top examples, histogram, quantiles, logit lens of its output weights. */
+  'neurons.page': { req: { layer: number; neuron: number; examples?: number }; res: NeuronPage };
+  /** Run a text and list the neurons it activates most (all layers, or one). */
+  'neurons.search': { req: { text: string; layer?: number | null; top?: number }; res: NeuronSearchResult };
+  /** One neuron's activation at every token of a text. */
+  'neurons.activations': { req: { layer: number; neuron: number; text: string }; res: TokenValue[] };
+  /** Default dream settings and the allowed choices (the form's single source of truth). */
+  'dreams.defaults': {
+    req: void;
+    res: { settings: Omit<DreamSettings, 'target'>; methods: DreamMethodName[]; decoders: string[] };
+  };
+  /** Start a dream in the engine; it runs on when clients disconnect. Step records arrive as `dream.step`. */
+  'dreams.start': { req: { settings: Partial<DreamSettings> & { target: WireTarget } }; res: { runId: string } };
+  'dreams.stop': { req: { runId: string }; res: { stopped: boolean } };
+  /** Runs hosted by the engine right now. */
+  'dreams.active': { req: void; res: RunSummary[] };
+  /** History, newest first. */
+  'dreams.list': { req: { search?: string; layer?: number; neuron?: number; limit?: number }; res: RunSummary[] };
+  /** One run with every record so far (a live run included: this is how a reconnecting client catches up). */
+  'dreams.get': { req: { runId: string }; res: RunDetail };
+  'dreams.compare': { req: { a: string; b: string }; res: RunComparison };
+  'dreams.export': { req: { runIds: string[]; format: ExportFormat }; res: ExportedFile };
+  /** Cancel long work named in a `progress` event (a model download, ...). */
+  'tasks.cancel': { req: { task: string }; res: { cancelled: boolean } };
+  /** Whether the MNIST networks are installed (resources/mnist), and the defaults of a dream. */
+  'mnist.status': { req: void; res: FeatureStatus & { defaults: Omit<MnistSettings, 'target'> | null } };
+  /** Dream an MNIST class or hidden unit from raw pixels and from the latent, side by side; steps arrive as `mnist.step`. */
+  'mnist.start': { req: { settings: Partial<MnistSettings> & { target: MnistTargetSpec } }; res: { runId: string } };
+  'mnist.stop': { req: { runId: string }; res: { stopped: boolean } };
+  /** The run with every record so far (the current run, or the last one: MNIST dreams are not stored). */
+  'mnist.get': { req: { runId?: string }; res: MnistRun | null };
+  'explain.status': { req: void; res: FeatureStatus };
+  /**
+   * Explain a neuron in words (offline token/bigram explainer) and score the explanation by simulation on
+   * held-out records; `withDreams` explains again with dreams added and reports the uplift. Long work: a
+   * `progress` task (cancellable) runs meanwhile.
+   */
+  'explain.run': {
+    req: { layer: number; neuron: number; withDreams?: boolean; corpusTokens?: number; dreamSteps?: number; seed?: number };
+    res: ExplainResult;
+  };
 }
 
 export type ApiChannel = keyof ApiRequests;
@@ -33,24 +108,55 @@ export type ApiRequest<K extends ApiChannel> = ApiRequests[K]['req'];
 export type ApiResponse<K extends ApiChannel> = ApiRequests[K]['res'];
 
 /** The single runtime list of request channels. The preload forwards nothing else. */
-export const API_CHANNELS = ['app.info'] as const satisfies readonly ApiChannel[];
+export const API_CHANNELS = [
+  'app.info',
+  'models.state',
+  'models.load',
+  'neurons.page',
+  'neurons.search',
+  'neurons.activations',
+  'dreams.defaults',
+  'dreams.start',
+  'dreams.stop',
+  'dreams.active',
+  'dreams.list',
+  'dreams.get',
+  'dreams.compare',
+  'dreams.export',
+  'tasks.cancel',
+  'mnist.status',
+  'mnist.start',
+  'mnist.stop',
+  'mnist.get',
+  'explain.status',
+  'explain.run',
+] as const satisfies readonly ApiChannel[];
 
 /** Long-running work reports progress as a discriminated union (maps 1:1 onto IPC / SSE). */
 export type ProgressEvent =
   | { kind: 'initiate'; task: string; label: string }
-  | { kind: 'progress'; task: string; done: number; total: number | null }
+  | { kind: 'progress'; task: string; done: number; total: number | null; detail?: string }
   | { kind: 'done'; task: string }
+  | { kind: 'cancelled'; task: string }
   | { kind: 'error'; task: string; error: ApiError };
 
 /** Events pushed from the engine host to the UI, one entry per event name. */
 export interface ApiEvents {
   progress: ProgressEvent;
+  /** The model state changed (load started, finished or failed). */
+  'models.changed': ModelsState;
+  'dream.started': { run: RunSummary };
+  /** `index` counts the run's records from 0, so a client can drop what it already has. */
+  'dream.step': { runId: string; index: number; record: DreamStep };
+  'dream.ended': { runId: string; status: RunStatus; result: DreamOutcome | null; error: string | null };
+  'mnist.step': { runId: string; space: MnistSpace; index: number; record: MnistStep };
+  'mnist.ended': { runId: string; space: MnistSpace; status: MnistSide['status']; error: string | null };
 }
 
 export type ApiEventName = keyof ApiEvents;
 
 /** The single runtime list of event names. The preload subscribes to nothing else. */
-export const API_EVENTS = ['progress'] as const satisfies readonly ApiEventName[];
+export const API_EVENTS = ['progress', 'models.changed', 'dream.started', 'dream.step', 'dream.ended', 'mnist.step', 'mnist.ended'] as const satisfies readonly ApiEventName[];
 
 // Compile-time proof that the runtime lists cover the type maps (the `satisfies` above proves the
 // other direction). A channel missing from a list makes `Exclude<...>` non-never and fails here.
@@ -83,7 +189,11 @@ export const BRIDGE_KEY = 'textdream';
 
 /** HTTP transport (browser UI served by the CLI): `POST /api/<channel>` with a JSON body, answering an envelope. */
 export const HTTP_API_PREFIX = '/api/';
-/** HTTP transport: server-sent events, one SSE `event:` per `API_EVENTS` name, `data:` is the JSON payload. */
+/**
+ * HTTP transport: server-sent events, one SSE `event:` per `API_EVENTS` name, `data:` is the JSON payload and
+ * `id:` a sequence number. A reconnecting EventSource sends `Last-Event-ID` and gets what it missed; `?run=<id>`
+ * (repeatable) first replays those runs' records so far as `dream.step` events.
+ */
 export const HTTP_EVENTS_PATH = '/api/events';
 
 export function isApiChannel(value: unknown): value is ApiChannel {

@@ -1,10 +1,11 @@
 /**
- * IPC: registers one `ipcMain.handle` per channel of the contract and pushes typed events.
+ * IPC: registers one `ipcMain.handle` per channel of the contract and pushes the engine's typed events
+ * to our own pages.
  *
  * Replies are always envelopes (`{ result }` or `{ error: { name, message } }`): Electron would
  * otherwise flatten a thrown error into "Error invoking remote method ..." and lose its name.
  */
-import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { ipcMain, webContents, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import {
   API_CHANNELS,
   settle,
@@ -15,6 +16,7 @@ import {
   type ApiRequest,
   type ApiResponse,
 } from '../api/contract';
+import type { AnyEvent } from '../engine/events';
 
 export interface IpcContext {
   handlers: ApiHandlers;
@@ -52,4 +54,13 @@ export function enableIpc(ctx: IpcContext): () => void {
 /** Push an event to one window's renderer (typed against `ApiEvents`). */
 export function sendEvent<E extends keyof ApiEvents>(target: WebContents, event: E, payload: ApiEvents[E]): void {
   if (!target.isDestroyed()) target.send(event, payload);
+}
+
+/** Forward every engine event to each page of ours (other pages, if any, get nothing). */
+export function relayEvents(source: { onEvent(listener: (event: AnyEvent) => void): () => void }, isTrustedUrl: (url: string) => boolean): () => void {
+  return source.onEvent((event) => {
+    for (const target of webContents.getAllWebContents()) {
+      if (isTrustedUrl(target.getURL())) sendEvent(target, event.name, event.payload);
+    }
+  });
 }

@@ -50,3 +50,265 @@ export interface ExperimentStore {
   getDreamRun(id: string): DreamRunDetail | null;
   close(): void;
 }
+
+// ------------------------------------------------------------------------------------------------------------
+// Beyond dreams: corpus scans, neuron pages, explanations, full-text search, export/import. These live in their
+// own interfaces so that every ExperimentStore (the SQLite one, the engine's in-memory one) keeps compiling;
+// the SQLite store implements them all (`ExperimentHistory`).
+
+/** A corpus as scanned: what the user asked for and a fingerprint of the documents' ids and texts. */
+export interface CorpusRef {
+  /** e.g. `brown`, `brown+sotu:held-out`, `/abs/path/notes.jsonl`. */
+  spec: string;
+  fingerprint: string;
+  documents: number;
+}
+
+/** Everything that determines a scan's results (batch size does not: results are the same for any batch). */
+export interface ScanConfig {
+  /** Blocks whose MLP neurons (`blocks.L.mlp.hook_post`) are scanned, ascending. */
+  layers: number[];
+  /** Text tokens per window; each window runs behind an <|endoftext|> prefix (not counted), as dreams are measured. */
+  window: number;
+  /** Top windows kept per neuron (by the window's largest activation). */
+  top: number;
+  /** Random windows kept (the same windows for every neuron), with each neuron's activations on them. */
+  random: number;
+  /** Stop after about this many tokens (windows are taken in a seeded random order); null = the whole corpus. */
+  maxTokens: number | null;
+  /** Seed of the window order (and so of the random sample). */
+  seed: number;
+  /** Histogram, quantiles, std and min come from every `sample`-th token of each window (1 = every token); count,
+   * mean, max and the fraction active are always exact. See scan/accumulate.ts. */
+  sample: number;
+  /** Only the held-out documents of the default model's split (LM_SPLIT). */
+  heldOut: boolean;
+}
+
+export interface ScanSummary {
+  id: string;
+  kind: 'scan';
+  model: string; // ModelRef.spec when the scan was made
+  modelFingerprint: string;
+  corpus: string; // CorpusRef.spec
+  corpusFingerprint: string;
+  config: ScanConfig;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  windowsTotal: number;
+  windowsDone: number;
+  tokensTotal: number;
+  tokensDone: number;
+  /** Compute time over all sessions of the scan (resumes included). */
+  elapsedMs: number;
+  error: string | null;
+}
+
+/** One neuron's corpus statistics (post-GELU activations). count, mean, max and positive are exact over every
+ * scanned token; std, min, the histogram and quantiles come from the token sample (`sampled` tokens). */
+export interface NeuronStatsView {
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  /** Fraction of tokens with activation > 0. */
+  positive: number;
+  sampled: number;
+  /** Estimated from the histogram (see scan/histogram.ts), clamped to [min, max]. */
+  quantiles: { q: number; value: number }[];
+  /** The histogram's non-empty bins (index into scan/histogram.ts's fixed bins), low to high; edges clamped to [min, max]. */
+  bins: { bin: number; lo: number; hi: number; count: number }[];
+}
+
+/** A corpus window with one neuron's activation on each of its tokens. */
+export interface NeuronExample {
+  /** 1-based rank for top examples (highest first); sample order for random ones. */
+  rank: number;
+  window: number;
+  docId: string;
+  /** Offset of the window's first token in its document (in tokens). */
+  start: number;
+  text: string;
+  ids: number[];
+  tokens: string[];
+  acts: number[];
+  max: number;
+  /** Index (into tokens) of the strongest token: the first one reaching `max`. */
+  maxAt: number;
+}
+
+export interface Explanation {
+  id: string;
+  modelFingerprint: string;
+  layer: number;
+  neuron: number;
+  text: string;
+  /** Who wrote it: `human`, `offline`, an LLM name, ... */
+  source: string;
+  /** Simulation score (correlation) when it was scored. */
+  score: number | null;
+  scanId: string | null;
+  createdAt: string;
+  meta: Record<string, unknown>;
+}
+
+export type NewExplanation = Omit<Explanation, 'id' | 'createdAt' | 'scanId' | 'score' | 'meta'> &
+  Partial<Pick<Explanation, 'id' | 'createdAt' | 'scanId' | 'score' | 'meta'>>;
+
+/** A neuron's page: what `textdream neuron --json` prints and what the store exports for one neuron. */
+export interface NeuronPageData {
+  format: 'textdream-neuron';
+  model: { spec: string; fingerprint: string } | null;
+  layer: number;
+  neuron: number;
+  hook: string;
+  scan: ScanSummary | null;
+  stats: NeuronStatsView | null;
+  top: NeuronExample[];
+  random: NeuronExample[];
+  dreams: DreamRunSummary[];
+  explanations: Explanation[];
+}
+
+export interface SearchHit {
+  kind: 'dream' | 'window' | 'explanation';
+  /** Dream run id, `<scanId>:<window>` or explanation id. */
+  ref: string;
+  snippet: string;
+}
+
+/** The whole history in one JSON document (blobs as base64 little-endian float32/int32). */
+export interface HistoryFile {
+  format: 'textdream-history';
+  schemaVersion: number;
+  exportedAt: string;
+  models: ModelRef[];
+  corpora: CorpusRef[];
+  scans: ExportedScan[];
+  dreamRuns: (DreamRunDetail & { modelFingerprint: string })[];
+  explanations: Explanation[];
+}
+
+export interface ExportedScan {
+  summary: ScanSummary;
+  windows: { index: number; docId: string; start: number; ids: string; text: string; tokens: string[] }[];
+  /** Per layer, the state arrays of all its neurons (see ScanLayerState). */
+  stats: { layer: number; tokens: number; sampled: number; neurons: number; sum: string; positive: string; max: string; ssum: string; ssq: string; min: string; hist: string }[];
+  top: { layer: number; neuron: number; windows: string; values: string; maxAt: string; lengths: string; acts: string }[];
+  random: { layer: number; neuron: number; windows: string; lengths: string; acts: string }[];
+}
+
+export interface ImportReport {
+  models: number;
+  corpora: number;
+  scans: number;
+  dreamRuns: number;
+  explanations: number;
+  /** Rows already present (same ids) and left as they were. */
+  skipped: number;
+}
+
+export interface ListScansOptions {
+  model?: string; // fingerprint
+  status?: RunStatus;
+  limit?: number;
+}
+
+/** Reads and writes beyond dream runs; implemented by the SQLite store. */
+export interface ExperimentHistory extends ExperimentStore {
+  readonly schemaVersion: number;
+  listScans(opts?: ListScansOptions): ScanSummary[];
+  getScan(id: string): ScanSummary | null;
+  /** The newest usable scan (completed first, then the newest with progress) of a model covering `layer`. */
+  scanFor(modelFingerprint: string, layer: number): ScanSummary | null;
+  /** `model` is a fingerprint, or a spec (the newest model row with that spec). Null when the model is unknown. */
+  neuronPage(q: { model: string; layer: number; neuron: number; scanId?: string; examples?: number; random?: number }): NeuronPageData | null;
+  addExplanation(e: NewExplanation): Explanation;
+  listExplanations(q: { model?: string; layer?: number; neuron?: number; search?: string; limit?: number }): Explanation[];
+  /** Full-text search (FTS5) over dream texts, scanned windows and explanations. Words are ANDed; `word*` is a prefix. */
+  search(query: string, opts?: { kinds?: SearchHit['kind'][]; limit?: number }): SearchHit[];
+  exportHistory(): HistoryFile;
+  /** Idempotent: rows are matched by id; existing ones are left alone. Runs left 'running' arrive 'interrupted'. */
+  importHistory(file: HistoryFile): ImportReport;
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// What a scan writes (src-main/scan drives it). Arrays are per layer or per neuron so a checkpoint is a few
+// large rows rather than one row per number.
+
+/** Running statistics of every neuron of one layer (index = neuron; hist is [neurons, HIST_BINS] row-major).
+ * Over every token: tokens, sum, positive, max. Over the token sample: sampled, ssum, ssq, min, hist. */
+export interface ScanLayerState {
+  layer: number;
+  neurons: number;
+  tokens: number;
+  sum: Float64Array;
+  positive: Float64Array;
+  max: Float32Array;
+  sampled: number;
+  ssum: Float64Array;
+  ssq: Float64Array;
+  min: Float32Array;
+  hist: Uint32Array;
+}
+
+/** One neuron's kept top windows, in slot order (unsorted); acts holds each window's activations back to back. */
+export interface TopSlots {
+  layer: number;
+  neuron: number;
+  windows: Int32Array;
+  values: Float32Array;
+  maxAt: Uint16Array;
+  lengths: Uint16Array;
+  acts: Float32Array;
+}
+
+/** One neuron's activations on the random windows, in sample order (the same windows for every neuron). */
+export interface RandomSlots {
+  layer: number;
+  neuron: number;
+  windows: Int32Array;
+  lengths: Uint16Array;
+  acts: Float32Array;
+}
+
+export interface ScanWindowRow {
+  index: number;
+  docId: string;
+  start: number;
+  ids: ArrayLike<number>;
+  text: string;
+  tokens: string[];
+}
+
+/** Everything a scan learned since its last checkpoint, written in one transaction with its progress. */
+export interface ScanCheckpoint {
+  windowsDone: number;
+  tokensDone: number;
+  elapsedMs: number;
+  /** Windows that top or random rows of this checkpoint refer to (existing ones are kept). */
+  windows: ScanWindowRow[];
+  /** Every scanned layer's state (small: a few hundred bytes per neuron). */
+  stats: ScanLayerState[];
+  /** Only the neurons whose top windows changed. */
+  top: TopSlots[];
+  /** Every neuron's random windows, when the sample grew since the last checkpoint. */
+  random: RandomSlots[];
+}
+
+export interface ScanWriter {
+  createScan(model: ModelRef, corpus: CorpusRef, config: ScanConfig, totals: { windows: number; tokens: number }): ScanSummary;
+  /** A scan of the same model, corpus and config that has not completed (to resume), newest first. */
+  findResumable(modelFingerprint: string, corpusFingerprint: string, config: ScanConfig): ScanSummary | null;
+  findCompleted(modelFingerprint: string, corpusFingerprint: string, config: ScanConfig): ScanSummary | null;
+  /** Marks the scan as running in this process; throws when another live process is running it. */
+  claimScan(id: string): ScanSummary;
+  /** The state written by the last checkpoint, and the windows already stored. */
+  loadScanState(id: string): { stats: ScanLayerState[]; top: TopSlots[]; random: RandomSlots[]; windows: number[] };
+  checkpointScan(id: string, cp: ScanCheckpoint): void;
+  finishScan(id: string, status: Exclude<RunStatus, 'running' | 'interrupted'>, error?: string): void;
+  getScan(id: string): ScanSummary | null;
+}

@@ -18,7 +18,14 @@ import {
   type TextdreamBridge,
 } from '../../src-main/api/contract';
 
-export type ApiClient = TextdreamBridge;
+/** The contract (invoke, on) plus the connection's state, which only the HTTP transport can lose. */
+export interface ApiClient extends TextdreamBridge {
+  /**
+   * Called with `false` when the event stream drops and `true` when it is back. After a reconnect a view
+   * re-fetches what it shows (e.g. `dreams.get` for a live run): events sent while away may be gone.
+   */
+  onConnection(cb: (connected: boolean) => void): () => void;
+}
 
 /** Electron: delegate to the preload bridge, restoring error names the context bridge drops. */
 export function bridgeClient(bridge: TextdreamBridge): ApiClient {
@@ -31,6 +38,8 @@ export function bridgeClient(bridge: TextdreamBridge): ApiClient {
       }
     },
     on: (event, cb) => bridge.on(event, cb),
+    // IPC does not drop; the engine process restarting shows up as failing calls instead.
+    onConnection: () => () => {},
   };
 }
 
@@ -48,7 +57,13 @@ export function httpClient(options: HttpClientOptions = {}): ApiClient {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const openEvents = options.eventSource ?? ((url) => new EventSource(url));
   let source: EventSource | null = null;
-  let listeners = 0;
+  const connectionListeners = new Set<(connected: boolean) => void>();
+  let connected = true;
+  const setConnected = (value: boolean) => {
+    if (value === connected) return;
+    connected = value;
+    for (const cb of [...connectionListeners]) cb(value);
+  };
 
   async function invoke<K extends keyof ApiRequests>(
     channel: K,
@@ -72,29 +87,56 @@ export function httpClient(options: HttpClientOptions = {}): ApiClient {
     return unwrapEnvelope(body as ApiEnvelope<ApiRequests[K]['res']>);
   }
 
+  type Registration = { event: string; listener: (message: MessageEvent<string>) => void };
+  const registrations = new Set<Registration>();
+  let reopenTimer: ReturnType<typeof setTimeout> | null = null;
+
+  // EventSource reconnects by itself after a network error (sending Last-Event-ID); after an HTTP error it
+  // gives up (readyState CLOSED), so we open a fresh one a little later. Either way views hear about the gap.
+  function open(): EventSource {
+    const opened = openEvents(`${base}${HTTP_EVENTS_PATH}`);
+    opened.addEventListener('open', () => setConnected(true));
+    opened.addEventListener('error', () => {
+      setConnected(false);
+      if (opened.readyState === 2 && source === opened && reopenTimer === null) {
+        reopenTimer = setTimeout(() => {
+          reopenTimer = null;
+          if (source !== opened) return;
+          source = open();
+        }, 2000);
+      }
+    });
+    for (const r of registrations) opened.addEventListener(r.event, r.listener as EventListener);
+    return opened;
+  }
+
   function on<E extends keyof ApiEvents>(event: E, cb: (payload: ApiEvents[E]) => void): () => void {
     if (!isApiEventName(event)) {
       throw fromApiError({ name: 'UnknownEventError', message: `unknown API event: ${String(event)}` });
     }
-    source ??= openEvents(`${base}${HTTP_EVENTS_PATH}`);
-    const current = source;
-    const listener = (message: MessageEvent<string>): void => cb(JSON.parse(message.data) as ApiEvents[E]);
-    current.addEventListener(event, listener);
-    listeners += 1;
+    const registration: Registration = { event, listener: (message) => cb(JSON.parse(message.data) as ApiEvents[E]) };
+    registrations.add(registration);
+    if (source) source.addEventListener(event, registration.listener as EventListener);
+    else source = open();
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      current.removeEventListener(event, listener);
-      listeners -= 1;
-      if (listeners === 0 && source === current) {
-        current.close();
+      registrations.delete(registration);
+      source?.removeEventListener(event, registration.listener as EventListener);
+      if (registrations.size === 0 && source) {
+        source.close();
         source = null;
       }
     };
   }
 
-  return { invoke, on };
+  function onConnection(cb: (connected: boolean) => void): () => void {
+    connectionListeners.add(cb);
+    return () => void connectionListeners.delete(cb);
+  }
+
+  return { invoke, on, onConnection };
 }
 
 /** Where the preload puts the bridge (`window.textdream` in the Electron window). */

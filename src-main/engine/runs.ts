@@ -1,0 +1,165 @@
+// Dream runs hosted by the engine. A run belongs to the engine, not to a client: it keeps going when every
+// client disconnects, its records fan out as events to whoever listens, it is written to the experiment
+// store step by step, and a client that comes back asks `get` for everything so far.
+import type { DreamStep, RunDetail, RunStatus, RunSummary } from '../api/contract.js';
+import { dreamConfig, type DreamConfig, type TargetSpec } from '../dream/config.js';
+import type { DreamResult, StepRecord } from '../dream/loop.js';
+import { runDream } from '../dream/run.js';
+import type { ExperimentStore } from '../store/types.js';
+import { BusyError, RunNotFoundError } from './errors.js';
+import type { EventHub } from './events.js';
+import type { ModelHost } from './models.js';
+
+interface HostedRun {
+  id: string;
+  controller: AbortController;
+  records: StepRecord[];
+  finished: Promise<void>;
+}
+
+export interface RunHostOptions {
+  events: EventHub;
+  store: ExperimentStore;
+  models: ModelHost;
+  /** Runs hosted at once (they share the CPU: each yields between steps). */
+  maxActive?: number;
+}
+
+export class RunHost {
+  private readonly live = new Map<string, HostedRun>();
+
+  constructor(private readonly opts: RunHostOptions) {}
+
+  inUse(): boolean {
+    return this.live.size > 0;
+  }
+
+  /** Validate, register in the store, and start stepping in the background. Config errors throw here. */
+  start(partial: Partial<DreamConfig> & { target: TargetSpec }): string {
+    const max = this.opts.maxActive ?? 4;
+    if (this.live.size >= max) throw new BusyError(`${this.live.size} dreams are running already (the limit is ${max}): stop one first`);
+    const { lm, ref } = this.opts.models.require();
+    const controller = new AbortController();
+    const gen = runDream({ model: lm.model, tokenizer: lm.tokenizer }, partial, controller.signal);
+    // runDream validated the config (and threw on a bad one); the store keeps the filled-in form.
+    let id: string;
+    try {
+      id = this.opts.store.startDreamRun(ref, dreamConfig(partial));
+    } catch (e) {
+      // The method already holds tensors: let the generator run its cleanup (aborted before its first step).
+      controller.abort();
+      void drain(gen);
+      throw e;
+    }
+    const run: HostedRun = { id, controller, records: [], finished: Promise.resolve() };
+    this.live.set(id, run);
+    const summary = this.opts.store.getDreamRun(id);
+    if (summary) this.opts.events.publish('dream.started', { run: toSummary(summary) });
+    run.finished = this.drive(run, gen);
+    return id;
+  }
+
+  private async drive(run: HostedRun, gen: AsyncGenerator<StepRecord, DreamResult>): Promise<void> {
+    const { store, events } = this.opts;
+    let status: Exclude<RunStatus, 'running' | 'interrupted'> = 'failed';
+    let result: DreamResult | null = null;
+    let error: string | null = null;
+    try {
+      // Answer `start` first: the first step (and the initial evaluation) runs on a later turn of the loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      for (;;) {
+        const next = await gen.next();
+        if (next.done) {
+          result = next.value;
+          break;
+        }
+        const index = run.records.length;
+        run.records.push(next.value);
+        store.appendDreamStep(run.id, next.value);
+        events.publish('dream.step', { runId: run.id, index, record: next.value });
+      }
+      status = result.stopped === 'aborted' ? 'aborted' : 'completed';
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    } finally {
+      try {
+        store.finishDreamRun(run.id, status, result, error ?? undefined);
+      } catch (e) {
+        error ??= `the store could not record the end of the run: ${e instanceof Error ? e.message : String(e)}`;
+      }
+      this.live.delete(run.id);
+      events.publish('dream.ended', { runId: run.id, status, result, error });
+    }
+  }
+
+  /** Ask a run to stop; it records where it got to and ends as 'aborted'. False when it is not running. */
+  stop(runId: string): boolean {
+    const run = this.live.get(runId);
+    if (!run) {
+      if (!this.opts.store.getDreamRun(runId)) throw new RunNotFoundError(runId);
+      return false;
+    }
+    run.controller.abort();
+    return true;
+  }
+
+  /** Stop every run and wait until each has written its end (shutdown). */
+  async stopAll(): Promise<void> {
+    const runs = [...this.live.values()];
+    for (const r of runs) r.controller.abort();
+    await Promise.all(runs.map((r) => r.finished));
+  }
+
+  /** Resolves when the run has ended (tests, shutdown). */
+  async finished(runId: string): Promise<void> {
+    await this.live.get(runId)?.finished;
+  }
+
+  active(): RunSummary[] {
+    return [...this.live.keys()].flatMap((id) => {
+      const d = this.opts.store.getDreamRun(id);
+      return d ? [toSummary(d)] : [];
+    });
+  }
+
+  list(query: { search?: string; layer?: number; neuron?: number; limit?: number }): RunSummary[] {
+    return this.opts.store.listRuns(query).map(toSummary);
+  }
+
+  /** A run with every record so far; a live run's records come from memory (never behind the events). */
+  get(runId: string): RunDetail {
+    const stored = this.opts.store.getDreamRun(runId);
+    if (!stored) throw new RunNotFoundError(runId);
+    const run = this.live.get(runId);
+    const records: DreamStep[] = run ? [...run.records] : stored.records;
+    return { ...stored, ...(run ? { status: 'running' as const } : {}), records };
+  }
+}
+
+async function drain(gen: AsyncGenerator<StepRecord, DreamResult>): Promise<void> {
+  try {
+    while (!(await gen.next()).done);
+  } catch {
+    // cleanup only
+  }
+}
+
+/** A stored run's summary fields only (details stay out of list replies). */
+export function toSummary(d: RunSummary): RunSummary {
+  return {
+    id: d.id,
+    kind: d.kind,
+    model: d.model,
+    target: d.target,
+    layer: d.layer,
+    neuron: d.neuron,
+    method: d.method,
+    status: d.status,
+    createdAt: d.createdAt,
+    finishedAt: d.finishedAt,
+    steps: d.steps,
+    bestText: d.bestText,
+    bestValue: d.bestValue,
+    bestCE: d.bestCE,
+  };
+}

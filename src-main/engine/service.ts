@@ -1,0 +1,139 @@
+// The engine service: the contract's handlers over model, dreams, neurons and the experiment store, plus the
+// event hub they publish on. No electron, no http: `textdream serve`, the Electron utility process and the
+// tests host the same object and only move its requests and events.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_DREAM, METHODS } from '../dream/config.js';
+import { DECODERS } from '../dream/decode.js';
+import type { ApiHandlers } from '../api/contract.js';
+import { defaultModelDir, projectRoot } from '../model/load.js';
+import type { ExperimentHistory, ExperimentStore } from '../store/types.js';
+import { EventHub } from './events.js';
+import { explainHandler } from './explain.js';
+import { compareRuns, exportRuns } from './history.js';
+import { MnistHost } from './mnist.js';
+import { ModelHost } from './models.js';
+import { neuronActivations, neuronPage, searchNeurons, type NeuronScanSource } from './neurons.js';
+import { RunHost } from './runs.js';
+import { TaskRegistry } from './tasks.js';
+import * as check from './validate.js';
+
+export interface EngineOptions {
+  store: ExperimentStore;
+  /** Settings (HF_*, TEXTDREAM_*); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** tfjs backend request; default TEXTDREAM_BACKEND, else auto. */
+  backend?: string;
+  /** Corpus statistics for neuron pages (the store's scan), when there is one. */
+  scans?: NeuronScanSource | null;
+  /** The store's history side (scans to read explanation records from, explanations saved); null in memory. */
+  history?: ExperimentHistory | null;
+  /** Folder of the MNIST networks (default resources/mnist). */
+  mnistDir?: string;
+}
+
+export interface Engine {
+  handlers: ApiHandlers;
+  events: EventHub;
+  models: ModelHost;
+  runs: RunHost;
+  tasks: TaskRegistry;
+  /** Stop every run (each records its end), cancel tasks, free the model. The store stays open (its owner closes it). */
+  close(): Promise<void>;
+}
+
+function appVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  const events = new EventHub();
+  const tasks = new TaskRegistry(events);
+  let runs: RunHost | null = null;
+  const models = new ModelHost({ events, tasks, env: opts.env, backend: opts.backend, inUse: () => runs?.inUse() ?? false });
+  runs = new RunHost({ events, store: opts.store, models });
+  const mnist = new MnistHost(events, models, opts.mnistDir);
+  const host = runs;
+  const version = appVersion();
+  const model = () => models.require().lm;
+
+  const handlers: ApiHandlers = {
+    'app.info': () => ({ version, backend: models.backendName, defaultModel: defaultModelDir() }),
+    'models.state': () => models.state(),
+    'models.load': (req) => models.load(check.str(check.object(req, 'request').spec, 'spec', 4096)),
+    'neurons.page': (req) => {
+      const r = check.object(req, 'request');
+      const { lm, ref } = models.require();
+      const layer = check.int(r.layer, 'layer');
+      const neuron = check.int(r.neuron, 'neuron');
+      const examples = check.optionalInt(r.examples, 'examples', 0, 200) ?? 12;
+      return neuronPage(lm.model, lm.tokenizer, ref, opts.scans ?? null, layer, neuron, examples);
+    },
+    'neurons.search': (req) => {
+      const r = check.object(req, 'request');
+      const { model: m, tokenizer } = model();
+      const layer = check.optionalInt(r.layer, 'layer') ?? null;
+      return searchNeurons(m, tokenizer, check.str(r.text, 'text'), layer, check.optionalInt(r.top, 'top', 1, 1000) ?? 20);
+    },
+    'neurons.activations': (req) => {
+      const r = check.object(req, 'request');
+      const { model: m, tokenizer } = model();
+      return neuronActivations(m, tokenizer, check.int(r.layer, 'layer'), check.int(r.neuron, 'neuron'), check.str(r.text, 'text'));
+    },
+    'dreams.defaults': () => ({ settings: structuredClone(DEFAULT_DREAM), methods: [...METHODS], decoders: [...DECODERS] }),
+    'dreams.start': (req) => ({ runId: host.start(check.dreamSettings(check.object(req, 'request').settings)) }),
+    'dreams.stop': (req) => ({ stopped: host.stop(check.str(check.object(req, 'request').runId, 'runId', 200)) }),
+    'dreams.active': () => host.active(),
+    'dreams.list': (req) => {
+      const r = req === undefined || req === null ? {} : check.object(req, 'request');
+      const search = r.search === undefined || r.search === null || r.search === '' ? undefined : check.str(r.search, 'search', 500);
+      return host.list({
+        search,
+        layer: check.optionalInt(r.layer, 'layer'),
+        neuron: check.optionalInt(r.neuron, 'neuron'),
+        limit: check.optionalInt(r.limit, 'limit', 1, 10_000),
+      });
+    },
+    'dreams.get': (req) => host.get(check.str(check.object(req, 'request').runId, 'runId', 200)),
+    'dreams.compare': (req) => {
+      const r = check.object(req, 'request');
+      return compareRuns(host.get(check.str(r.a, 'a', 200)), host.get(check.str(r.b, 'b', 200)));
+    },
+    'dreams.export': (req) => {
+      const r = check.object(req, 'request');
+      return exportRuns(check.runIds(r.runIds).map((id) => host.get(id)), check.exportFormat(r.format));
+    },
+    'tasks.cancel': (req) => ({ cancelled: tasks.cancel(check.str(check.object(req, 'request').task, 'task', 200)) }),
+    'mnist.status': () => mnist.status(),
+    'mnist.start': (req) => mnist.start(req),
+    'mnist.stop': (req) => ({ stopped: mnist.stop(check.str(check.object(req, 'request').runId, 'runId', 200)) }),
+    'mnist.get': (req) => {
+      const r = req === undefined || req === null ? {} : check.object(req, 'request');
+      return mnist.get(r.runId === undefined || r.runId === null ? undefined : check.str(r.runId, 'runId', 200));
+    },
+    'explain.status': () => ({
+      available: true,
+      note: opts.history
+        ? 'offline explainer and simulator; records from the store\'s scan of the layer, else held-out corpus windows'
+        : 'offline explainer and simulator; records from held-out corpus windows (an in-memory store has no scans and keeps no explanations)',
+    }),
+    'explain.run': explainHandler({ models, tasks, history: opts.history ?? null }),
+  };
+
+  return {
+    handlers,
+    events,
+    models,
+    runs: host,
+    tasks,
+    async close() {
+      tasks.cancelAll();
+      await Promise.all([host.stopAll(), mnist.close()]);
+      models.dispose();
+    },
+  };
+}

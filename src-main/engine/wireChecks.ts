@@ -1,0 +1,25 @@
+// Compile-time proof that what the engine sends is what the contract (api/wire.ts) says crosses the wire.
+// wire.ts must stay free of engine imports, so it restates these types; if either side changes, this file
+// stops compiling. Nothing here runs.
+import type { DreamOutcome, DreamSample, DreamSettings, DreamStep, MnistSettings, MnistStep, RunDetail, RunSummary } from '../api/contract.js';
+import type { MnistDreamConfig } from '../mnist/config.js';
+import type { MnistStepRecord } from '../mnist/dream.js';
+import type { DreamConfig } from '../dream/config.js';
+import type { Dream, DreamResult, StepRecord } from '../dream/loop.js';
+import type { DreamRunDetail, DreamRunSummary } from '../store/types.js';
+
+type Assignable<From extends To, To> = [From, To];
+
+export type WireChecks = [
+  Assignable<Dream, DreamSample>,
+  Assignable<StepRecord, DreamStep>,
+  Assignable<DreamResult, DreamOutcome>,
+  Assignable<DreamConfig, DreamSettings>,
+  Assignable<DreamRunSummary, RunSummary>,
+  Assignable<DreamRunDetail, RunDetail>,
+  // Settings from the wire must fit the engine's config after validation (engine/validate.ts).
+  Assignable<Omit<DreamSettings, 'decoder'>, Omit<DreamConfig, 'decoder'>>,
+  Assignable<MnistStepRecord, MnistStep>,
+  Assignable<Omit<MnistDreamConfig, 'space'>, MnistSettings>,
+  Assignable<MnistSettings, Omit<MnistDreamConfig, 'space'>>,
+];

@@ -1,0 +1,54 @@
+// Row ↔ object mappers and small helpers shared by the store's modules.
+import type { TargetSpec } from '../dream/config.js';
+import type { DreamRunSummary, Explanation, RunStatus } from './types.js';
+
+type Row = Record<string, unknown>;
+
+/** `L2N104`, a weighted sum, or the direction's label (the same labels as the engine's in-memory store). */
+export function targetLabel(t: TargetSpec): string {
+  if (t.kind === 'neuron') return `L${t.layer}N${t.neuron}`;
+  if (t.kind === 'sum') return t.terms.map((x, i) => `${i === 0 ? (x.weight < 0 ? '−' : '') : x.weight < 0 ? ' − ' : ' + '}${Math.abs(x.weight)}·L${x.layer}N${x.neuron}`).join('');
+  return t.label ?? `${t.hook} direction`;
+}
+
+/** Words of a user's query as an FTS5 expression (every word required; `word*` is a prefix); null if no words. */
+export function ftsQuery(query: string): string | null {
+  const terms = query.match(/[\p{L}\p{N}_]+\*?/gu) ?? [];
+  if (!terms.length) return null;
+  return terms.map((t) => (t.endsWith('*') ? `"${t.slice(0, -1)}"*` : `"${t}"`)).join(' ');
+}
+
+export function runSummary(r: Row): DreamRunSummary {
+  return {
+    id: r.id as string,
+    kind: 'dream',
+    model: r.model_spec as string,
+    target: r.target as string,
+    layer: r.layer as number | null,
+    neuron: r.neuron as number | null,
+    method: r.method as string,
+    status: r.status as RunStatus,
+    createdAt: r.created_at as string,
+    finishedAt: r.finished_at as string | null,
+    steps: r.steps as number,
+    bestText: r.best_text as string | null,
+    bestValue: r.best_value as number | null,
+    bestCE: r.best_ce as number | null,
+  };
+}
+
+export function explanationOf(r: Row): Explanation {
+  return {
+    id: r.id as string,
+    modelFingerprint: r.model as string,
+    layer: r.layer as number,
+    neuron: r.neuron as number,
+    text: r.text as string,
+    source: r.source as string,
+    score: r.score as number | null,
+    scanId: r.scan_id as string | null,
+    createdAt: r.created_at as string,
+    meta: JSON.parse(r.meta as string) as Record<string, unknown>,
+  };
+}
+

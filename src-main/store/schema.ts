@@ -1,0 +1,187 @@
+// The store's schema as an ordered list of migrations. PRAGMA user_version holds the version a database is at;
+// opening runs every later migration, each in its own IMMEDIATE transaction together with the version bump, so a
+// crash mid-migration leaves the previous version intact. Never edit a released migration: append a new one.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+const STATUS = `CHECK (status IN ('running', 'completed', 'aborted', 'interrupted', 'failed'))`;
+
+/** Version 1: dream runs and their step records (the first release). */
+const V1 = `
+CREATE TABLE models (
+  fingerprint TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  dir TEXT NOT NULL,
+  n_layer INTEGER NOT NULL,
+  d_model INTEGER NOT NULL,
+  d_mlp INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE dream_runs (
+  id TEXT PRIMARY KEY,
+  model TEXT NOT NULL REFERENCES models(fingerprint),
+  model_spec TEXT NOT NULL,
+  target TEXT NOT NULL,
+  layer INTEGER,
+  neuron INTEGER,
+  method TEXT NOT NULL,
+  config TEXT NOT NULL,
+  status TEXT NOT NULL ${STATUS},
+  created_at TEXT NOT NULL,
+  finished_at TEXT,
+  steps INTEGER NOT NULL DEFAULT 0,
+  records INTEGER NOT NULL DEFAULT 0,
+  best_text TEXT,
+  best_value REAL,
+  best_ce REAL,
+  result TEXT,
+  error TEXT
+);
+CREATE INDEX dream_runs_neuron ON dream_runs(model, layer, neuron);
+CREATE TABLE dream_steps (
+  run_id TEXT NOT NULL REFERENCES dream_runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  soft REAL,
+  best INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+`;
+
+/** Version 2: corpus scans, explanations, run ownership and full-text search (back-filled from v1 dreams). */
+const V2 = `
+ALTER TABLE dream_runs ADD COLUMN owner TEXT;
+CREATE TABLE corpora (
+  fingerprint TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  documents INTEGER NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE scans (
+  id TEXT PRIMARY KEY,
+  model TEXT NOT NULL REFERENCES models(fingerprint),
+  model_spec TEXT NOT NULL,
+  corpus TEXT NOT NULL REFERENCES corpora(fingerprint),
+  corpus_spec TEXT NOT NULL,
+  config TEXT NOT NULL,
+  config_key TEXT NOT NULL,
+  status TEXT NOT NULL ${STATUS},
+  owner TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  finished_at TEXT,
+  windows_total INTEGER NOT NULL,
+  windows_done INTEGER NOT NULL DEFAULT 0,
+  tokens_total INTEGER NOT NULL,
+  tokens_done INTEGER NOT NULL DEFAULT 0,
+  elapsed_ms REAL NOT NULL DEFAULT 0,
+  error TEXT
+);
+CREATE INDEX scans_key ON scans(model, corpus, config_key);
+CREATE TABLE scan_windows (
+  scan_id TEXT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL,
+  doc_id TEXT NOT NULL,
+  start INTEGER NOT NULL,
+  ids BLOB NOT NULL,
+  text TEXT NOT NULL,
+  tokens TEXT NOT NULL,
+  fts INTEGER,
+  PRIMARY KEY (scan_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE neuron_stats (
+  scan_id TEXT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+  layer INTEGER NOT NULL,
+  neurons INTEGER NOT NULL,
+  tokens INTEGER NOT NULL,
+  sum BLOB NOT NULL,
+  positive BLOB NOT NULL,
+  max BLOB NOT NULL,
+  sampled INTEGER NOT NULL,
+  ssum BLOB NOT NULL,
+  ssq BLOB NOT NULL,
+  min BLOB NOT NULL,
+  hist BLOB NOT NULL,
+  PRIMARY KEY (scan_id, layer)
+);
+CREATE TABLE top_examples (
+  scan_id TEXT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+  layer INTEGER NOT NULL,
+  neuron INTEGER NOT NULL,
+  windows BLOB NOT NULL,
+  vals BLOB NOT NULL,
+  max_at BLOB NOT NULL,
+  lengths BLOB NOT NULL,
+  acts BLOB NOT NULL,
+  PRIMARY KEY (scan_id, layer, neuron)
+);
+CREATE TABLE random_examples (
+  scan_id TEXT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+  layer INTEGER NOT NULL,
+  neuron INTEGER NOT NULL,
+  windows BLOB NOT NULL,
+  lengths BLOB NOT NULL,
+  acts BLOB NOT NULL,
+  PRIMARY KEY (scan_id, layer, neuron)
+);
+CREATE TABLE explanations (
+  id TEXT PRIMARY KEY,
+  model TEXT NOT NULL,
+  layer INTEGER NOT NULL,
+  neuron INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  source TEXT NOT NULL,
+  score REAL,
+  scan_id TEXT,
+  created_at TEXT NOT NULL,
+  meta TEXT NOT NULL DEFAULT '{}',
+  fts INTEGER
+);
+CREATE INDEX explanations_neuron ON explanations(model, layer, neuron);
+CREATE VIRTUAL TABLE search USING fts5(body, kind UNINDEXED, ref UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO search (body, kind, ref)
+  SELECT (SELECT group_concat(json_extract(d.value, '$.text'), char(10)) FROM json_each(s.record, '$.dreams') AS d), 'dream', s.run_id
+  FROM dream_steps AS s;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'dream runs', up: (db) => db.exec(V1) },
+  { version: 2, name: 'scans, explanations, ownership, full-text search', up: (db) => db.exec(V2) },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export class StoreVersionError extends Error {
+  override name = 'StoreVersionError';
+}
+
+/** The store file cannot be created or opened (permissions, a folder in the way, not a database). */
+export class StoreOpenError extends Error {
+  override name = 'StoreOpenError';
+}
+
+/** Bring `db` to SCHEMA_VERSION. Returns the versions before and after. */
+export function migrate(db: Database.Database, file: string): { from: number; to: number } {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  const from = version();
+  if (from > SCHEMA_VERSION) {
+    throw new StoreVersionError(
+      `${file} was written by a newer textdream (schema version ${from}; this one understands up to ${SCHEMA_VERSION}). ` +
+        'Upgrade textdream, or use another store with --db or TEXTDREAM_DB.',
+    );
+  }
+  for (const m of MIGRATIONS) {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    db.transaction(() => {
+      if (version() >= m.version) return;
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: version() };
+}
