@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
 import type { GPT2 } from '../src-main/model/gpt2.js';
+import { loadCorpus } from '../src-main/corpus/documents.js';
+import { splitDocuments } from '../src-main/corpus/split.js';
 import { loadScanCorpus } from '../src-main/scan/corpus.js';
+import { ScanCorpusError } from '../src-main/scan/errors.js';
 import { HIST_BINS, binOf } from '../src-main/scan/histogram.js';
 import { runScan, type ScanEvent, type ScanOptions } from '../src-main/scan/run.js';
 import { SqliteStore } from '../src-main/store/sqlite.js';
 import type { ModelRef, NeuronPageData, ScanConfig } from '../src-main/store/types.js';
-import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
+import { gpt2Tokenizer, LM_SPLIT } from '../src-main/train/lmCorpus.js';
 import { FAMILY, PLANTED, PLANTED_TEXTS, plantedActivation, plantedModel, writePlantedCorpus } from './helpers/plantedModel.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'textdream-scan-'));
@@ -145,6 +148,19 @@ describe('scan with a planted neuron', () => {
     const events = await scan(store);
     expect(events.find((e) => e.type === 'start')).toMatchObject({ alreadyComplete: true });
     expect(store.listScans()).toHaveLength(1);
+  });
+});
+
+describe('corpus choice', () => {
+  it("--held-out reads the default model's held-out documents of the requested corpus", async () => {
+    const { ref, docs } = await loadScanCorpus('sotu', true);
+    const split = splitDocuments(await loadCorpus('brown+sotu'), LM_SPLIT);
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs.map((d) => d.id)).toEqual(split.heldOut.filter((d) => d.source === 'sotu').map((d) => d.id));
+    const train = new Set(split.train.map((d) => d.id));
+    expect(docs.some((d) => train.has(d.id))).toBe(false);
+    expect(ref.spec).toBe('sotu:held-out');
+    await expect(loadScanCorpus(CORPUS, true)).rejects.toThrow(ScanCorpusError);
   });
 });
 

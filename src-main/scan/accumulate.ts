@@ -309,12 +309,6 @@ export class LayerAccumulator {
     return c;
   }
 
-  /** A copy of the statistics (a checkpoint must not share arrays the next batch changes). */
-  snapshot(): ScanLayerState {
-    const s = this.state;
-    return { ...s, sum: s.sum.slice(), positive: s.positive.slice(), max: s.max.slice(), ssum: s.ssum.slice(), ssq: s.ssq.slice(), min: s.min.slice(), hist: s.hist.slice() };
-  }
-
   /** Continue from a checkpoint. */
   restore(st: ScanLayerState, tops: TopSlots[], random: RandomSlots[] = []): void {
     if (st.neurons !== this.neurons || st.hist.length !== this.state.hist.length) {

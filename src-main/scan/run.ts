@@ -4,7 +4,8 @@
 //
 // Checkpoints come after a batch whenever their estimated cost is at most `checkpointOverhead` (default 5 %) of the
 // compute since the previous one: after every batch when writing is cheap relative to the forward passes, less
-// often early in a scan (when every neuron's top windows change) or for wide models.
+// often early in a scan (when every neuron's top windows change) or for wide models; and at the latest
+// `checkpointIntervalMs` (default 2 min) after the previous one, which bounds the work a crash can lose.
 import type { CorpusDocument } from '../corpus/documents.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
@@ -33,6 +34,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Fraction of compute time checkpoints may take (default 0.05); Infinity checkpoints after every batch. */
   checkpointOverhead?: number;
+  /** Longest time between checkpoints, whatever they cost (default 120 000 ms). */
+  checkpointIntervalMs?: number;
 }
 
 export type ScanEvent =
@@ -81,9 +84,6 @@ export async function* runScan(o: ScanOptions): AsyncGenerator<ScanEvent, ScanSu
   const mc = o.model.config;
   checkScanConfig(c, mc);
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new ScanConfigError(`--batch ${o.batch} must be a positive integer`);
-  const plan = planWindows(o.corpus.docs, o.tokenizer, c);
-  yield { type: 'plan', documents: plan.docs.length, windows: plan.order.length, tokens: plan.tokensTotal };
-
   if (!o.fresh) {
     const done = o.store.findCompleted(o.modelRef.fingerprint, o.corpus.ref.fingerprint, c);
     if (done) {
@@ -92,7 +92,15 @@ export async function* runScan(o: ScanOptions): AsyncGenerator<ScanEvent, ScanSu
       return done;
     }
   }
+  const plan = planWindows(o.corpus.docs, o.tokenizer, c);
+  yield { type: 'plan', documents: plan.docs.length, windows: plan.order.length, tokens: plan.tokensTotal };
   const previous = o.fresh ? null : o.store.findResumable(o.modelRef.fingerprint, o.corpus.ref.fingerprint, c);
+  if (previous && (previous.windowsTotal !== plan.order.length || previous.tokensTotal !== plan.tokensTotal)) {
+    throw new ScanConfigError(
+      `scan ${previous.id} planned ${previous.windowsTotal} windows (${previous.tokensTotal} tokens) but the same settings now give ` +
+        `${plan.order.length} (${plan.tokensTotal}): the tokenizer changed. Pass --fresh to start over`,
+    );
+  }
   const scan = previous ? o.store.claimScan(previous.id) : o.store.createScan(o.modelRef, o.corpus.ref, c, { windows: plan.order.length, tokens: plan.tokensTotal });
   let finished = false;
   try {
@@ -126,6 +134,8 @@ async function* scanLoop(o: ScanOptions, plan: WindowPlan, scan: ScanSummary, re
 
   const text = new TokenText(o.tokenizer);
   const overhead = o.checkpointOverhead ?? 0.05;
+  const interval = o.checkpointIntervalMs ?? 120_000;
+  let lastCheckpoint = performance.now();
   const statsBytes = accs.length * N * (8 * 4 + 4 * 2 + HIST_BINS * 4);
   let windowsDone = scan.windowsDone;
   let tokensDone = scan.tokensDone;
@@ -133,7 +143,7 @@ async function* scanLoop(o: ScanOptions, plan: WindowPlan, scan: ScanSummary, re
   const t0 = performance.now();
   let sessionTokens = 0;
   let workMs = 0; // compute since the last checkpoint
-  let bytesPerMs = 50_000; // learned from checkpoints
+  let bytesPerMs = 20_000; // bytes written per ms, learned from checkpoints (a conservative start: 20 MB/s)
 
   const windowRow = (index: number): ScanWindowRow => {
     const w = plan.windows[index];
@@ -169,6 +179,7 @@ async function* scanLoop(o: ScanOptions, plan: WindowPlan, scan: ScanSummary, re
     const ms = performance.now() - t;
     bytesPerMs = 0.5 * bytesPerMs + (0.5 * bytes) / Math.max(ms, 0.1);
     workMs = 0;
+    lastCheckpoint = performance.now();
     return { ms, bytes };
   };
 
@@ -213,7 +224,8 @@ async function* scanLoop(o: ScanOptions, plan: WindowPlan, scan: ScanSummary, re
       etaMs: rate > 0 ? ((plan.tokensTotal - tokensDone) / rate) * 1000 : Number.NaN,
       elapsedMs: elapsed,
     };
-    if (windowsDone < plan.order.length && (overhead === Infinity || pendingBytes() / bytesPerMs <= overhead * workMs)) {
+    const due = overhead === Infinity || pendingBytes() / bytesPerMs <= overhead * workMs || performance.now() - lastCheckpoint >= interval;
+    if (windowsDone < plan.order.length && due) {
       const cp = checkpoint();
       yield { type: 'checkpoint', windowsDone, ...cp };
     }
