@@ -5,6 +5,7 @@ import { BackendError } from '../backend.js';
 import { ObjectiveError } from '../dream/objectives.js';
 import { DreamConfigError } from '../dream/config.js';
 import { CorpusFileError, CorpusPackageMissingError } from '../corpus/documents.js';
+import { STORE_USER_ERRORS } from '../store/userErrors.js';
 import { ModelFileError } from '../model/errors.js';
 import { ModelInputError } from '../model/gpt2.js';
 import { HookError } from '../model/hooks.js';
@@ -13,7 +14,7 @@ import * as registry from './commands/index.js';
 
 export const COMMANDS: Command[] = Object.values(registry).sort((a, b) => a.name.localeCompare(b.name));
 
-const USER_ERRORS = [UsageError, ModelFileError, ModelInputError, ObjectiveError, HookError, BackendError, DreamConfigError, CorpusPackageMissingError, CorpusFileError];
+const USER_ERRORS = [UsageError, ModelFileError, ModelInputError, ObjectiveError, HookError, BackendError, DreamConfigError, CorpusPackageMissingError, CorpusFileError, ...STORE_USER_ERRORS];
 
 export function isUserError(e: unknown): e is Error {
   return USER_ERRORS.some((cls) => e instanceof cls) || (e instanceof Error && isParseError(e));
