@@ -143,3 +143,32 @@ describe('textdream dream (text)', () => {
     expect(r.stderr).toMatch(/^step 4\/4 /m);
   });
 });
+
+describe('textdream dream: the experiment store', () => {
+  it('saves the run with its records; history finds it by a word of its text', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const db = join(mkdtempSync(join(tmpdir(), 'td-dream-db-')), 'store.db');
+    let out = '';
+    const code = await main([...BASE, '--layer', '1', '--neuron', '7', '--method', 'embed', '--steps', '4', '--every', '2', '--seq-len', '5', '--batch', '2', '--json', '--db', db], {
+      stdout: (s) => void (out += s),
+      stderr: () => undefined,
+      env: cleanEnv(),
+    });
+    expect(code).toBe(0);
+    const sum = JSON.parse(out.trimEnd().split('\n').at(-1)!) as { runId: string; best: { text: string; value: number } };
+    const { openStore } = await import('../src-main/store/sqlite.js');
+    const store = openStore(db);
+    const run = store.getDreamRun(sum.runId)!;
+    expect(run.status).toBe('completed');
+    expect(run.records.length).toBe(2);
+    expect(run.bestValue).toBeCloseTo(sum.best.value, 5);
+    store.close();
+    const word = sum.best.text.trim().split(/\s+/).find((w) => /^[A-Za-z]{3,}$/.test(w));
+    let hist = '';
+    const hcode = await main(['history', '--db', db, '--json', ...(word ? ['--search', word] : [])], { stdout: (s) => void (hist += s), stderr: () => undefined, env: cleanEnv() });
+    expect(hcode).toBe(0);
+    expect(hist).toContain(sum.runId);
+  });
+});

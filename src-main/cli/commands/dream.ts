@@ -4,6 +4,8 @@ import { DECODERS } from '../../dream/decode.js';
 import { DEFAULT_DREAM, DreamConfigError, METHODS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
 import { runDream } from '../../dream/run.js';
+import { openStore, type SqliteStore } from '../../store/sqlite.js';
+import { modelRefOf, persistDream } from '../../store/persist.js';
 import type { GPT2Config } from '../../model/config.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, UsageError, type CommandIO } from '../command.js';
@@ -111,6 +113,7 @@ export default defineCommand({
     layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
+    db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
     method: { type: 'string', arg: `<${METHODS.join('|')}>`, description: `how the text is parameterised and searched (default ${D.method})` },
     steps: { type: 'string', arg: '<n>', description: `optimisation steps (default ${D.steps})` },
     'seq-len': { type: 'string', arg: '<T>', description: `free tokens per dream, after an <|endoftext|> prefix (default ${D.seqLen})` },
@@ -175,6 +178,8 @@ export default defineCommand({
 
     const { lm, spec } = await openModel(values, io);
     const interrupt = interruptible(io, 'the dream');
+    let store: SqliteStore | undefined;
+    let runId = '';
     try {
       const c = lm.config;
       checkTarget(target, c);
@@ -182,7 +187,11 @@ export default defineCommand({
       if (cfg.topK !== undefined) inRange(cfg.topK, '--top-k', { min: 1, max: c.vocabSize, describe: `use 1-${c.vocabSize} (the vocabulary size)` });
       let gen: ReturnType<typeof runDream>;
       try {
-        gen = runDream({ model: lm.model, tokenizer: lm.tokenizer }, cfg, interrupt.signal);
+        // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
+        store = openStore(values.db, io.env);
+        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer }, cfg, interrupt.signal), cfg);
+        runId = persisted.runId;
+        gen = persisted;
       } catch (e) {
         // dreamConfig's own checks (a backstop: the flags above are already validated) are the user's to fix.
         if (e instanceof DreamConfigError) throw new UsageError(e.message);
@@ -204,8 +213,9 @@ export default defineCommand({
         if (values.json) io.stdout(JSON.stringify({ type: 'step', ...n.value }) + '\n');
         io.stderr(progressLine(n.value, steps));
       }
-      if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, ...result }) + '\n');
+      if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, runId, ...result }) + '\n');
       else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec));
+      io.stderr(`saved as run ${runId} in ${store!.path}\n`);
       if (result.stopped === 'aborted') {
         io.stderr(`stopped early at step ${result.steps}/${steps}: the summary covers the steps run so far\n`);
         return 3;
@@ -213,6 +223,7 @@ export default defineCommand({
       return 0;
     } finally {
       interrupt.release();
+      store?.close();
       lm.model.dispose();
     }
   },
