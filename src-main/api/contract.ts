@@ -8,7 +8,8 @@
  *
  * This file must stay dependency-free (no `electron`, no `node:` imports, no engine code): it is
  * bundled into the sandboxed preload and into the browser renderer. The data types live beside it in
- * wire.ts (equally dependency-free) and are re-exported from here.
+ * wire.ts (equally free of runtime imports: it takes the engine's plain-data types with `import type` only) and
+ * are re-exported from here.
  *
  * To add a channel: add it to `ApiRequests` and to `API_CHANNELS` (the compiler fails until both
  * agree), then give it a handler in the main process's handler map (also checked by the compiler).

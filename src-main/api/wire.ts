@@ -1,11 +1,17 @@
 /**
- * Plain data that crosses the contract (IPC structured clone, HTTP JSON, SSE). No imports and no classes:
+ * Plain data that crosses the contract (IPC structured clone, HTTP JSON, SSE). No runtime imports and no classes:
  * this file is bundled into the sandboxed preload and the browser renderer, like contract.ts.
  *
- * Several types mirror engine types (StepRecord, DreamResult, DreamConfig, the store's run rows); the engine
- * proves at compile time that its values are assignable to these (src-main/engine/wireChecks.ts), so the
- * two cannot drift apart silently.
+ * Several types are the engine's own (StepRecord, DreamResult, DreamConfig, the store's run rows), imported as
+ * types only from dependency-free engine modules (dream/config.ts, dream/records.ts, mnist/spec.ts,
+ * store/types.ts: no tfjs, no Node), so they type-check under the renderer's tsconfig and are erased from every
+ * bundle. Where the wire differs (the decoder arrives as any string and is validated by engine/validate.ts),
+ * the type is derived from the engine's rather than restated.
  */
+import type { DreamConfig, Method, TargetSpec } from '../dream/config.js';
+import type { Dream, DreamResult, StepRecord } from '../dream/records.js';
+import type { LayerName, MnistDreamConfig, MnistStepRecord, MnistTarget, Space } from '../mnist/spec.js';
+import type { DreamRunDetail, DreamRunSummary, NeuronStatsView, RunStatus as StoreRunStatus } from '../store/types.js';
 
 // ---------------------------------------------------------------------------------------------- models
 
@@ -64,16 +70,8 @@ export interface NeuronExample {
   source?: string;
 }
 
-export interface NeuronStats {
-  /** Tokens the statistics cover. */
-  count: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  /** Fraction of tokens where the activation is > 0. */
-  positive: number;
-}
+/** A neuron's corpus statistics as the page shows them (the store's NeuronStatsView without sample details). */
+export type NeuronStats = Pick<NeuronStatsView, 'count' | 'mean' | 'std' | 'min' | 'max' | 'positive'>;
 
 export interface LensToken {
   id: number;
@@ -114,96 +112,32 @@ export interface NeuronSearchResult {
 
 // ---------------------------------------------------------------------------------------------- dreams
 
-export type WireTarget =
-  | { kind: 'neuron'; layer: number; neuron: number }
-  | { kind: 'direction'; hook: string; layer: number; direction: number[]; label?: string }
-  | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[] };
+export type WireTarget = TargetSpec;
 
-export type DreamMethodName = 'embed' | 'projected' | 'fluent' | 'subspace';
+export type DreamMethodName = Method;
 
-/** The dream RunConfig as it crosses the contract (same fields as the engine's DreamConfig). */
-export interface DreamSettings {
-  target: WireTarget;
-  method: DreamMethodName;
-  reduce: 'mean' | 'max' | 'last';
-  transform: 'none' | 'sigmoid';
-  seqLen: number;
-  batch: number;
-  steps: number;
-  lr: number;
-  seed: number;
-  prompt?: string;
+/** The dream RunConfig as it crosses the contract: the engine's DreamConfig, with the decoder name unchecked
+ * (engine/validate.ts checks it against DecoderName). */
+export interface DreamSettings extends Omit<DreamConfig, 'decoder'> {
   decoder: string;
-  fluency: number;
-  manifold: number;
-  k: number;
-  basis: 'pca' | 'random';
-  lambdas: number[];
-  candidates: number;
-  topK: number;
-  topP: number;
-  every: number;
 }
 
 /** One hard-evaluated dream (decoded, re-tokenised, re-measured). */
-export interface DreamSample {
-  label: string;
-  text: string;
-  ids: number[];
-  tokens: string[];
-  perToken: number[];
-  max: number;
-  mean: number;
-  value: number;
-  ce: number;
-}
+export type DreamSample = Dream;
 
-export interface DreamStep {
-  step: number;
-  soft: number;
-  dreams: DreamSample[];
-  best: number;
-  forwardEquivalents: number;
-  elapsedMs: number;
-}
+export type DreamStep = StepRecord;
 
-export interface DreamOutcome {
+export interface DreamOutcome extends Omit<DreamResult, 'config'> {
   config: DreamSettings;
-  method: string;
-  target: string;
-  stopped: 'completed' | 'aborted';
-  steps: number;
-  best: DreamSample | null;
-  bestPerLabel: DreamSample[];
-  initial: DreamSample[];
-  forwardEquivalents: number;
-  elapsedMs: number;
 }
 
-export type RunStatus = 'running' | 'completed' | 'aborted' | 'interrupted' | 'failed';
+export type RunStatus = StoreRunStatus;
 
-export interface RunSummary {
-  id: string;
-  kind: 'dream';
-  model: string;
-  target: string;
-  layer: number | null;
-  neuron: number | null;
-  method: string;
-  status: RunStatus;
-  createdAt: string;
-  finishedAt: string | null;
-  steps: number;
-  bestText: string | null;
-  bestValue: number | null;
-  bestCE: number | null;
-}
+export type RunSummary = DreamRunSummary;
 
-export interface RunDetail extends RunSummary {
+export interface RunDetail extends Omit<DreamRunDetail, 'config' | 'result'> {
   config: DreamSettings;
-  records: DreamStep[];
   result: DreamOutcome | null;
-  error: string | null;
 }
 
 export interface RunComparison {
@@ -258,33 +192,16 @@ export interface ExplainResult {
   saved: string[];
 }
 
-export type MnistLayer = 'conv1' | 'conv2' | 'fc1' | 'logits';
-export type MnistTargetSpec = { kind: 'class'; class: number } | { kind: 'unit'; layer: MnistLayer; index: number };
+export type MnistLayer = LayerName;
+export type MnistTargetSpec = MnistTarget;
 
-export interface MnistSettings {
-  target: MnistTargetSpec;
-  steps: number;
-  lr: number;
-  seed: number;
-  l2: number;
-  tv: number;
-  jitter: number;
-  every: number;
-}
+/** The MNIST dream config as it crosses the contract: one target, both spaces run side by side. */
+export type MnistSettings = Omit<MnistDreamConfig, 'space'>;
 
 /** One measured MNIST dream image (28×28 row-major in [0, 1]) with what the classifier and the judge see. */
-export interface MnistStep {
-  step: number;
-  objective: number;
-  loss: number;
-  image: number[];
-  probs: number[];
-  judgeProbs: number[];
-  reconError: number;
-  elapsedMs: number;
-}
+export type MnistStep = MnistStepRecord;
 
-export type MnistSpace = 'raw' | 'latent';
+export type MnistSpace = Space;
 
 export interface MnistSide {
   space: MnistSpace;

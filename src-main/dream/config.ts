@@ -1,9 +1,14 @@
-// One validated RunConfig for dreams, shared by CLI, server, UI and the stored record.
-import type { DecoderName } from './decode.js';
-import type { Reduce, Transform } from './objectives.js';
+// One validated RunConfig for dreams, shared by CLI, server, UI and the stored record. Dependency-free (no tfjs,
+// no Node): the contract (api/wire.ts) re-exports its types for the renderer.
 
 export const METHODS = ['embed', 'projected', 'fluent', 'subspace'] as const;
 export type Method = (typeof METHODS)[number];
+
+/** How per-token activations become one value per sequence (objectives.ts). */
+export type Reduce = 'mean' | 'max' | 'last';
+export type Transform = 'none' | 'sigmoid';
+/** Continuous embeddings → token ids (decode.ts). */
+export type DecoderName = 'cosine' | 'dot' | 'lens';
 
 export type TargetSpec =
   | { kind: 'neuron'; layer: number; neuron: number }

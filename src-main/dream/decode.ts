@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import { lensLogits } from '../model/lens.js';
 import { unembed } from '../model/ops.js';
+import type { DecoderName } from './config.js';
 
-export type DecoderName = 'cosine' | 'dot' | 'lens';
+export type { DecoderName } from './config.js';
 export const DECODERS: readonly DecoderName[] = ['cosine', 'dot', 'lens'];
 
 /** Unit-norm rows of wte, as Eᵀ chunks, cached per model (cosine decoding reads them every step). */

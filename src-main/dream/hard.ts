@@ -6,20 +6,9 @@ import type { GPT2 } from '../model/gpt2.js';
 import { tokenCrossEntropy } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { Reduce, Target } from './objectives.js';
+import type { HardEval } from './records.js';
 
-export interface HardEval {
-  text: string;
-  ids: number[];
-  tokens: string[];
-  /** The target's activation at each token of `ids`. */
-  perToken: number[];
-  max: number;
-  mean: number;
-  /** The objective's reduction (mean, max or last) of perToken. */
-  value: number;
-  /** Mean next-token cross-entropy of the text in nats (every token scored, after the prefix). */
-  ce: number;
-}
+export type { HardEval } from './records.js';
 
 export function reduceValues(values: number[], reduce: Reduce): number {
   if (!values.length) return Number.NaN;

@@ -2,40 +2,12 @@
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { DreamConfig } from './config.js';
-import { hardEvaluate, type HardEval } from './hard.js';
+import { hardEvaluate } from './hard.js';
 import type { DreamMethod } from './method.js';
 import type { Target } from './objectives.js';
+import type { Dream, DreamResult, StepRecord } from './records.js';
 
-export interface Dream extends HardEval {
-  /** e.g. `λ=0.3` for fluent, or the batch row. */
-  label: string;
-}
-
-export interface StepRecord {
-  step: number;
-  /** Soft objective (mean over the batch) — what the optimiser sees. */
-  soft: number;
-  /** Every sequence of the batch, hard-evaluated. */
-  dreams: Dream[];
-  /** Index into dreams of the highest hard value. */
-  best: number;
-  forwardEquivalents: number;
-  elapsedMs: number;
-}
-
-export interface DreamResult {
-  config: DreamConfig;
-  method: string;
-  target: string;
-  stopped: 'completed' | 'aborted';
-  steps: number;
-  /** The best hard dream seen at any recorded step, and the best per label (the λ frontier for fluent). */
-  best: Dream | null;
-  bestPerLabel: Dream[];
-  initial: Dream[];
-  forwardEquivalents: number;
-  elapsedMs: number;
-}
+export type { Dream, DreamResult, StepRecord } from './records.js';
 
 export interface DreamContext {
   model: GPT2;

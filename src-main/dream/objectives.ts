@@ -3,6 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import { hookName } from '../model/hooks.js';
+import type { Reduce, Transform } from './config.js';
+
+export type { Reduce, Transform } from './config.js';
 
 export interface ObjectiveContext {
   cache: Map<string, tf.Tensor>;
@@ -21,9 +24,6 @@ export interface Objective {
   /** [B] values, higher is better. */
   value(ctx: ObjectiveContext): tf.Tensor1D;
 }
-
-export type Reduce = 'mean' | 'max' | 'last';
-export type Transform = 'none' | 'sigmoid';
 
 export class ObjectiveError extends Error {
   override name = 'ObjectiveError';

@@ -1,6 +1,6 @@
 // Compile-time proof that what the engine sends is what the contract (api/wire.ts) says crosses the wire.
-// wire.ts must stay free of engine imports, so it restates these types; if either side changes, this file
-// stops compiling. Nothing here runs.
+// wire.ts derives these types from the engine's (type-only imports of dependency-free modules), with the config
+// loosened where the wire takes unchecked input; if either side changes, this file stops compiling. Nothing here runs.
 import type { DreamOutcome, DreamSample, DreamSettings, DreamStep, MnistSettings, MnistStep, RunDetail, RunSummary } from '../api/contract.js';
 import type { MnistDreamConfig } from '../mnist/config.js';
 import type { MnistStepRecord } from '../mnist/dream.js';

@@ -1,34 +1,8 @@
 // One validated config for MNIST dreams, shared by CLI, bench, tests and any stored record.
 import { CLASSES } from './data.js';
-import { LAYERS, type LayerName } from './nets.js';
+import { LAYERS, SPACES, type MnistDreamConfig, type MnistTarget } from './spec.js';
 
-export const SPACES = ['raw', 'latent'] as const;
-/** `raw`: 784 unconstrained logits → sigmoid → pixels. `latent`: 16 numbers → the autoencoder's decoder → pixels. */
-export type Space = (typeof SPACES)[number];
-
-export type MnistTarget =
-  /** A class logit of the classifier (before softmax). */
-  | { kind: 'class'; class: number }
-  /** A hidden unit: a channel's mean over positions for conv layers, one unit for dense layers. */
-  | { kind: 'unit'; layer: LayerName; index: number };
-
-export interface MnistDreamConfig {
-  target: MnistTarget;
-  space: Space;
-  steps: number;
-  /** Adam learning rate on the parameterisation's variables. */
-  lr: number;
-  /** Seeds the starting point and the jitter offsets: the same seed gives the same dream. */
-  seed: number;
-  /** Weight of the image's mean squared intensity (pulls pixels to the black background). */
-  l2: number;
-  /** Weight of the image's total variation (mean absolute difference of neighbouring pixels). */
-  tv: number;
-  /** Random shift of the image by up to this many pixels before the classifier, fresh every step (0: off). */
-  jitter: number;
-  /** Emit a step record every `every` steps (and at the last). */
-  every: number;
-}
+export { SPACES, type MnistDreamConfig, type MnistTarget, type Space } from './spec.js';
 
 export const DEFAULT_MNIST_DREAM: Omit<MnistDreamConfig, 'target'> = {
   space: 'latent',

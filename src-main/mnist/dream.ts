@@ -7,28 +7,14 @@ import type { MnistDreamConfig } from './config.js';
 import { classify, reconstructionError, runClassifier, type Net } from './nets.js';
 import { targetObjective } from './objectives.js';
 import { l2Penalty, latentCode, rawPixels, shiftImage, totalVariation, type Parameterisation } from './params.js';
+import type { MnistStepRecord } from './spec.js';
+
+export type { MnistStepRecord } from './spec.js';
 
 export interface MnistModels {
   classifier: Net;
   judge: Net;
   autoencoder: Net;
-}
-
-export interface MnistStepRecord {
-  step: number;
-  /** The objective on the current image, unjittered (the classifier's logit or unit). */
-  objective: number;
-  /** What the optimiser minimised at this step: −objective (jittered) + regularisers. NaN for the initial record. */
-  loss: number;
-  /** The dream, 28×28 row-major, intensities in [0, 1]. */
-  image: number[];
-  /** Softmax of the classifier that is dreamed on. */
-  probs: number[];
-  /** Softmax of the independent judge, which the optimisation never sees. */
-  judgeProbs: number[];
-  /** The autoencoder's mean squared reconstruction error of the image: low for digit-like images. */
-  reconError: number;
-  elapsedMs: number;
 }
 
 export interface MnistDreamResult {

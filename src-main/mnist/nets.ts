@@ -8,6 +8,9 @@ import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '.
 import { ModelFileError } from '../model/errors.js';
 import { SIDE } from './data.js';
 import { avgPool2, conv2dSame, dense, maxPool2, upsample2 } from './ops.js';
+import type { LayerName } from './spec.js';
+
+export { LAYERS, type LayerName } from './spec.js';
 
 export const NET_NAMES = ['classifier', 'judge', 'autoencoder'] as const;
 export type NetName = (typeof NET_NAMES)[number];
@@ -44,14 +47,6 @@ export const PARAM_SHAPES: Record<NetName, Record<string, number[]>> = {
 
 /** Not trained by gradient: the training digits' latent mean and standard deviation, per dimension. */
 export const AE_STATS = { 'latent.mean': [LATENT], 'latent.std': [LATENT] } as const;
-
-/**
- * Activations a dream can target in a classifier, in forward order. Hidden layers are taken before their ReLU
- * (as Lucid's `*_pre_relu` targets: a unit that is off at the start still has a gradient); `logits` are before
- * the softmax.
- */
-export const LAYERS = ['conv1', 'conv2', 'fc1', 'logits'] as const;
-export type LayerName = (typeof LAYERS)[number];
 
 export interface Net {
   name: NetName;

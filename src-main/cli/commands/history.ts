@@ -2,11 +2,11 @@
 // texts, scanned windows and explanations; export the whole history as one JSON file and import it back.
 import { readHistoryFile, writeHistoryFile } from '../../store/exchange.js';
 import { resolveStorePath } from '../../store/location.js';
-import { SqliteStore } from '../../store/sqlite.js';
 import { isStoreUserError } from '../../store/userErrors.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { fmt, formatDuration, oneLine } from '../progress.js';
+import { DB_OPTION, openStore } from '../store.js';
 
 export default defineCommand({
   name: 'history',
@@ -17,7 +17,7 @@ export default defineCommand({
     layer: { type: 'string', arg: '<L>', description: 'only dreams targeting this layer' },
     neuron: { type: 'string', arg: '<N>', description: 'only dreams targeting this neuron' },
     limit: { type: 'string', arg: '<n>', description: 'at most n of each kind (default 50)' },
-    db: { type: 'string', arg: '<file>', description: 'experiment store (default: TEXTDREAM_DB, else the user data folder)' },
+    db: DB_OPTION,
     export: { type: 'string', arg: '<file.json>', description: 'write the whole history (runs, scans, explanations) to one JSON file' },
     import: { type: 'string', arg: '<file.json>', description: 'read a history export into the store (rows already present are kept as they are)' },
   },
@@ -27,13 +27,7 @@ export default defineCommand({
     const neuron = parseInteger(values.neuron, '--neuron');
     if (values.export !== undefined && values.import !== undefined) throw new UsageError('give --export or --import, not both');
     const db = resolveStorePath(values.db, io.env);
-    let store: SqliteStore;
-    try {
-      store = new SqliteStore(db);
-    } catch (e) {
-      if (isStoreUserError(e)) throw new UsageError(e.message);
-      throw e;
-    }
+    const store = openStore(db);
     try {
       if (values.export !== undefined) {
         if (!values.export) throw new UsageError('--export needs a file name, e.g. --export history.json');

@@ -6,12 +6,11 @@ import { join, resolve } from 'node:path';
 import { defaultModelDir } from '../../model/load.js';
 import { resolveStorePath } from '../../store/location.js';
 import { fingerprintFiles, weightFilesIn } from '../../store/persist.js';
-import { SqliteStore } from '../../store/sqlite.js';
 import type { NeuronExample, NeuronPageData } from '../../store/types.js';
-import { isStoreUserError } from '../../store/userErrors.js';
 import { inRange, parseInteger, required } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { fmt, oneLine } from '../progress.js';
+import { DB_OPTION, openStore } from '../store.js';
 
 /** The store's key for --model: a local folder's fingerprint, else the spec as given (a hub id). */
 export function modelKey(flag: string | undefined, io: CommandIO): { spec: string; key: string } {
@@ -76,7 +75,7 @@ export default defineCommand({
   options: {
     layer: { type: 'string', arg: '<L>', description: 'block of the MLP neuron, 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the neuron in that layer' },
-    db: { type: 'string', arg: '<file>', description: 'experiment store (default: TEXTDREAM_DB, else the user data folder)' },
+    db: DB_OPTION,
     scan: { type: 'string', arg: '<id>', description: 'read this scan (default: the newest finished scan of the model covering the layer)' },
     examples: { type: 'string', arg: '<k>', description: 'top windows shown (default 10; --json gives all)' },
     random: { type: 'string', arg: '<n>', description: 'random windows shown (default 0; --json gives all)' },
@@ -90,13 +89,7 @@ export default defineCommand({
     const random = inRange(parseInteger(values.random, '--random') ?? 0, '--random', { min: 0, max: 1000 });
     const db = resolveStorePath(values.db, io.env);
     const { spec, key } = modelKey(values.model, io);
-    let store: SqliteStore;
-    try {
-      store = new SqliteStore(db);
-    } catch (e) {
-      if (isStoreUserError(e)) throw new UsageError(e.message);
-      throw e;
-    }
+    const store = openStore(db);
     try {
       const known = store.listModels().find((m) => m.fingerprint === key || m.spec === key);
       if (known && known.nLayer > 0) {

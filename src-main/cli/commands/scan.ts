@@ -13,6 +13,7 @@ import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { openModel } from '../model.js';
 import { formatDuration, interruptible } from '../progress.js';
+import { DB_OPTION } from '../store.js';
 
 const int = (v: string | undefined, flag: string, min: number, max: number) => {
   const n = parseInteger(v, flag);
@@ -66,7 +67,7 @@ export default defineCommand({
     sample: { type: 'string', arg: '<S>', description: `histogram, quantiles, std and min from every S-th token (default ${DEFAULT_SCAN.sample}; 1 = all)` },
     seed: { type: 'string', arg: '<s>', description: `seed of the window order and the random windows (default ${DEFAULT_SCAN.seed})` },
     fresh: { type: 'boolean', description: 'start a new scan even when one with these settings exists (finished or not)' },
-    db: { type: 'string', arg: '<file>', description: 'experiment store (default: TEXTDREAM_DB, else the user data folder)' },
+    db: DB_OPTION,
   },
   async run(values, _positionals, io) {
     const corpusSpec = values.corpus;

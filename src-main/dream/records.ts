@@ -1,0 +1,48 @@
+// What a dream run records: hard evaluations, step records and the result. Dependency-free (no tfjs, no Node):
+// the store's types and the contract (api/wire.ts) build on these.
+import type { DreamConfig } from './config.js';
+
+export interface HardEval {
+  text: string;
+  ids: number[];
+  tokens: string[];
+  /** The target's activation at each token of `ids`. */
+  perToken: number[];
+  max: number;
+  mean: number;
+  /** The objective's reduction (mean, max or last) of perToken. */
+  value: number;
+  /** Mean next-token cross-entropy of the text in nats (every token scored, after the prefix). */
+  ce: number;
+}
+
+export interface Dream extends HardEval {
+  /** e.g. `λ=0.3` for fluent, or the batch row. */
+  label: string;
+}
+
+export interface StepRecord {
+  step: number;
+  /** Soft objective (mean over the batch) — what the optimiser sees. */
+  soft: number;
+  /** Every sequence of the batch, hard-evaluated. */
+  dreams: Dream[];
+  /** Index into dreams of the highest hard value. */
+  best: number;
+  forwardEquivalents: number;
+  elapsedMs: number;
+}
+
+export interface DreamResult {
+  config: DreamConfig;
+  method: string;
+  target: string;
+  stopped: 'completed' | 'aborted';
+  steps: number;
+  /** The best hard dream seen at any recorded step, and the best per label (the λ frontier for fluent). */
+  best: Dream | null;
+  bestPerLabel: Dream[];
+  initial: Dream[];
+  forwardEquivalents: number;
+  elapsedMs: number;
+}
