@@ -16,9 +16,9 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** process.env without settings that would change what the CLI does, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (/^(TEXTDREAM_(MODEL|BACKEND|DB)|HF_)/.test(k)) delete env[k];
-  // Tests never write the user's own experiment store.
-  return { ...env, TEXTDREAM_DB: ':memory:', ...extra };
+  for (const k of Object.keys(env)) if (/^(TEXTDREAM_(MODEL|BACKEND)|HF_)/.test(k)) delete env[k];
+  // Tests never write the user's own experiment store: a test names its store, or nothing is kept.
+  return { ...env, TEXTDREAM_DB: env.TEXTDREAM_DB || ':memory:', ...extra };
 }
 
 /** `node bin/textdream.js ...args`, asynchronously (a test's own servers keep answering meanwhile). */
