@@ -2,7 +2,7 @@
 // the engine (loadModel, run, objectives) and from the CLI (exit code 2, `error: …`, no stack). Never a crash,
 // never a wrong answer.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -273,10 +273,13 @@ describe('bad inputs to a good model', () => {
     expectUserError(await cli('forward', 'stray', '--text', 'hi', '--layer', '0'), /^error: Unexpected argument 'stray'/);
   });
 
-  it.skipIf(existsSync(join(defaultModelDir(), 'config.json')))('a missing embedded default model says how to get one', async () => {
-    const msg = `the embedded default model is missing at ${defaultModelDir()}: run \`textdream train-lm\` or pass --model <dir|hub id>`;
-    expectUserError(await runCli(['info', ...WASM]), msg);
-    expectUserError(await runCli(['info', ...WASM], { TEXTDREAM_MODEL: '' }), msg); // empty means unset
+  it('a missing embedded default model says how to get one', async () => {
+    // A resources folder without the model, as a broken install would have.
+    const empty = mkdtempSync(join(tmpdir(), 'td-resources-'));
+    const env = { TEXTDREAM_RESOURCES: empty };
+    const msg = `the embedded default model is missing at ${defaultModelDir(env)}: run \`textdream train-lm\` or pass --model <dir|hub id>`;
+    expectUserError(await runCli(['info', ...WASM], env), msg);
+    expectUserError(await runCli(['info', ...WASM], { ...env, TEXTDREAM_MODEL: '' }), msg); // empty means unset
     expectUserError(await runCli(['info', '--model', '', ...WASM]), /^error: --model is empty/);
   });
 });

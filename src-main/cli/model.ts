@@ -32,7 +32,7 @@ export async function startBackend(flag: string | undefined, io: CommandIO): Pro
 /** The model spec to load; the embedded default gets its own message when it has not been built yet. */
 export function chooseModel(flag: string | undefined, io: CommandIO): string {
   if (flag === '') throw new UsageError('--model is empty: give a model folder or a Hugging Face id');
-  const fallback = defaultModelDir();
+  const fallback = defaultModelDir(io.env);
   // An empty TEXTDREAM_MODEL counts as unset (as shells leave it after `TEXTDREAM_MODEL= cmd`).
   const spec = modelSpec(flag ?? (io.env.TEXTDREAM_MODEL || undefined) ?? fallback);
   if (spec === fallback && !existsSync(join(fallback, 'config.json'))) {

@@ -22,8 +22,13 @@ export function projectRoot(): string {
 
 /** The embedded default model, trained here on English text and shipped in resources/. */
 export const DEFAULT_MODEL_NAME = 'textdream-gpt2-small';
-export function defaultModelDir(): string {
-  return join(projectRoot(), 'resources', 'models', DEFAULT_MODEL_NAME);
+/** Shipped resources: the repository's `resources/`, or TEXTDREAM_RESOURCES (a packaged app's resources path). */
+export function resourcesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TEXTDREAM_RESOURCES || join(projectRoot(), 'resources');
+}
+
+export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(resourcesDir(env), 'models', DEFAULT_MODEL_NAME);
 }
 
 /** `--model` value, else TEXTDREAM_MODEL, else the embedded default. */
