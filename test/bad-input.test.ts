@@ -2,7 +2,7 @@
 // the engine (loadModel, run, objectives) and from the CLI (exit code 2, `error: …`, no stack). Never a crash,
 // never a wrong answer.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
