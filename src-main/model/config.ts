@@ -1,7 +1,6 @@
 // GPT-2 configuration as Hugging Face writes it in config.json, validated with messages that name the field.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ModelFileError } from './errors.js';
+import { ModelFileError, readModelJSON } from './errors.js';
 
 export interface GPT2Config {
   vocabSize: number;
@@ -81,18 +80,7 @@ export function parseGPT2Config(raw: unknown, file = 'config.json'): GPT2Config 
 
 export async function readGPT2Config(dir: string): Promise<GPT2Config> {
   const file = join(dir, 'config.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ModelFileError('missing', file, 'a GPT-2 model folder needs config.json, tokenizer.json and model.safetensors');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ModelFileError(`not valid JSON (${(e as Error).message})`, file, 'restore config.json from the checkpoint');
-  }
+  const raw = await readModelJSON(file, 'a GPT-2 model folder needs config.json, tokenizer.json and model.safetensors', 'config.json');
   return parseGPT2Config(raw, file);
 }
 

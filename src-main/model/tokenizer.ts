@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { ModelFileError } from './errors.js';
+import { ModelFileError, readModelJSON } from './errors.js';
 
 export interface TextTokenizer {
   readonly vocabSize: number;
@@ -45,18 +45,7 @@ export function tokenizerFromJSON(json: unknown, vocabSize: number, file = 'toke
 
 export async function readTokenizer(dir: string, vocabSize: number): Promise<TextTokenizer> {
   const file = join(dir, 'tokenizer.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ModelFileError('missing', file, 'copy tokenizer.json from the checkpoint (GPT-2\'s own works for every GPT-2 model)');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ModelFileError(`not valid JSON (${(e as Error).message})`, file, 'restore tokenizer.json from the checkpoint');
-  }
+  const json = await readModelJSON(file, "copy tokenizer.json from the checkpoint (GPT-2's own works for every GPT-2 model)", 'tokenizer.json');
   let cfg: object = {};
   try {
     cfg = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8'));
