@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
 import { checkHookNames, hookName } from './hooks.js';
-import { embeddingLookup, geluNew, layerNorm, linear, unembed, type Linear } from './ops.js';
+import { embeddingLookup, geluNew, layerNorm, linear, unembed, unembedCrossEntropy, type Linear } from './ops.js';
 import { weightTensors, type BlockWeights, type GPT2Weights } from './weights.js';
 
 export interface RunOptions {
@@ -84,6 +84,24 @@ export class GPT2 {
       result.logits = tf.reshape(logits, [B, T, c.vocabSize]) as tf.Tensor3D;
     }
     return result;
+  }
+
+  /**
+   * Per-token cross-entropy [B, T] of the model's next-token prediction against `targets` (int32 [B, T]),
+   * fused with the unembedding: the cheap way to train or evaluate, as the [B·T, V] logits are never built.
+   */
+  // With `vocab` (int32 ids), the softmax runs over those rows of the unembedding only and `targets` index
+  // into `vocab` (the head-vocabulary training approximation); gradients still reach the full matrix.
+  tokenLoss(input: ModelInput, targets: tf.Tensor2D, vocab?: tf.Tensor1D): tf.Tensor2D {
+    const x = this.run(input, { skipLogits: true }).resid;
+    const [B, T, d] = x.shape;
+    if (targets.shape[0] !== B || targets.shape[1] !== T) {
+      throw new ModelInputError(`targets have shape [${targets.shape}], the input [${B}, ${T}]: give one target per position`);
+    }
+    const normed = layerNorm(x, this.weights.lnf.g, this.weights.lnf.b, this.config.layerNormEps);
+    const u = vocab ? { E: embeddingLookup(this.weights.unembed.E, vocab) } : this.weights.unembed;
+    const ce = unembedCrossEntropy(tf.reshape(normed, [B * T, d]) as tf.Tensor2D, u, tf.reshape(targets, [-1]) as tf.Tensor1D);
+    return tf.reshape(ce, [B, T]) as tf.Tensor2D;
   }
 
   private block(l: number, x: tf.Tensor3D, w: BlockWeights, hook: (n: string, t: tf.Tensor) => void): tf.Tensor3D {

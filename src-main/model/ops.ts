@@ -224,3 +224,72 @@ export function meanCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weig
   if (!weights) return tf.mean(ce);
   return tf.div(tf.sum(tf.mul(ce, weights)), tf.maximum(tf.sum(weights), 1e-8));
 }
+
+/**
+ * Next-token cross-entropy of h·Eᵀ in nats [N], fused with the unembedding and chunked over the vocabulary:
+ * neither the [N, V] logits nor their gradient is ever assembled, so no column slice of a [N, V] tensor and no
+ * one-hot is built (each cost as much as a matMul on wasm). Gradients for h and, when E is trainable, for E.
+ * h [N, d], targets int32 [N].
+ */
+export function unembedCrossEntropy(h: tf.Tensor2D, u: Unembedding, targets: tf.Tensor1D): tf.Tensor1D {
+  const frozen = u.ETChunks !== undefined;
+  const chunk = u.chunk ?? VOCAB_CHUNK;
+  const ids = tf.cast(targets, 'int32') as tf.Tensor1D;
+  const forward = (hi: tf.Tensor2D, E: tf.Tensor2D) => {
+    const rows = frozen ? u.EChunks ?? splitRows(E, chunk) : splitRows(E, chunk);
+    const cols = frozen ? u.ETChunks! : rows.map((r) => tf.transpose(r));
+    const logits = cols.map((c) => tf.matMul(hi, c));
+    const m = logits.map((l) => tf.max(l, -1, true)).reduce((a, b) => tf.maximum(a, b));
+    const e = logits.map((l) => tf.exp(tf.sub(l, m))) as tf.Tensor2D[];
+    const s = e.length === 1 ? tf.sum(e[0], -1, true) : tf.addN(e.map((x) => tf.sum(x, -1, true)));
+    const targetRows = tf.gather(E, ids) as tf.Tensor2D;
+    const value = tf.sub(tf.reshape(tf.add(tf.log(s), m), [-1]), tf.sum(tf.mul(hi, targetRows), -1)) as tf.Tensor1D;
+    return { rows, e, s, targetRows, value };
+  };
+  // dlogits = softmax·dy − onehot·dy, applied chunk by chunk; the one-hot part is a row gather/scatter.
+  const backward = (dy: tf.Tensor, hi: tf.Tensor2D, rows: tf.Tensor2D[], e: tf.Tensor2D[], s: tf.Tensor, targetRows: tf.Tensor2D) => {
+    const w = tf.div(tf.reshape(dy, [-1, 1]), s); // [N, 1]
+    const g = e.map((x) => tf.mul(x, w)) as tf.Tensor2D[];
+    const dyCol = tf.reshape(dy, [-1, 1]);
+    const parts = g.map((gc, i) => tf.matMul(gc, rows[i]));
+    const dh = tf.sub(parts.length === 1 ? parts[0] : tf.addN(parts), tf.mul(targetRows, dyCol)) as tf.Tensor2D;
+    return { g, dyCol, dh };
+  };
+  if (frozen) {
+    const f = customGrad((hi: tf.Tensor, save: tf.GradSaveFunc) => {
+      const r = forward(hi as tf.Tensor2D, u.E);
+      save([r.s, r.targetRows, ...r.e]);
+      return {
+        value: r.value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [s, targetRows, ...e] = saved as tf.Tensor2D[];
+          const rows = u.EChunks ?? splitRows(u.E, chunk);
+          return backward(dy, hi as tf.Tensor2D, rows, e, s, targetRows).dh;
+        },
+      };
+    });
+    return f(h) as tf.Tensor1D;
+  }
+  const f = customGrad((hi: tf.Tensor, Ei: tf.Tensor, save: tf.GradSaveFunc) => {
+    const r = forward(hi as tf.Tensor2D, Ei as tf.Tensor2D);
+    save([hi, r.s, r.targetRows, ids, ...r.e, ...r.rows]);
+    return {
+      value: r.value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [hs, s, targetRows, idsS] = saved.slice(0, 4) as tf.Tensor2D[];
+        const n = (saved.length - 4) / 2;
+        const e = saved.slice(4, 4 + n) as tf.Tensor2D[];
+        const rows = saved.slice(4 + n) as tf.Tensor2D[];
+        const { g, dyCol, dh } = backward(dy, hs, rows, e, s, targetRows);
+        // dE_c = g_cᵀ·h, computed as (hᵀ·g_c)ᵀ: a plain matMul and a small transpose (transposeA is ~10× slower).
+        const hT = tf.transpose(hs);
+        const dEc = g.map((gc) => tf.transpose(tf.matMul(hT, gc)));
+        const dESoft = dEc.length === 1 ? dEc[0] : tf.concat(dEc, 0);
+        const V = (Ei as tf.Tensor2D).shape;
+        const dE = tf.sub(dESoft, tf.scatterND(tf.reshape(idsS, [-1, 1]), tf.mul(hs, dyCol), V));
+        return [dh, dE];
+      },
+    };
+  });
+  return f(h, u.E) as tf.Tensor1D;
+}
