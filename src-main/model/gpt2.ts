@@ -90,17 +90,14 @@ export class GPT2 {
    * Per-token cross-entropy [B, T] of the model's next-token prediction against `targets` (int32 [B, T]),
    * fused with the unembedding: the cheap way to train or evaluate, as the [B·T, V] logits are never built.
    */
-  // With `vocab` (int32 ids), the softmax runs over those rows of the unembedding only and `targets` index
-  // into `vocab` (the head-vocabulary training approximation); gradients still reach the full matrix.
-  tokenLoss(input: ModelInput, targets: tf.Tensor2D, vocab?: tf.Tensor1D): tf.Tensor2D {
+  tokenLoss(input: ModelInput, targets: tf.Tensor2D): tf.Tensor2D {
     const x = this.run(input, { skipLogits: true }).resid;
     const [B, T, d] = x.shape;
     if (targets.shape[0] !== B || targets.shape[1] !== T) {
       throw new ModelInputError(`targets have shape [${targets.shape}], the input [${B}, ${T}]: give one target per position`);
     }
     const normed = layerNorm(x, this.weights.lnf.g, this.weights.lnf.b, this.config.layerNormEps);
-    const u = vocab ? { E: embeddingLookup(this.weights.unembed.E, vocab) } : this.weights.unembed;
-    const ce = unembedCrossEntropy(tf.reshape(normed, [B * T, d]) as tf.Tensor2D, u, tf.reshape(targets, [-1]) as tf.Tensor1D);
+    const ce = unembedCrossEntropy(tf.reshape(normed, [B * T, d]) as tf.Tensor2D, this.weights.unembed, tf.reshape(targets, [-1]) as tf.Tensor1D);
     return tf.reshape(ce, [B, T]) as tf.Tensor2D;
   }
 

@@ -9,7 +9,6 @@ import { GPT2 } from '../model/gpt2.js';
 import { readSafetensorsFile, writeSafetensorsFile, type RawTensor } from '../model/safetensors.js';
 import { expectedKeys, buildWeights, namedWeights } from '../model/weights.js';
 import { AdamW, lrAt, type Param } from './adamw.js';
-import { candidateBatch, fullSoftmaxStep, headVocabulary } from './headVocab.js';
 import { evalWindows, sampleBatch } from './lmData.js';
 
 export interface LMShape {
@@ -35,12 +34,6 @@ export interface TrainLMOptions {
   evalTokens: number;
   checkpointEvery: number;
   logEvery: number;
-  /** Head-vocabulary softmax size for most steps (absent or 0: always the full softmax). See headVocab.ts. */
-  headVocab?: number;
-  /** With headVocab: every n-th step uses the full softmax … */
-  fullSoftmaxEvery?: number;
-  /** … and so does this final fraction of all steps. */
-  fullSoftmaxFinal?: number;
 }
 
 export interface TrainLog {
@@ -147,19 +140,16 @@ export class LMTrainer {
   }
 
   /** Mean next-token loss of a batch (x, y int32 [batch·context]), differentiable in every weight. */
-  loss(x: Int32Array, y: Int32Array, head?: Int32Array): tf.Scalar {
+  loss(x: Int32Array, y: Int32Array): tf.Scalar {
     const { batch, shape } = this.opts;
-    const ids = tf.tensor2d(x, [batch, shape.context], 'int32');
-    if (!head) return tf.mean(this.model.tokenLoss({ ids }, tf.tensor2d(y, [batch, shape.context], 'int32')));
-    const c = candidateBatch(head, y);
-    return tf.mean(this.model.tokenLoss({ ids }, tf.tensor2d(c.targets, [batch, shape.context], 'int32'), tf.tensor1d(c.vocab, 'int32')));
+    return tf.mean(this.model.tokenLoss({ ids: tf.tensor2d(x, [batch, shape.context], 'int32') }, tf.tensor2d(y, [batch, shape.context], 'int32')));
   }
 
   /** One optimisation step on a batch; returns the mean loss. */
-  trainStep(x: Int32Array, y: Int32Array, head?: Int32Array): { loss: number; gradNorm: number; lr: number } {
+  trainStep(x: Int32Array, y: Int32Array): { loss: number; gradNorm: number; lr: number } {
     const { batch, shape } = this.opts;
     const lr = lrAt(this.state.step, this.opts.lr, { warmupSteps: this.opts.warmupSteps, totalSteps: this.opts.steps, minLrFraction: this.opts.minLrFraction });
-    const { value, grads } = tf.variableGrads(() => this.loss(x, y, head), this.params.map((p) => p.v));
+    const { value, grads } = tf.variableGrads(() => this.loss(x, y), this.params.map((p) => p.v));
     const loss = value.dataSync()[0];
     const gradNorm = this.opt.apply(grads, lr);
     tf.dispose([value, ...Object.values(grads)]);
@@ -174,12 +164,9 @@ export class LMTrainer {
     let tokensAtT0 = this.state.tokensSeen;
     let lossSum = 0;
     let lossN = 0;
-    const head = o.headVocab ? headVocabulary(train, o.shape.vocabSize, o.headVocab) : undefined;
-    if (head) log(`head-vocabulary softmax: ${head.length} most frequent tokens + batch targets; full softmax every ${o.fullSoftmaxEvery ?? 4} steps and for the last ${((o.fullSoftmaxFinal ?? 0.1) * 100).toFixed(0)} %`);
     while (this.state.step < o.steps && !signal?.aborted) {
       const { x, y } = sampleBatch(train, o.batch, o.shape.context, o.seed, this.state.step);
-      const full = !head || fullSoftmaxStep(this.state.step, o.steps, o.fullSoftmaxEvery ?? 4, o.fullSoftmaxFinal ?? 0.1);
-      const r = this.trainStep(x, y, full ? undefined : head);
+      const r = this.trainStep(x, y);
       lossSum += r.loss;
       lossN += 1;
       const step = this.state.step;
