@@ -60,7 +60,7 @@ const sentences = corpus.heldOut.docs
 const sample = shuffle(sentences, rng(11)).slice(0, 200);
 const sentCE: number[] = [];
 for (let i = 0; i < sample.length; i += 16) {
-  for (const e of measureIds(model, tokenizer, neuronTarget(0, 0), sample.slice(i, i + 16), 'mean')) sentCE.push(e.ce);
+  for (const e of await measureIds(model, tokenizer, neuronTarget(0, 0), sample.slice(i, i + 16), 'mean')) sentCE.push(e.ce);
 }
 sentCE.sort((a, b) => a - b);
 const corpusMedianCE = sentCE[Math.floor(sentCE.length / 2)];

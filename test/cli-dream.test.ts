@@ -50,7 +50,7 @@ describe('textdream dream --json', () => {
       // Every reported value is a hard one: measuring the text alone gives it back.
       lm ??= await loadModel(FIXTURE);
       const dreams = [...steps.flatMap((s) => s.dreams), sum.best!, ...sum.bestPerLabel, ...sum.initial];
-      const again = measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), dreams.map((d) => d.text), 'mean');
+      const again = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), dreams.map((d) => d.text), 'mean');
       dreams.forEach((d, i) => {
         expect(again[i].ids).toEqual(d.ids);
         expect(Math.abs(again[i].value - d.value), d.text).toBeLessThan(1e-4);

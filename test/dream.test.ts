@@ -13,6 +13,7 @@ import { METHODS } from '../src-main/dream/config.js';
 import { lensLogits } from '../src-main/model/lens.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { rng } from '../src-main/corpus/rng.js';
+import { testBackends } from './helpers/backends.js';
 import { FIXTURE } from './helpers/shared.js';
 
 let lm: LoadedModel;
@@ -88,35 +89,51 @@ describe('gradients match finite differences', () => {
   });
 });
 
+const BACKENDS = await testBackends();
+
+describe.each(BACKENDS)('on %s', (backend) => {
+beforeAll(async () => {
+  const info = await initBackend(backend);
+  expect(info.name).toBe(backend);
+  lm.model.dispose();
+  lm = await loadModel(FIXTURE);
+});
+
 describe('decoders', () => {
-  it('cosine nearest token round-trips token embeddings exactly', () => {
+  it('cosine nearest token round-trips token embeddings exactly', async () => {
     const rand = rng(5);
     const ids = [Array.from({ length: 16 }, () => Math.floor(rand() * 50257))];
     const e = tf.tidy(() => lm.model.embed(tf.tensor2d(ids, [1, 16], 'int32')));
-    expect(decodeIds(lm.model, e, 'cosine')).toEqual(ids);
+    expect(await decodeIds(lm.model, e, 'cosine')).toEqual(ids);
     e.dispose();
   });
-  it('dot and lens decoders are the argmax of their closed forms', () => {
+  it('dot and lens decoders are the argmax of their closed forms', async () => {
     const e = tf.tidy(() => tf.randomNormal([1, 3, 32], 0, 0.1, 'float32', 11) as tf.Tensor3D);
-    const wte = lm.model.weights.wte.arraySync() as number[][];
-    const vecs = (e.arraySync() as number[][][])[0];
+    const wte = (await lm.model.weights.wte.array()) as number[][];
+    const vecs = ((await e.array()) as number[][][])[0];
     const argmax = (scores: number[]) => scores.reduce((b, v, i, a) => (v > a[b] ? i : b), 0);
-    expect(decodeIds(lm.model, e, 'dot')[0]).toEqual(vecs.map((v) => argmax(wte.map((row) => row.reduce((s, w, j) => s + w * v[j], 0)))));
-    const lens = tf.tidy(() => lensLogits(lm.model, e).arraySync() as number[][][]);
-    expect(decodeIds(lm.model, e, 'lens')[0]).toEqual(lens[0].map(argmax));
+    expect((await decodeIds(lm.model, e, 'dot'))[0]).toEqual(vecs.map((v) => argmax(wte.map((row) => row.reduce((s, w, j) => s + w * v[j], 0)))));
+    const lensT = tf.tidy(() => lensLogits(lm.model, e));
+    const lens = (await lensT.array()) as number[][][];
+    lensT.dispose();
+    expect((await decodeIds(lm.model, e, 'lens'))[0]).toEqual(lens[0].map(argmax));
     e.dispose();
   });
 });
 
 describe('hard evaluation', () => {
-  it('re-tokenises and measures the text with a BOS prefix, independently recomputed', () => {
+  it('re-tokenises and measures the text with a BOS prefix, independently recomputed', async () => {
     const text = 'The quick brown fox jumps';
-    const [h] = measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), [text], 'mean');
+    const [h] = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), [text], 'mean');
     const ids = [50256, ...lm.tokenizer.encode(text)];
-    const { acts, ce } = tf.tidy(() => {
+    const [postT, logitsT] = tf.tidy(() => {
       const r = lm.model.run({ ids: tf.tensor2d([ids], [1, ids.length], 'int32') }, { hooks: ['blocks.1.mlp.hook_post'] });
-      const post = r.cache.get('blocks.1.mlp.hook_post')!.arraySync() as number[][][];
-      const logits = r.logits!.arraySync() as number[][][];
+      return [r.cache.get('blocks.1.mlp.hook_post')!, r.logits!];
+    });
+    const post = (await postT.array()) as number[][][];
+    const logits = (await logitsT.array()) as number[][][];
+    tf.dispose([postT, logitsT]);
+    const { acts, ce } = (() => {
       let nats = 0;
       for (let t = 0; t < ids.length - 1; t++) {
         const row = logits[0][t];
@@ -125,7 +142,7 @@ describe('hard evaluation', () => {
         nats += lse - row[ids[t + 1]];
       }
       return { acts: post[0].slice(1).map((p) => p[7]), ce: nats / (ids.length - 1) };
-    });
+    })();
     expect(h.ids).toEqual(ids.slice(1));
     h.perToken.forEach((v, i) => expect(v).toBeCloseTo(acts[i], 5));
     expect(h.mean).toBeCloseTo(acts.reduce((a, b) => a + b, 0) / acts.length, 5);
@@ -135,25 +152,24 @@ describe('hard evaluation', () => {
 });
 
 describe('dream runs', () => {
-  beforeAll(async () => {
-    await initBackend('wasm');
-  });
+  // wasm runs the full lengths; cpu and software WebGPU (lavapipe) are ~5-10× slower, so their runs are shorter.
+  const slow = backend !== 'wasm';
   const small = { target, steps: 12, every: 4, seqLen: 6, batch: 3, lambdas: [0, 0.5, 2], candidates: 6 };
 
   it.each(METHODS)('%s raises the hard activation above its start', async (method) => {
-    const res = await dreamToEnd(runDream(ctx(), { ...small, method, steps: method === 'fluent' ? 12 : 30, lr: 0.1 }));
+    const res = await dreamToEnd(runDream(ctx(), { ...small, method, steps: method === 'fluent' ? (slow ? 6 : 12) : 30, lr: 0.1 }));
     const start = Math.max(...res.initial.map((d) => d.value));
     expect(res.stopped).toBe('completed');
     expect(res.best!.value).toBeGreaterThan(start);
     // The best dream's value is a hard measurement of its own text.
-    const [again] = measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), [res.best!.text], 'mean');
+    const [again] = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), [res.best!.text], 'mean');
     expect(again.value).toBeCloseTo(res.best!.value, 4);
   });
 
   it.each(['embed', 'fluent'] as const)('%s is deterministic for a seed', async (method) => {
     const run = async (seed: number) => {
       const texts: string[] = [];
-      const res = await dreamToEnd(runDream(ctx(), { ...small, method, seed }), (r) => texts.push(...r.dreams.map((d) => d.text)));
+      const res = await dreamToEnd(runDream(ctx(), { ...small, method, seed, steps: slow && method === 'fluent' ? 4 : small.steps }), (r) => texts.push(...r.dreams.map((d) => d.text)));
       return { texts, best: res.best!.value };
     };
     const a = await run(3);
@@ -176,9 +192,9 @@ describe('dream runs', () => {
   });
 
   it.each([
-    ['embed', 500],
-    ['projected', 150],
-    ['subspace', 150],
+    ['embed', slow ? 60 : 500],
+    ['projected', slow ? 40 : 150],
+    ['subspace', slow ? 40 : 150],
   ] as const)('%s keeps tf.memory().numTensors flat over %i steps', { timeout: 400_000 }, async (method, steps) => {
     let atBurnIn = -1;
     let bytesAtBurnIn = -1;
@@ -200,7 +216,7 @@ describe('dream runs', () => {
 
   it('fluent keeps tf.memory().numTensors flat', async () => {
     const counts: number[] = [];
-    await dreamToEnd(runDream(ctx(), { ...small, method: 'fluent', steps: 30, every: 5, topP: 0.9 }), () => counts.push(tf.memory().numTensors));
+    await dreamToEnd(runDream(ctx(), { ...small, method: 'fluent', steps: slow ? 15 : 30, every: 5, topP: 0.9 }), () => counts.push(tf.memory().numTensors));
     expect(new Set(counts.slice(1)).size).toBe(1);
   });
 
@@ -211,4 +227,5 @@ describe('dream runs', () => {
     await dreamToEnd(runDream(ctx(), cfg));
     expect(tf.memory().numTensors).toBe(before);
   });
+});
 });

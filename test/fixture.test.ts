@@ -8,6 +8,7 @@ import { lensLogits } from '../src-main/model/lens.js';
 import { tokenCrossEntropy } from '../src-main/model/ops.js';
 import { readSafetensorsFile, type RawTensor } from '../src-main/model/safetensors.js';
 import { neuronObjective } from '../src-main/dream/objectives.js';
+import { testBackends } from './helpers/backends.js';
 import { FIXTURE, expected, maxAbsDiff } from './helpers/shared.js';
 
 const variants = [
@@ -29,7 +30,15 @@ const HOOK_MAP: Record<string, string> = {
   ln_f: 'ln_final.hook_normalized',
 };
 
-for (const backend of ['wasm', 'cpu'] as const) {
+/** Read tensors kept out of a tf.tidy, asynchronously (WebGPU in Node has no synchronous read), then free them. */
+async function read<T extends Record<string, tf.Tensor>>(kept: T): Promise<{ [K in keyof T]: Float32Array }> {
+  const out = {} as { [K in keyof T]: Float32Array };
+  for (const k of Object.keys(kept) as (keyof T)[]) out[k] = (await kept[k].data()) as Float32Array;
+  tf.dispose(Object.values(kept));
+  return out;
+}
+
+for (const backend of await testBackends()) {
   describe.each(variants)(`tiny-gpt2 $name on ${backend}`, (v) => {
     let lm: LoadedModel;
     let ref: Map<string, RawTensor>;
@@ -50,26 +59,33 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
 
     it('reproduces every hook, the logits, the loss and greedy tokens', async () => {
-      const out = tf.tidy(() => {
-        const r = lm.model.run({ ids: tf.tensor2d([fox], [1, fox.length], 'int32') }, { hooks: Object.values(HOOK_MAP) });
-        const logits = tf.reshape(r.logits!, [fox.length, -1]) as tf.Tensor2D;
-        const ce = tokenCrossEntropy(tf.slice(logits, [0, 0], [fox.length - 1, -1]), tf.tensor1d(fox.slice(1), 'int32'));
-        const hooks = Object.fromEntries(Object.entries(HOOK_MAP).map(([k, h]) => [k, r.cache.get(h)!.dataSync().slice()]));
-        return { hooks, logits: logits.dataSync().slice(), loss: tf.mean(ce).dataSync()[0], greedy: tf.argMax(logits, -1).dataSync().slice() };
-      });
-      for (const k of Object.keys(HOOK_MAP)) expect(maxAbsDiff(out.hooks[k], ref.get(k)!.data), k).toBeLessThan(v.atol);
+      const out = await read(
+        tf.tidy(() => {
+          const r = lm.model.run({ ids: tf.tensor2d([fox], [1, fox.length], 'int32') }, { hooks: Object.values(HOOK_MAP) });
+          const logits = tf.reshape(r.logits!, [fox.length, -1]) as tf.Tensor2D;
+          const ce = tokenCrossEntropy(tf.slice(logits, [0, 0], [fox.length - 1, -1]), tf.tensor1d(fox.slice(1), 'int32'));
+          // The fused loss (training's path) too, against the same reference.
+          const fused = lm.model.tokenLoss({ ids: tf.tensor2d([fox.slice(0, -1)], [1, fox.length - 1], 'int32') }, tf.tensor2d([fox.slice(1)], [1, fox.length - 1], 'int32'));
+          const hooks = Object.fromEntries(Object.entries(HOOK_MAP).map(([k, h]) => [k, r.cache.get(h)!]));
+          return { ...hooks, logits, loss: tf.mean(ce), fused: tf.mean(fused), greedy: tf.cast(tf.argMax(logits, -1), 'float32') };
+        }),
+      );
+      for (const k of Object.keys(HOOK_MAP)) expect(maxAbsDiff((out as Record<string, Float32Array>)[k], ref.get(k)!.data), k).toBeLessThan(v.atol);
       expect(maxAbsDiff(out.logits, ref.get('logits')!.data)).toBeLessThan(v.atol);
-      expect(Math.abs(out.loss - v.loss)).toBeLessThan(v.atol);
+      expect(Math.abs(out.loss[0] - v.loss)).toBeLessThan(v.atol);
+      expect(Math.abs(out.fused[0] - v.loss)).toBeLessThan(v.atol);
       if (v.name === 'f32') expect(Array.from(out.greedy)).toEqual(expected.greedy_next_ids_fox);
     });
 
-    it('reproduces the logit lens from resid_pre.1', () => {
+    it('reproduces the logit lens from resid_pre.1', async () => {
       const { position } = expected.logit_lens;
-      const lens = tf.tidy(() => {
-        const r = lm.model.run({ ids: tf.tensor2d([fox], [1, fox.length], 'int32') }, { hooks: ['blocks.1.hook_resid_pre'] });
-        const vec = tf.slice(r.cache.get('blocks.1.hook_resid_pre')!, [0, position, 0], [1, 1, -1]);
-        return lensLogits(lm.model, tf.reshape(vec, [-1])).dataSync().slice();
-      });
+      const { lens } = await read(
+        tf.tidy(() => {
+          const r = lm.model.run({ ids: tf.tensor2d([fox], [1, fox.length], 'int32') }, { hooks: ['blocks.1.hook_resid_pre'] });
+          const vec = tf.slice(r.cache.get('blocks.1.hook_resid_pre')!, [0, position, 0], [1, 1, -1]);
+          return { lens: lensLogits(lm.model, tf.reshape(vec, [-1])) };
+        }),
+      );
       if (v.name === 'f32') {
         // Only the F32 reference file carries the lens vector.
         expect(maxAbsDiff(lens, ref.get('logit_lens')!.data)).toBeLessThan(v.atol);
@@ -78,19 +94,22 @@ for (const backend of ['wasm', 'cpu'] as const) {
       }
     });
 
-    it('reproduces the neuron objectives and their gradients w.r.t. token embeddings', () => {
+    it('reproduces the neuron objectives and their gradients w.r.t. token embeddings', async () => {
       const { layer, neuron } = expected.objective;
       for (const [transform, key] of [['none', 'grad_embeds.mean_post'], ['sigmoid', 'grad_embeds.mean_sigmoid_post']] as const) {
         const obj = neuronObjective(layer, neuron, { transform });
-        const { value, grad } = tf.tidy(() => {
-          const emb = lm.model.embed(tf.tensor2d([fox], [1, fox.length], 'int32'));
-          const f = (e: tf.Tensor) => {
-            const r = lm.model.run({ embeds: e as tf.Tensor3D }, { hooks: obj.hooks, stopAtLayer: obj.maxLayer + 1 });
-            return tf.sum(obj.value({ cache: r.cache })) as tf.Scalar;
-          };
-          const { value, grad } = tf.valueAndGrad(f)(emb);
-          return { value: value.dataSync()[0], grad: grad.dataSync().slice() };
-        });
+        const out = await read(
+          tf.tidy(() => {
+            const emb = lm.model.embed(tf.tensor2d([fox], [1, fox.length], 'int32'));
+            const f = (e: tf.Tensor) => {
+              const r = lm.model.run({ embeds: e as tf.Tensor3D }, { hooks: obj.hooks, stopAtLayer: obj.maxLayer + 1 });
+              return tf.sum(obj.value({ cache: r.cache })) as tf.Scalar;
+            };
+            return tf.valueAndGrad(f)(emb);
+          }),
+        );
+        const value = out.value[0];
+        const grad = out.grad;
         if (transform === 'none') expect(Math.abs(value - v.mean)).toBeLessThan(v.atol);
         if (transform === 'sigmoid' && v.name === 'f32') expect(Math.abs(value - expected.objective.mean_sigmoid_post)).toBeLessThan(v.atol);
         expect(maxAbsDiff(grad, ref.get(key)!.data), key).toBeLessThan(v.atol);

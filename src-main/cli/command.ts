@@ -38,8 +38,8 @@ export const COMMON_OPTIONS = {
   },
   backend: {
     type: 'string',
-    arg: '<auto|tensorflow|wasm|cpu>',
-    description: 'TensorFlow.js backend (default: TEXTDREAM_BACKEND, else auto)',
+    arg: '<auto|tensorflow|webgpu|wasm|cpu>',
+    description: 'TensorFlow.js backend (default: TEXTDREAM_BACKEND, else auto; `info --backends` lists them)',
   },
   json: { type: 'boolean', description: 'print one JSON document on stdout instead of text' },
   help: { type: 'boolean', short: 'h', description: 'show help for this command' },

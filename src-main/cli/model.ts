@@ -18,6 +18,7 @@ export interface OpenedModel {
 export function describeBackend(b: BackendInfo): string {
   if (b.name === 'wasm') return `wasm (${b.simd ? 'simd' : 'no simd'})`;
   if (b.name === 'tensorflow') return `tensorflow (${b.provider})`;
+  if (b.name === 'webgpu') return `webgpu (${b.device ?? 'unnamed adapter'})`;
   return b.name;
 }
 

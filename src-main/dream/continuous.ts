@@ -12,7 +12,7 @@ import type { DreamMethod, MethodStep } from './method.js';
 /** The BOS prefix and the mask that keeps it out of every reduction. */
 export function withPrefix(model: GPT2, emb: tf.Tensor3D): { input: tf.Tensor3D; mask: tf.Tensor2D } {
   const [B, T, d] = emb.shape;
-  const bos = tf.reshape(tf.gather(model.weights.wte, [model.config.bosTokenId]), [1, 1, d]);
+  const bos = tf.reshape(model.embed(tf.tensor2d([[model.config.bosTokenId]], [1, 1], 'int32')), [1, 1, d]);
   const input = tf.concat([tf.tile(bos, [B, 1, 1]), emb], 1) as tf.Tensor3D;
   const mask = tf.concat([tf.zeros([B, 1]), tf.ones([B, T])], 1) as tf.Tensor2D;
   return { input, mask };
@@ -25,21 +25,22 @@ export function gradientMethod(model: GPT2, param: Parameterization, objective: 
   let forwardEquivalents = 0;
   return {
     name: param.name,
-    step(): MethodStep {
+    async step(): Promise<MethodStep> {
       // Fluency targets are the currently decoded tokens (constants for this step).
-      const targets = cfg.fluency > 0 ? param.tokens(decoder) : null;
-      let soft = 0;
-      let fluencyCE = Number.NaN;
+      const targets = cfg.fluency > 0 ? await param.tokens(decoder) : null;
+      // Read back after the step (asynchronously: GPU backends have no synchronous read).
+      let softT: tf.Tensor | null = null;
+      let ceT: tf.Tensor | null = null;
       tf.tidy(() => {
         const cost = optimizer.minimize(() => {
           const { input, mask } = withPrefix(model, param.embeds());
           const run = model.run({ embeds: input }, { hooks: objective.hooks, stopAtLayer: needLogits ? undefined : objective.maxLayer + 1 });
           const values = objective.value({ cache: run.cache, logits: run.logits, mask });
           let loss = tf.neg(tf.mean(values));
-          soft = tf.mean(values).dataSync()[0];
+          softT = tf.keep(tf.mean(values));
           if (targets) {
             const ce = fluencyPenalty(run.logits!, tf.tensor2d(targets, [targets.length, targets[0].length], 'int32'));
-            fluencyCE = ce.dataSync()[0];
+            ceT = tf.keep(ce);
             loss = tf.add(loss, tf.mul(cfg.fluency, ce));
           }
           if (cfg.manifold > 0) loss = tf.add(loss, tf.mul(cfg.manifold, manifoldDistance(model, param.embeds())));
@@ -47,6 +48,9 @@ export function gradientMethod(model: GPT2, param: Parameterization, objective: 
         }, true, param.variables);
         cost?.dispose();
       });
+      const soft = (await softT!.data())[0];
+      const fluencyCE = ceT ? (await (ceT as tf.Tensor).data())[0] : Number.NaN;
+      tf.dispose([softT!, ...(ceT ? [ceT] : [])]);
       // Counted in single-sequence forward passes: forward + backward ≈ 3 per sequence.
       forwardEquivalents += 3 * cfg.batch;
       return { soft, fluencyCE, forwardEquivalents };

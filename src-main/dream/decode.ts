@@ -2,25 +2,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import { lensLogits } from '../model/lens.js';
-import { unembed } from '../model/ops.js';
+import { unembed, type Unembedding } from '../model/ops.js';
 import type { DecoderName } from './config.js';
 
 export type { DecoderName } from './config.js';
 export const DECODERS: readonly DecoderName[] = ['cosine', 'dot', 'lens'];
 
-/** Unit-norm rows of wte, as Eᵀ chunks, cached per model (cosine decoding reads them every step). */
-const unitCache = new WeakMap<GPT2, { E: tf.Tensor2D; ETChunks: tf.Tensor2D[] }>();
-function unitEmbeddings(model: GPT2): { E: tf.Tensor2D; ETChunks: tf.Tensor2D[] } {
+/**
+ * Unit-norm rows of the token embeddings, chunked like the model's own unembedding (so never bound whole on a
+ * GPU), cached per model: cosine decoding reads them every step.
+ */
+const unitCache = new WeakMap<GPT2, Unembedding>();
+function unitEmbeddings(model: GPT2): Unembedding {
   let u = unitCache.get(model);
   if (!u) {
     u = tf.tidy(() => {
-      const E = model.weights.wte;
-      const En = tf.div(E, tf.maximum(tf.norm(E, 2, 1, true), 1e-8)) as tf.Tensor2D;
-      const ET = tf.transpose(En);
-      const chunks: tf.Tensor2D[] = [];
-      const V = ET.shape[1];
-      for (let s = 0; s < V; s += 8192) chunks.push(tf.slice(ET, [0, s], [-1, Math.min(8192, V - s)]));
-      return { E: tf.keep(En), ETChunks: chunks.map((c) => tf.keep(c)) };
+      const w = model.weights;
+      const rows = w.unembed.EChunks && w.unembed.E === w.wte ? w.unembed.EChunks : [w.wte];
+      const unit = rows.map((r) => tf.keep(tf.div(r, tf.maximum(tf.norm(r, 2, 1, true), 1e-8)) as tf.Tensor2D));
+      const ETChunks = unit.map((r) => tf.keep(tf.transpose(r) as tf.Tensor2D));
+      // With several chunks `E` is never read (the chunked paths use EChunks); it names the first chunk.
+      return { E: unit[0], ETChunks, EChunks: unit.length > 1 ? unit : undefined };
     });
     unitCache.set(model, u);
   }
@@ -29,7 +31,7 @@ function unitEmbeddings(model: GPT2): { E: tf.Tensor2D; ETChunks: tf.Tensor2D[] 
 
 export function releaseDecoderCache(model: GPT2): void {
   const u = unitCache.get(model);
-  if (u) tf.dispose([u.E, ...u.ETChunks]);
+  if (u) tf.dispose([u.E, ...(u.ETChunks ?? []), ...(u.EChunks ?? [])]);
   unitCache.delete(model);
 }
 
@@ -51,9 +53,9 @@ export function decodeTensor(model: GPT2, emb: tf.Tensor3D, decoder: DecoderName
   });
 }
 
-export function decodeIds(model: GPT2, emb: tf.Tensor3D, decoder: DecoderName): number[][] {
+export async function decodeIds(model: GPT2, emb: tf.Tensor3D, decoder: DecoderName): Promise<number[][]> {
   const t = decodeTensor(model, emb, decoder);
-  const out = t.arraySync() as number[][];
+  const out = (await t.array()) as number[][];
   t.dispose();
   return out;
 }

@@ -17,7 +17,7 @@ import { fluencyPenalty } from './regularisers.js';
 const score = (e: HardEval, lambda: number) => (Number.isFinite(e.value) && Number.isFinite(e.ce) ? e.value - lambda * e.ce : -Infinity);
 
 /** For each (member, position): candidate token ids ranked by the linearised gain of the member's loss. */
-function proposeTokens(model: GPT2, objective: Objective, pop: number[][], lambdas: number[], topK: number, topP: number): number[][][] {
+async function proposeTokens(model: GPT2, objective: Objective, pop: number[][], lambdas: number[], topK: number, topP: number): Promise<number[][][]> {
   const P = pop.length;
   const T = pop[0].length;
   const V = model.config.vocabSize;
@@ -58,11 +58,11 @@ function proposeTokens(model: GPT2, objective: Objective, pop: number[][], lambd
     gainIds = tf.keep(tf.topk(ranked, Math.min(topP > 0 ? 2048 : topK, V)).indices);
     nucleus = nucleusIds;
   });
-  const gainRows = gainIds.arraySync() as number[][];
+  const gainRows = (await gainIds.array()) as number[][];
   gainIds.dispose();
   let allowed: Set<number>[] | null = null;
   if (nucleus) {
-    const rows = (nucleus as tf.Tensor).arraySync() as number[][][];
+    const rows = (await (nucleus as tf.Tensor).array()) as number[][][];
     (nucleus as tf.Tensor).dispose();
     allowed = rows.map((row) => {
       const set = new Set<number>();
@@ -88,14 +88,15 @@ export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
   const lambdas = cfg.lambdas;
   const rand = rng(cfg.seed + 1);
   let pop = lambdas.map((_, i) => init[i % init.length].slice());
-  let evals = hardEvaluate(model, tok, target, pop, cfg.reduce);
+  let evals: HardEval[] | null = null;
   let forwardEquivalents = pop.length;
   return {
     name: 'fluent',
-    step(): MethodStep {
+    async step(): Promise<MethodStep> {
       const P = pop.length;
       const T = pop[0].length;
-      const options = proposeTokens(model, objective, pop, lambdas, cfg.topK, cfg.topP);
+      const popEvals = evals ?? (await hardEvaluate(model, tok, target, pop, cfg.reduce));
+      const options = await proposeTokens(model, objective, pop, lambdas, cfg.topK, cfg.topP);
       const cands: number[][] = [];
       for (let i = 0; i < P; i++) {
         for (let c = 0; c < cfg.candidates; c++) {
@@ -106,8 +107,8 @@ export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
           cands.push(next);
         }
       }
-      const candEvals = hardEvaluate(model, tok, target, cands, cfg.reduce);
-      const pool = [...pop.map((p, i) => ({ ids: p, e: evals[i] })), ...cands.map((c, i) => ({ ids: c, e: candEvals[i] }))];
+      const candEvals = await hardEvaluate(model, tok, target, cands, cfg.reduce);
+      const pool = [...pop.map((p, i) => ({ ids: p, e: popEvals[i] })), ...cands.map((c, i) => ({ ids: c, e: candEvals[i] }))];
       const nextPop: number[][] = [];
       const nextEvals: HardEval[] = [];
       lambdas.forEach((lam, i) => {
@@ -119,10 +120,10 @@ export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
       pop = nextPop;
       evals = nextEvals;
       forwardEquivalents += 3 * P + cands.length;
-      const soft = evals.reduce((a, e) => a + (Number.isFinite(e.value) ? e.value : 0), 0) / P;
-      return { soft, fluencyCE: evals.reduce((a, e) => a + e.ce, 0) / P, forwardEquivalents };
+      const soft = nextEvals.reduce((a, e) => a + (Number.isFinite(e.value) ? e.value : 0), 0) / P;
+      return { soft, fluencyCE: nextEvals.reduce((a, e) => a + e.ce, 0) / P, forwardEquivalents };
     },
-    current: () => pop.map((p) => p.slice()),
+    current: async () => pop.map((p) => p.slice()),
     labels: () => lambdas.map((l) => `λ=${l}`),
     rank: (e, i) => score(e, lambdas[i]),
     dispose: () => undefined,

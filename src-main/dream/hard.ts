@@ -3,7 +3,6 @@
 // GPT-2 scores a fresh text; the prefix position is never counted).
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
-import { tokenCrossEntropy } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { Reduce, Target } from './objectives.js';
 import type { HardEval } from './records.js';
@@ -18,7 +17,7 @@ export function reduceValues(values: number[], reduce: Reduce): number {
 }
 
 /** Measure token sequences (each prefixed with BOS) in one padded batch. Empty sequences score NaN. */
-export function measureIds(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): HardEval[] {
+export async function measureIds(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): Promise<HardEval[]> {
   const bos = model.config.bosTokenId;
   const ctx = model.config.nPositions;
   const rows = seqs.map((s) => s.slice(0, ctx - 1));
@@ -29,14 +28,17 @@ export function measureIds(model: GPT2, tok: TextTokenizer, target: Target, seqs
   rows.forEach((r, b) => {
     ids.set(r, b * T + 1);
   });
-  const { act, ce } = tf.tidy(() => {
-    const run = model.run({ ids: tf.tensor2d(ids, [B, T], 'int32') }, { hooks: target.hooks });
-    const act = target.perToken(run.cache).arraySync() as number[][];
-    const logits = tf.reshape(tf.slice(run.logits!, [0, 0, 0], [B, T - 1, -1]), [B * (T - 1), -1]) as tf.Tensor2D;
-    const targets = tf.reshape(tf.slice(tf.tensor2d(ids, [B, T], 'int32'), [0, 1], [B, T - 1]), [-1]) as tf.Tensor1D;
-    const ce = tf.reshape(tokenCrossEntropy(logits, targets), [B, T - 1]).arraySync() as number[][];
-    return { act, ce };
+  // Next-token targets; the last position has none (its loss is computed on a placeholder and never read).
+  const next = new Int32Array(B * T);
+  for (let i = 0; i < B * T; i++) next[i] = (i + 1) % T === 0 ? 0 : ids[i + 1];
+  const [actT, ceT] = tf.tidy(() => {
+    // Fused loss: a batch of candidates' [B·T, V] logits can exceed a GPU's binding limit, and costs more.
+    const run = model.runWithLoss({ ids: tf.tensor2d(ids, [B, T], 'int32') }, tf.tensor2d(next, [B, T], 'int32'), target.hooks);
+    return [target.perToken(run.cache), run.loss];
   });
+  const act = (await actT.array()) as number[][];
+  const ce = (await ceT.array()) as number[][];
+  tf.dispose([actT, ceT]);
   return rows.map((r, b) => {
     const perToken = act[b].slice(1, 1 + r.length);
     const ceRow = ce[b].slice(0, r.length);
@@ -54,10 +56,10 @@ export function measureIds(model: GPT2, tok: TextTokenizer, target: Target, seqs
 }
 
 /** Hard evaluation of token sequences: decode each to text, re-tokenise it, and measure that. */
-export function hardEvaluate(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): HardEval[] {
+export function hardEvaluate(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): Promise<HardEval[]> {
   return measureIds(model, tok, target, seqs.map((s) => tok.encode(tok.decode(s))), reduce);
 }
 
-export function measureTexts(model: GPT2, tok: TextTokenizer, target: Target, texts: string[], reduce: Reduce): HardEval[] {
+export function measureTexts(model: GPT2, tok: TextTokenizer, target: Target, texts: string[], reduce: Reduce): Promise<HardEval[]> {
   return measureIds(model, tok, target, texts.map((t) => tok.encode(t)), reduce);
 }

@@ -14,10 +14,10 @@ export interface DreamContext {
   tokenizer: TextTokenizer;
 }
 
-function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Dream[] {
-  const seqs = method.current();
+async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Promise<Dream[]> {
+  const seqs = await method.current();
   const labels = method.labels?.() ?? seqs.map((_, i) => `#${i}`);
-  return hardEvaluate(ctx.model, ctx.tokenizer, target, seqs, cfg.reduce).map((e, i) => ({ ...e, label: labels[i] }));
+  return (await hardEvaluate(ctx.model, ctx.tokenizer, target, seqs, cfg.reduce)).map((e, i) => ({ ...e, label: labels[i] }));
 }
 
 const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite(a.value) && !(a.value <= b.value));
@@ -25,7 +25,7 @@ const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite
 /** Run a method; yields a record every `cfg.every` steps and at the end; returns the summary. */
 export async function* dreamLoop(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig, signal?: AbortSignal): AsyncGenerator<StepRecord, DreamResult> {
   const t0 = Date.now();
-  const initial = evaluate(ctx, target, method, cfg);
+  const initial = await evaluate(ctx, target, method, cfg);
   let best: Dream | null = null;
   const bestPerLabel = new Map<string, Dream>();
   const rank = (d: Dream, i: number) => (method.rank ? method.rank(d, i) : d.value);
@@ -40,8 +40,8 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
       }
     });
   };
-  const record = (step: number, soft: number): StepRecord => {
-    const dreams = evaluate(ctx, target, method, cfg);
+  const record = async (step: number, soft: number): Promise<StepRecord> => {
+    const dreams = await evaluate(ctx, target, method, cfg);
     keep(dreams);
     let bi = 0;
     dreams.forEach((d, i) => {
@@ -62,18 +62,18 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
         break;
       }
       step += 1;
-      const r = method.step(step);
+      const r = await method.step(step);
       fe = r.forwardEquivalents;
       soft = r.soft;
       if (step % cfg.every === 0 || step === cfg.steps) {
         lastRecorded = step;
-        yield record(step, soft);
+        yield await record(step, soft);
       }
       // Let the event loop breathe (abort signals, IPC, SSE) between steps.
       await new Promise((res) => setImmediate(res));
     }
     // A stop between records still hard-evaluates where the run got to: no progress is lost.
-    if (stopped === 'aborted' && step > lastRecorded) yield record(step, soft);
+    if (stopped === 'aborted' && step > lastRecorded) yield await record(step, soft);
   } finally {
     method.dispose();
   }

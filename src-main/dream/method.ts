@@ -13,9 +13,9 @@ export interface MethodStep {
 
 export interface DreamMethod {
   name: string;
-  step(step: number): MethodStep;
+  step(step: number): Promise<MethodStep>;
   /** The token sequences the current state stands for, to be hard-evaluated. */
-  current(): number[][];
+  current(): Promise<number[][]>;
   /** Extra per-sequence labels (e.g. λ for `fluent`), aligned with current(). */
   labels?(): string[];
   /** What the i-th sequence maximises, if not its hard value (fluent: value − λ_i·CE); ranks the per-label bests. */

@@ -10,7 +10,7 @@ export interface Parameterization {
   /** Soft embeddings [B, T, d] fed to the model; differentiable w.r.t. `variables`. */
   embeds(): tf.Tensor3D;
   /** The discrete tokens this state decodes to. */
-  tokens(decoder: DecoderName): number[][];
+  tokens(decoder: DecoderName): Promise<number[][]>;
   dispose(): void;
 }
 
@@ -106,9 +106,9 @@ export function subspaceParam(model: GPT2, init: number[][], k: number, basisKin
     name: `subspace-${basisKind}-k${k}`,
     variables: [z],
     embeds,
-    tokens: (decoder) => {
+    tokens: async (decoder) => {
       const t = tf.tidy(() => decodeTensor(model, embeds(), decoder));
-      const ids = t.arraySync() as number[][];
+      const ids = (await t.array()) as number[][];
       t.dispose();
       return ids;
     },

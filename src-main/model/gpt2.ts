@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
 import { checkHookNames, hookName } from './hooks.js';
-import { embeddingLookup, geluNew, layerNorm, linear, unembed, unembedCrossEntropy, type Linear } from './ops.js';
+import { chunkedGather, embeddingLookup, geluNew, layerNorm, linear, unembed, unembedCrossEntropy, type Linear } from './ops.js';
 import { weightTensors, type BlockWeights, type GPT2Weights } from './weights.js';
 
 export interface RunOptions {
@@ -40,7 +40,10 @@ export class GPT2 {
   embed(ids: tf.Tensor2D): tf.Tensor3D {
     this.checkIds(ids);
     const [B, T] = ids.shape;
-    const rows = embeddingLookup(this.weights.wte, tf.reshape(ids, [-1]) as tf.Tensor1D);
+    const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
+    const u = this.weights.unembed;
+    // Frozen tied weights: gather from the vocabulary chunks, never binding the whole matrix (GPU limits).
+    const rows = u.ETChunks && u.EChunks && u.E === this.weights.wte ? chunkedGather(u.EChunks, flat) : embeddingLookup(this.weights.wte, flat);
     return tf.reshape(rows, [B, T, this.config.dModel]) as tf.Tensor3D;
   }
 
@@ -91,14 +94,20 @@ export class GPT2 {
    * fused with the unembedding: the cheap way to train or evaluate, as the [B·T, V] logits are never built.
    */
   tokenLoss(input: ModelInput, targets: tf.Tensor2D): tf.Tensor2D {
-    const x = this.run(input, { skipLogits: true }).resid;
+    return this.runWithLoss(input, targets).loss;
+  }
+
+  /** tokenLoss together with the run's hooks (hard evaluation needs both, and never the logits). */
+  runWithLoss(input: ModelInput, targets: tf.Tensor2D, hooks: Iterable<string> = []): { loss: tf.Tensor2D; cache: Map<string, tf.Tensor> } {
+    const run = this.run(input, { skipLogits: true, hooks });
+    const x = run.resid;
     const [B, T, d] = x.shape;
     if (targets.shape[0] !== B || targets.shape[1] !== T) {
       throw new ModelInputError(`targets have shape [${targets.shape}], the input [${B}, ${T}]: give one target per position`);
     }
     const normed = layerNorm(x, this.weights.lnf.g, this.weights.lnf.b, this.config.layerNormEps);
     const ce = unembedCrossEntropy(tf.reshape(normed, [B * T, d]) as tf.Tensor2D, this.weights.unembed, tf.reshape(targets, [-1]) as tf.Tensor1D);
-    return tf.reshape(ce, [B, T]) as tf.Tensor2D;
+    return { loss: tf.reshape(ce, [B, T]) as tf.Tensor2D, cache: run.cache };
   }
 
   private block(l: number, x: tf.Tensor3D, w: BlockWeights, hook: (n: string, t: tf.Tensor) => void): tf.Tensor3D {

@@ -118,6 +118,12 @@ export function unembed(h: tf.Tensor2D, u: Unembedding): tf.Tensor2D {
 /** Vocabulary chunk for projections: fastest of 2048-50257 on wasm (bench/forward-backward.ts). */
 export const VOCAB_CHUNK = 8192;
 
+/** VOCAB_CHUNK, made smaller when a [chunk, d] F32 matrix would not fit one GPU storage binding. */
+export function vocabChunkFor(d: number, maxBindingBytes?: number): number {
+  if (!maxBindingBytes) return VOCAB_CHUNK;
+  return Math.max(1, Math.min(VOCAB_CHUNK, Math.floor(maxBindingBytes / (4 * d))));
+}
+
 /** Σ_c dy[:, c]·E_c over row chunks E_c of E. */
 function chunkedRowProduct(dy: tf.Tensor2D, rows: tf.Tensor2D[]): tf.Tensor2D {
   let start = 0;
@@ -128,6 +134,27 @@ function chunkedRowProduct(dy: tf.Tensor2D, rows: tf.Tensor2D[]): tf.Tensor2D {
     return p;
   });
   return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
+}
+
+/**
+ * Rows `ids` of a matrix held as consecutive row chunks, without ever binding the whole matrix: on WebGPU a
+ * vocabulary matrix can exceed the storage-binding limit (GPT-2's 50,257 × 768 F32 is 154 MB > 128 MiB).
+ */
+export function chunkedGather(chunks: tf.Tensor2D[], ids: tf.Tensor1D): tf.Tensor2D {
+  return tf.tidy(() => {
+    // Index arithmetic in float32 (exact below 2²⁴): tfjs-wasm's ClipByValue ignores the upper bound on int32.
+    const idx = tf.cast(ids, 'float32');
+    let start = 0;
+    const parts = chunks.map((c) => {
+      const n = c.shape[0];
+      const local = tf.sub(idx, start);
+      const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, n));
+      const rows = tf.gather(c, tf.cast(tf.clipByValue(local, 0, n - 1), 'int32') as tf.Tensor1D);
+      start += n;
+      return tf.mul(rows, tf.expandDims(tf.cast(inside, 'float32'), 1));
+    });
+    return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
+  });
 }
 
 export function splitRows(E: tf.Tensor2D, chunk: number): tf.Tensor2D[] {
@@ -242,7 +269,7 @@ export function unembedCrossEntropy(h: tf.Tensor2D, u: Unembedding, targets: tf.
     const m = logits.map((l) => tf.max(l, -1, true)).reduce((a, b) => tf.maximum(a, b));
     const e = logits.map((l) => tf.exp(tf.sub(l, m))) as tf.Tensor2D[];
     const s = e.length === 1 ? tf.sum(e[0], -1, true) : tf.addN(e.map((x) => tf.sum(x, -1, true)));
-    const targetRows = tf.gather(E, ids) as tf.Tensor2D;
+    const targetRows = (frozen && u.EChunks ? chunkedGather(u.EChunks, ids) : tf.gather(E, ids)) as tf.Tensor2D;
     const value = tf.sub(tf.reshape(tf.add(tf.log(s), m), [-1]), tf.sum(tf.mul(hi, targetRows), -1)) as tf.Tensor1D;
     return { rows, e, s, targetRows, value };
   };

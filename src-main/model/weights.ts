@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
 import { ModelFileError } from './errors.js';
-import { splitColumns, splitRows, VOCAB_CHUNK, type Linear, type Unembedding } from './ops.js';
+import { backendInfo } from '../backend.js';
+import { vocabChunkFor, type Linear, type Unembedding } from './ops.js';
 import type { RawTensor } from './safetensors.js';
 
 export interface Norm {
@@ -128,11 +129,14 @@ export function buildWeights(byKey: Map<string, RawTensor>, c: GPT2Config, opts:
   const E = lmKey ? (mk(lmKey) as tf.Tensor2D) : wte;
   let unembed: Unembedding = { E };
   if (!trainable) {
-    const chunk = opts.vocabChunk ?? VOCAB_CHUNK;
-    const ET = tf.transpose(E);
-    const EChunks = E.shape[0] > chunk ? splitRows(E, chunk) : undefined;
-    unembed = { E, ETChunks: splitColumns(ET, chunk), EChunks };
-    ET.dispose();
+    // Chunks are cut from the host copy, so a vocabulary matrix above a GPU's binding limit is never bound whole.
+    const chunk = opts.vocabChunk ?? vocabChunkFor(c.dModel, backendInfo()?.maxBindingBytes);
+    const raw = byKey.get(lmKey ?? 'wte.weight')!.data;
+    const [V, d] = E.shape;
+    const EChunks: tf.Tensor2D[] = [];
+    if (V > chunk) for (let s = 0; s < V; s += chunk) EChunks.push(tf.tensor2d(raw.subarray(s * d, Math.min(V, s + chunk) * d), [Math.min(chunk, V - s), d]));
+    const ETChunks = (EChunks.length ? EChunks : [E]).map((r) => tf.transpose(r) as tf.Tensor2D);
+    unembed = { E, ETChunks, EChunks: EChunks.length ? EChunks : undefined };
   }
   return { wte, wpe: mk('wpe.weight') as tf.Tensor2D, blocks, lnf: norm('ln_f'), unembed };
 }

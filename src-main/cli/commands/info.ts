@@ -1,13 +1,22 @@
 // `textdream info`: what a model is, where its files came from, and which backend runs it.
+import { listBackends } from '../../backend.js';
 import { defineCommand, printJSON } from '../command.js';
 import { describeBackend, openModel } from '../model.js';
 
 export default defineCommand({
   name: 'info',
   summary: "show a model's configuration, parameter count, storage, files and the backend",
-  usage: '[--model <dir|hub id>] [--json]',
-  options: {},
+  usage: '[--model <dir|hub id>] [--backends] [--json]',
+  options: {
+    backends: { type: 'boolean', description: 'list the backends this machine can run, and why the others cannot (no model is loaded)' },
+  },
   async run(values, _positionals, io) {
+    if (values.backends) {
+      const list = await listBackends();
+      if (values.json) printJSON(io, { backends: list });
+      else io.stdout(list.map((b) => `${b.name.padEnd(11)} ${b.available ? 'yes' : 'no '}  ${b.detail}\n`).join(''));
+      return 0;
+    }
     const { lm, backend, spec } = await openModel(values, io);
     try {
       const c = lm.config;

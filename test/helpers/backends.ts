@@ -1,0 +1,21 @@
+// Which backends the parameterised suites run on: wasm and cpu always, webgpu when an adapter exists (in CI a
+// software Vulkan one). TEXTDREAM_REQUIRE_WEBGPU=1 (set by .ci/run) turns a missing adapter into a failure, so
+// CI can never pass by skipping the GPU runs.
+import { navigatorGPU, probeAdapter } from '../../src-main/webgpu.js';
+
+export async function webgpuAvailable(): Promise<{ ok: boolean; why: string }> {
+  try {
+    const a = await probeAdapter(await navigatorGPU());
+    return a ? { ok: true, why: a.description } : { ok: false, why: 'no WebGPU adapter' };
+  } catch (e) {
+    return { ok: false, why: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export async function testBackends(): Promise<('wasm' | 'cpu' | 'webgpu')[]> {
+  const gpu = await webgpuAvailable();
+  if (!gpu.ok && process.env.TEXTDREAM_REQUIRE_WEBGPU === '1') {
+    throw new Error(`TEXTDREAM_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${gpu.why}. Install Mesa ≥ 25 (mesa-vulkan-drivers from bookworm-backports), see .ci/run`);
+  }
+  return gpu.ok ? ['wasm', 'cpu', 'webgpu'] : ['wasm', 'cpu'];
+}
