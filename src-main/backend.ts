@@ -2,6 +2,7 @@
 // wasm can fall back to cpu silently, so we always report tf.getBackend() after setting, never the request.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import nodeUtil from 'node:util';
 import { installUtilShims, nativeDeviceNote } from './tfjsNodeShims.js';
@@ -71,6 +72,11 @@ async function useWasm(notes: string[]): Promise<boolean> {
 
 /** WebGPU when an adapter is there; `auto` skips software adapters, which are slower than wasm. */
 async function startWebGPU(explicit: boolean, notes: string[]): Promise<{ provider: string; device: string; maxBindingBytes: number } | null> {
+  if (!explicit && !hasGpuDeviceNode()) {
+    // Probing would only find a software rasteriser (and Dawn logs its limits on stderr): not worth it for auto.
+    notes.push('webgpu: no GPU device node (/dev/dri/renderD*, /dev/nvidia*), so auto does not probe it; --backend webgpu tries a software adapter');
+    return null;
+  }
   try {
     const { navigatorGPU, probeAdapter, startWebGPUBackend } = await import('./webgpu.js');
     const adapter = await probeAdapter(await navigatorGPU());
@@ -89,6 +95,19 @@ async function startWebGPU(explicit: boolean, notes: string[]): Promise<{ provid
     notes.push(`webgpu: ${firstLine(e)}`);
     return null;
   }
+}
+
+/** Linux without a DRM render node or an NVIDIA device has no GPU to offer WebGPU (elsewhere: assume one may). */
+function hasGpuDeviceNode(): boolean {
+  if (process.platform !== 'linux') return true;
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  return list('/dev/dri').some((f) => f.startsWith('renderD')) || list('/dev').some((f) => /^nvidia\d+$/.test(f));
 }
 
 /** TEXTDREAM_WEBGPU_MAX_BINDING lowers (never raises) the binding limit the engine plans for: tests use it. */

@@ -3,7 +3,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { neuronObjective } from '../../src-main/dream/objectives.js';
 import type { GPT2 } from '../../src-main/model/gpt2.js';
-import { meanCrossEntropy } from '../../src-main/model/ops.js';
 import { NaiveGPT2 } from './naiveGpt2.js';
 
 export interface StepSpec {
@@ -38,10 +37,10 @@ export function textdreamLoss(model: GPT2, tg: Targets, spec: StepSpec): LossFn 
   const objective = neuronObjective(spec.layer, spec.neuron);
   return (embeds) => {
     const [B, T] = embeds.shape;
-    const r = model.run({ embeds }, { hooks: objective.hooks });
+    // The cross-entropy fused with the chunked vocabulary projection: no [B·T, V] logits are built.
+    const r = model.runWithLoss({ embeds }, tf.reshape(tg.targets, [B, T]) as tf.Tensor2D, objective.hooks);
     const act = tf.mean(objective.value({ cache: r.cache }));
-    const logits = tf.reshape(r.logits!, [B * T, model.config.vocabSize]) as tf.Tensor2D;
-    const ce = meanCrossEntropy(logits, tg.targets, tg.weights);
+    const ce = tf.div(tf.sum(tf.mul(tf.reshape(r.loss, [-1]), tg.weights)), tf.sum(tg.weights));
     return tf.sub(tf.mul(spec.lambda, ce), act) as tf.Scalar;
   };
 }

@@ -34,12 +34,24 @@ export function gradientMethod(model: GPT2, param: Parameterization, objective: 
       tf.tidy(() => {
         const cost = optimizer.minimize(() => {
           const { input, mask } = withPrefix(model, param.embeds());
-          const run = model.run({ embeds: input }, { hooks: objective.hooks, stopAtLayer: needLogits ? undefined : objective.maxLayer + 1 });
-          const values = objective.value({ cache: run.cache, logits: run.logits, mask });
+          let values: tf.Tensor;
+          let ce: tf.Scalar | null = null;
+          if (targets && !objective.needsLogits) {
+            // Fluency through the fused loss (no [B·T, V] logits): position t predicts free token t; the last
+            // position has no target (a placeholder, left out of the mean).
+            const [B, T] = [targets.length, targets[0].length];
+            const next = tf.concat([tf.tensor2d(targets, [B, T], 'int32'), tf.zeros([B, 1], 'int32')], 1) as tf.Tensor2D;
+            const run = model.runWithLoss({ embeds: input }, next, objective.hooks);
+            values = objective.value({ cache: run.cache, mask });
+            ce = tf.mean(tf.slice(run.loss, [0, 0], [B, T])) as tf.Scalar;
+          } else {
+            const run = model.run({ embeds: input }, { hooks: objective.hooks, stopAtLayer: needLogits ? undefined : objective.maxLayer + 1 });
+            values = objective.value({ cache: run.cache, logits: run.logits, mask });
+            if (targets) ce = fluencyPenalty(run.logits!, tf.tensor2d(targets, [targets.length, targets[0].length], 'int32'));
+          }
           let loss = tf.neg(tf.mean(values));
           softT = tf.keep(tf.mean(values));
-          if (targets) {
-            const ce = fluencyPenalty(run.logits!, tf.tensor2d(targets, [targets.length, targets[0].length], 'int32'));
+          if (ce) {
             ceT = tf.keep(ce);
             loss = tf.add(loss, tf.mul(cfg.fluency, ce));
           }
