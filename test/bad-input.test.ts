@@ -267,7 +267,7 @@ describe('bad inputs to a good model', () => {
 
   it('bad flags: unknown option, bad backend, bad --top', async () => {
     expectUserError(await cli('info', '--bogus'), "Unknown option '--bogus' (see `textdream info --help`)");
-    expectUserError(await cli('info', '--backend', 'gpu'), '--backend: unknown backend "gpu". Use one of: auto, tensorflow, wasm, cpu.');
+    expectUserError(await cli('info', '--backend', 'gpu'), '--backend: unknown backend "gpu". Use one of: auto, tensorflow, webgpu, wasm, cpu.');
     expectUserError(await cli('lens', '--text', 'hi', '--top', '0'), '--top 0 is out of range: use 1-100');
     expectUserError(await cli('forward', '--text', 'hi', '--layer', '0', '--top', '129'), "--top 129 is out of range: use 1-128 (the layer's neuron count)");
     expectUserError(await cli('forward', 'stray', '--text', 'hi', '--layer', '0'), /^error: Unexpected argument 'stray'/);

@@ -143,7 +143,7 @@ describe('textdream CLI in process', () => {
     const a = await runCli(['forward', '--help']);
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/^Usage: textdream forward --text <text> --layer <L>/);
-    expect(a.stdout).toContain('--backend <auto|tensorflow|wasm|cpu>');
+    expect(a.stdout).toContain('--backend <auto|tensorflow|webgpu|wasm|cpu>');
     const b = await runCli(['help', 'forward']);
     expect(b).toEqual(a);
     const none = await runCli([]);
