@@ -6,6 +6,7 @@ import { initBackend, listBackends, parseBackendRequest } from '../src-main/back
 import { installUtilShims, nativeDeviceNote } from '../src-main/tfjsNodeShims.js';
 import { webgpuAvailable } from './helpers/backends.js';
 import { spawnCli } from './helpers/cli.js';
+import { FIXTURE } from './helpers/shared.js';
 
 describe('tfjs-node shims', () => {
   it('restore the legacy util predicates with their documented meaning, never replacing existing ones', () => {
@@ -53,7 +54,7 @@ describe('backends', () => {
     const list = await listBackends();
     const webgpu = list.find((b) => b.name === 'webgpu')!;
     if (!webgpu.available || !/software adapter/.test(webgpu.detail)) return;
-    const r = await spawnCli(['info', '--model', '../shared/fixtures/tiny-gpt2', '--json'], { TEXTDREAM_BACKEND: 'auto' });
+    const r = await spawnCli(['info', '--model', FIXTURE, '--json'], { TEXTDREAM_BACKEND: 'auto' });
     const info = JSON.parse(r.stdout) as { backend: { name: string; notes: string[] } };
     expect(info.backend.name).not.toBe('webgpu');
     expect(info.backend.notes.join(' ')).toMatch(/webgpu: (only a software adapter|no GPU device node)/);
