@@ -13,14 +13,13 @@ export interface WebGPUAdapterInfo {
   /** A CPU rasteriser (lavapipe/llvmpipe, SwiftShader): correct but slower than wasm. */
   software: boolean;
   maxBindingBytes: number;
-  maxBufferBytes: number;
 }
 
 // Minimal structural types: the engine is compiled without DOM or @webgpu/types.
 interface AdapterLike {
   info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
   isFallbackAdapter?: boolean;
-  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number };
+  limits: { maxStorageBufferBindingSize: number };
 }
 interface GPULike {
   requestAdapter(opts?: { powerPreference?: string }): Promise<AdapterLike | null>;
@@ -58,7 +57,6 @@ export async function probeAdapter(gpu: GPULike): Promise<WebGPUAdapterInfo | nu
     description,
     software: Boolean(i.isFallbackAdapter ?? a.isFallbackAdapter) || SOFTWARE.test(description),
     maxBindingBytes: a.limits.maxStorageBufferBindingSize,
-    maxBufferBytes: a.limits.maxBufferSize,
   };
 }
 

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
 import { rng } from '../src-main/corpus/rng.js';
-import { splitColumns, splitRows, unembedCrossEntropy, type Unembedding } from '../src-main/model/ops.js';
+import { unembedCrossEntropy, type Unembedding } from '../src-main/model/ops.js';
+import { frozenUnembedding } from '../src-main/model/weights.js';
 
 const N = 12;
 const d = 8;
@@ -58,7 +59,7 @@ describe.each(['wasm', 'cpu'] as const)('unembedCrossEntropy on %s', (backend) =
       close(gh, rh, 1e-5);
       close(gE, rE, 1e-5);
 
-      const frozen: Unembedding = { E, ETChunks: splitColumns(tf.transpose(E) as tf.Tensor2D, chunk), EChunks: splitRows(E, chunk) };
+      const frozen = frozenUnembedding(E, Ed, chunk);
       close(unembedCrossEntropy(h, frozen, t), want, 1e-5);
       const gFrozen = tf.grad((hh: tf.Tensor) => unembedCrossEntropy(hh as tf.Tensor2D, frozen, t))(h, dy);
       close(gFrozen, rh, 1e-5);

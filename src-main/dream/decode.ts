@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import { lensLogits } from '../model/lens.js';
 import { unembed, type Unembedding } from '../model/ops.js';
+import { tiedEmbeddingChunks } from '../model/weights.js';
 import type { DecoderName } from './config.js';
 
 export type { DecoderName } from './config.js';
@@ -17,8 +18,7 @@ function unitEmbeddings(model: GPT2): Unembedding {
   let u = unitCache.get(model);
   if (!u) {
     u = tf.tidy(() => {
-      const w = model.weights;
-      const rows = w.unembed.EChunks && w.unembed.E === w.wte ? w.unembed.EChunks : [w.wte];
+      const rows = tiedEmbeddingChunks(model.weights) ?? [model.weights.wte];
       const unit = rows.map((r) => tf.keep(tf.div(r, tf.maximum(tf.norm(r, 2, 1, true), 1e-8)) as tf.Tensor2D));
       const ETChunks = unit.map((r) => tf.keep(tf.transpose(r) as tf.Tensor2D));
       // With several chunks `E` is never read (the chunked paths use EChunks); it names the first chunk.

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from './config.js';
 import { checkHookNames, hookName } from './hooks.js';
 import { chunkedGather, embeddingLookup, geluNew, layerNorm, linear, unembed, unembedCrossEntropy, type Linear } from './ops.js';
-import { weightTensors, type BlockWeights, type GPT2Weights } from './weights.js';
+import { tiedEmbeddingChunks, weightTensors, type BlockWeights, type GPT2Weights } from './weights.js';
 
 export interface RunOptions {
   /** Hook points to return, e.g. `blocks.1.mlp.hook_post`. */
@@ -41,9 +41,9 @@ export class GPT2 {
     this.checkIds(ids);
     const [B, T] = ids.shape;
     const flat = tf.reshape(ids, [-1]) as tf.Tensor1D;
-    const u = this.weights.unembed;
     // Frozen tied weights: gather from the vocabulary chunks, never binding the whole matrix (GPU limits).
-    const rows = u.ETChunks && u.EChunks && u.E === this.weights.wte ? chunkedGather(u.EChunks, flat) : embeddingLookup(this.weights.wte, flat);
+    const chunks = tiedEmbeddingChunks(this.weights);
+    const rows = chunks ? chunkedGather(chunks, flat) : embeddingLookup(this.weights.wte, flat);
     return tf.reshape(rows, [B, T, this.config.dModel]) as tf.Tensor3D;
   }
 

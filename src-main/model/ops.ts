@@ -165,14 +165,6 @@ export function splitRows(E: tf.Tensor2D, chunk: number): tf.Tensor2D[] {
   return out;
 }
 
-export function splitColumns(ET: tf.Tensor2D, chunk: number): tf.Tensor2D[] {
-  const V = ET.shape[1];
-  if (V <= chunk) return [tf.clone(ET)];
-  const out: tf.Tensor2D[] = [];
-  for (let s = 0; s < V; s += chunk) out.push(tf.slice(ET, [0, s], [-1, Math.min(chunk, V - s)]));
-  return out;
-}
-
 /**
  * Rows of E [V, d] for ids [N]. Its gradient is a scatter-add into [V, d]: wasm has no UnsortedSegmentSum,
  * the kernel tf.gather's own gradient needs, but ScatterNd (which sums duplicate indices) is there.
@@ -274,7 +266,7 @@ export function unembedCrossEntropy(h: tf.Tensor2D, u: Unembedding, targets: tf.
     return { rows, e, s, targetRows, value };
   };
   // dlogits = softmax·dy − onehot·dy, applied chunk by chunk; the one-hot part is a row gather/scatter.
-  const backward = (dy: tf.Tensor, hi: tf.Tensor2D, rows: tf.Tensor2D[], e: tf.Tensor2D[], s: tf.Tensor, targetRows: tf.Tensor2D) => {
+  const backward = (dy: tf.Tensor, rows: tf.Tensor2D[], e: tf.Tensor2D[], s: tf.Tensor, targetRows: tf.Tensor2D) => {
     const w = tf.div(tf.reshape(dy, [-1, 1]), s); // [N, 1]
     const g = e.map((x) => tf.mul(x, w)) as tf.Tensor2D[];
     const dyCol = tf.reshape(dy, [-1, 1]);
@@ -291,7 +283,7 @@ export function unembedCrossEntropy(h: tf.Tensor2D, u: Unembedding, targets: tf.
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [s, targetRows, ...e] = saved as tf.Tensor2D[];
           const rows = u.EChunks ?? splitRows(u.E, chunk);
-          return backward(dy, hi as tf.Tensor2D, rows, e, s, targetRows).dh;
+          return backward(dy, rows, e, s, targetRows).dh;
         },
       };
     });
@@ -307,7 +299,7 @@ export function unembedCrossEntropy(h: tf.Tensor2D, u: Unembedding, targets: tf.
         const n = (saved.length - 4) / 2;
         const e = saved.slice(4, 4 + n) as tf.Tensor2D[];
         const rows = saved.slice(4 + n) as tf.Tensor2D[];
-        const { g, dyCol, dh } = backward(dy, hs, rows, e, s, targetRows);
+        const { g, dyCol, dh } = backward(dy, rows, e, s, targetRows);
         // dE_c = g_cᵀ·h, computed as (hᵀ·g_c)ᵀ: a plain matMul and a small transpose (transposeA is ~10× slower).
         const hT = tf.transpose(hs);
         const dEc = g.map((gc) => tf.transpose(tf.matMul(hT, gc)));

@@ -129,16 +129,27 @@ export function buildWeights(byKey: Map<string, RawTensor>, c: GPT2Config, opts:
   const E = lmKey ? (mk(lmKey) as tf.Tensor2D) : wte;
   let unembed: Unembedding = { E };
   if (!trainable) {
-    // Chunks are cut from the host copy, so a vocabulary matrix above a GPU's binding limit is never bound whole.
     const chunk = opts.vocabChunk ?? vocabChunkFor(c.dModel, backendInfo()?.maxBindingBytes);
-    const raw = byKey.get(lmKey ?? 'wte.weight')!.data;
-    const [V, d] = E.shape;
-    const EChunks: tf.Tensor2D[] = [];
-    if (V > chunk) for (let s = 0; s < V; s += chunk) EChunks.push(tf.tensor2d(raw.subarray(s * d, Math.min(V, s + chunk) * d), [Math.min(chunk, V - s), d]));
-    const ETChunks = (EChunks.length ? EChunks : [E]).map((r) => tf.transpose(r) as tf.Tensor2D);
-    unembed = { E, ETChunks, EChunks: EChunks.length ? EChunks : undefined };
+    unembed = frozenUnembedding(E, byKey.get(lmKey ?? 'wte.weight')!.data, chunk);
   }
   return { wte, wpe: mk('wpe.weight') as tf.Tensor2D, blocks, lnf: norm('ln_f'), unembed };
+}
+
+/**
+ * The cached unembedding of frozen weights: E's row chunks and their transposes. Chunks are cut from the host copy
+ * `data` of E, so a vocabulary matrix above a GPU's binding limit is never bound whole.
+ */
+export function frozenUnembedding(E: tf.Tensor2D, data: Float32Array, chunk: number): Unembedding {
+  const [V, d] = E.shape;
+  const EChunks: tf.Tensor2D[] = [];
+  if (V > chunk) for (let s = 0; s < V; s += chunk) EChunks.push(tf.tensor2d(data.subarray(s * d, Math.min(V, s + chunk) * d), [Math.min(chunk, V - s), d]));
+  const ETChunks = (EChunks.length ? EChunks : [E]).map((r) => tf.transpose(r) as tf.Tensor2D);
+  return { E, ETChunks, EChunks: EChunks.length ? EChunks : undefined };
+}
+
+/** The token embedding's row chunks when the weights are frozen and tied (gather from these, never wte whole). */
+export function tiedEmbeddingChunks(w: GPT2Weights): tf.Tensor2D[] | undefined {
+  return w.unembed.ETChunks && w.unembed.E === w.wte ? w.unembed.EChunks : undefined;
 }
 
 /** Every tensor a GPT2Weights owns (shared ones once), for dispose and for optimizers. */

@@ -3,7 +3,7 @@
 // CI can never pass by skipping the GPU runs.
 import { navigatorGPU, probeAdapter } from '../../src-main/webgpu.js';
 
-export async function webgpuAvailable(): Promise<{ ok: boolean; why: string }> {
+async function probe(): Promise<{ ok: boolean; why: string }> {
   try {
     const a = await probeAdapter(await navigatorGPU());
     return a ? { ok: true, why: a.description } : { ok: false, why: 'no WebGPU adapter' };
@@ -12,10 +12,16 @@ export async function webgpuAvailable(): Promise<{ ok: boolean; why: string }> {
   }
 }
 
-export async function testBackends(): Promise<('wasm' | 'cpu' | 'webgpu')[]> {
-  const gpu = await webgpuAvailable();
+/** Whether WebGPU runs here (and on which adapter, or why not); throws when TEXTDREAM_REQUIRE_WEBGPU=1 and it does not. */
+export async function webgpuAvailable(): Promise<{ ok: boolean; why: string }> {
+  const gpu = await probe();
   if (!gpu.ok && process.env.TEXTDREAM_REQUIRE_WEBGPU === '1') {
     throw new Error(`TEXTDREAM_REQUIRE_WEBGPU=1 but WebGPU is unavailable: ${gpu.why}. Install Mesa ≥ 25 (mesa-vulkan-drivers from bookworm-backports), see .ci/run`);
   }
+  return gpu;
+}
+
+export async function testBackends(): Promise<('wasm' | 'cpu' | 'webgpu')[]> {
+  const gpu = await webgpuAvailable();
   return gpu.ok ? ['wasm', 'cpu', 'webgpu'] : ['wasm', 'cpu'];
 }
