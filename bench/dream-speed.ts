@@ -55,7 +55,7 @@ for (const name of list(values.backends!)) {
   for (const method of list(values.methods!) as Method[]) {
     const cfg = dreamConfig({ target: { kind: 'neuron', layer: Math.min(3, shape.nLayer - 1), neuron: 100 }, method, seed: 1 });
     const ctx = { model, tokenizer };
-    const m = buildMethod(ctx, buildTarget(model, cfg.target), cfg);
+    const m = await buildMethod(ctx, buildTarget(model, cfg.target), cfg);
     const ms: number[] = [];
     let fe = 0;
     let before = 0;

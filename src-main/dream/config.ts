@@ -1,7 +1,7 @@
 // One validated RunConfig for dreams, shared by CLI, server, UI and the stored record. Dependency-free (no tfjs,
 // no Node): the contract (api/wire.ts) re-exports its types for the renderer.
 
-export const METHODS = ['embed', 'projected', 'fluent', 'subspace'] as const;
+export const METHODS = ['embed', 'projected', 'fluent', 'subspace', 'latent'] as const;
 export type Method = (typeof METHODS)[number];
 
 /** How per-token activations become one value per sequence (objectives.ts). */
@@ -34,9 +34,15 @@ export interface DreamConfig {
   fluency: number;
   /** Embedding-manifold distance weight (1 − cosine to the nearest token embedding). */
   manifold: number;
-  /** `subspace`: latent size and basis. */
+  /** `subspace`: latent size and basis; `latent`: which of the model's sentence autoencoders (by k). */
   k: number;
   basis: 'pca' | 'random';
+  /** `latent`: 0 = the decoder writes input embeddings; ℓ ≥ 1 = it writes the residual stream entering block ℓ. */
+  latentLayer: number;
+  /** `latent`, input embeddings: the model reads the decoded tokens' embeddings (straight-through gradient). */
+  straightThrough: boolean;
+  /** `latent`: the autoencoder folder (default: <model folder>/autoencoders/k<k>). */
+  autoencoder?: string;
   /** `fluent`: λ sweep (one population member per value), candidates per member, top-k tokens, top-p restriction. */
   lambdas: number[];
   candidates: number;
@@ -60,6 +66,8 @@ export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
   manifold: 0,
   k: 32,
   basis: 'pca',
+  latentLayer: 0,
+  straightThrough: false,
   lambdas: [0, 0.1, 0.3, 1],
   candidates: 12,
   topK: 24,
@@ -91,6 +99,9 @@ export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec
   int('candidates', 1, 4096);
   int('topK', 1, 50257);
   int('every', 1, 1_000_000);
+  int('latentLayer', 0, 1024);
+  if (c.method === 'latent' && c.latentLayer > 0 && c.manifold > 0) throw new DreamConfigError('--manifold applies to input embeddings: with --latent-layer > 0 the decoder writes a residual stream; drop --manifold');
+  if (c.autoencoder === '') throw new DreamConfigError('--autoencoder is empty: give an autoencoder folder or leave it out');
   int('seed', 0, 2 ** 31 - 1);
   num('lr', 0);
   num('fluency', 0);

@@ -9,12 +9,18 @@ import type { Parameterization } from './params.js';
 import { fluencyPenalty, manifoldDistance } from './regularisers.js';
 import type { DreamMethod, MethodStep } from './method.js';
 
-/** The BOS prefix and the mask that keeps it out of every reduction. */
-export function withPrefix(model: GPT2, emb: tf.Tensor3D): { input: tf.Tensor3D; mask: tf.Tensor2D } {
+/**
+ * The BOS prefix and the mask that keeps it (and any padding past `lengths`) out of every reduction. With
+ * `residLayer`, emb is the residual stream entering that block, and the prefix is BOS's own stream there.
+ */
+export function withPrefix(model: GPT2, emb: tf.Tensor3D, residLayer?: number, lengths?: number[]): { input: tf.Tensor3D; mask: tf.Tensor2D } {
   const [B, T, d] = emb.shape;
-  const bos = tf.reshape(model.embed(tf.tensor2d([[model.config.bosTokenId]], [1, 1], 'int32')), [1, 1, d]);
+  const bosIds = tf.tensor2d([[model.config.bosTokenId]], [1, 1], 'int32');
+  const bos = residLayer ? model.run({ ids: bosIds }, { stopAtLayer: residLayer }).resid : tf.reshape(model.embed(bosIds), [1, 1, d]);
   const input = tf.concat([tf.tile(bos, [B, 1, 1]), emb], 1) as tf.Tensor3D;
-  const mask = tf.concat([tf.zeros([B, 1]), tf.ones([B, T])], 1) as tf.Tensor2D;
+  const mask = lengths
+    ? tf.tensor2d(lengths.flatMap((n) => Array.from({ length: T + 1 }, (_, t) => (t >= 1 && t <= Math.max(1, n) ? 1 : 0))), [B, T + 1])
+    : (tf.concat([tf.zeros([B, 1]), tf.ones([B, T])], 1) as tf.Tensor2D);
   return { input, mask };
 }
 
@@ -26,14 +32,17 @@ export function gradientMethod(model: GPT2, param: Parameterization, objective: 
   return {
     name: param.name,
     async step(): Promise<MethodStep> {
-      // Fluency targets are the currently decoded tokens (constants for this step).
-      const targets = cfg.fluency > 0 ? await param.tokens(decoder) : null;
+      // Fluency targets are the currently decoded tokens (constants for this step); a parameterisation that
+      // decodes padding says how much of each row is text, and only that counts.
+      const dec = param.decoded ? await param.decoded(decoder) : null;
+      const targets = cfg.fluency > 0 ? (dec?.ids ?? (await param.tokens(decoder))) : null;
+      const modelInput = (x: tf.Tensor3D) => (param.residLayer ? { resid: x, layer: param.residLayer } : { embeds: x });
       // Read back after the step (asynchronously: GPU backends have no synchronous read).
       let softT: tf.Tensor | null = null;
       let ceT: tf.Tensor | null = null;
       tf.tidy(() => {
         const cost = optimizer.minimize(() => {
-          const { input, mask } = withPrefix(model, param.embeds());
+          const { input, mask } = withPrefix(model, param.embeds(), param.residLayer, dec?.lengths);
           let values: tf.Tensor;
           let ce: tf.Scalar | null = null;
           if (targets && !objective.needsLogits) {
@@ -41,11 +50,13 @@ export function gradientMethod(model: GPT2, param: Parameterization, objective: 
             // position has no target (a placeholder, left out of the mean).
             const [B, T] = [targets.length, targets[0].length];
             const next = tf.concat([tf.tensor2d(targets, [B, T], 'int32'), tf.zeros([B, 1], 'int32')], 1) as tf.Tensor2D;
-            const run = model.runWithLoss({ embeds: input }, next, objective.hooks);
+            const run = model.runWithLoss(modelInput(input), next, objective.hooks);
             values = objective.value({ cache: run.cache, mask });
-            ce = tf.mean(tf.slice(run.loss, [0, 0], [B, T])) as tf.Scalar;
+            // Position t predicts free token t: weigh it by the mask of that token's position (t + 1).
+            const weights = tf.slice(mask, [0, 1], [B, T]);
+            ce = tf.div(tf.sum(tf.mul(tf.slice(run.loss, [0, 0], [B, T]), weights)), tf.sum(weights)) as tf.Scalar;
           } else {
-            const run = model.run({ embeds: input }, { hooks: objective.hooks, stopAtLayer: needLogits ? undefined : objective.maxLayer + 1 });
+            const run = model.run(modelInput(input), { hooks: objective.hooks, stopAtLayer: needLogits ? undefined : objective.maxLayer + 1 });
             values = objective.value({ cache: run.cache, logits: run.logits, mask });
             if (targets) ce = fluencyPenalty(run.logits!, tf.tensor2d(targets, [targets.length, targets[0].length], 'int32'));
           }

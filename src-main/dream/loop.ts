@@ -12,6 +12,8 @@ export type { Dream, DreamResult, StepRecord } from './records.js';
 export interface DreamContext {
   model: GPT2;
   tokenizer: TextTokenizer;
+  /** The model's folder: where `latent` finds its sentence autoencoders (autoencoders/k<k>). */
+  modelDir?: string;
 }
 
 async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Promise<Dream[]> {

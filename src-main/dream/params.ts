@@ -7,10 +7,14 @@ import { decodeIds, decodeTensor, type DecoderName } from './decode.js';
 export interface Parameterization {
   name: string;
   variables: tf.Variable[];
-  /** Soft embeddings [B, T, d] fed to the model; differentiable w.r.t. `variables`. */
+  /** Soft input [B, T, d] fed to the model (token embeddings, or the residual stream at `residLayer`); differentiable w.r.t. `variables`. */
   embeds(): tf.Tensor3D;
+  /** When set, embeds() is the residual stream entering this block, and the model runs from there. */
+  residLayer?: number;
   /** The discrete tokens this state decodes to. */
   tokens(decoder: DecoderName): Promise<number[][]>;
+  /** For parameterisations that decode padding too: every position's id, and how many lead positions are text. */
+  decoded?(decoder: DecoderName): Promise<{ ids: number[][]; lengths: number[] }>;
   dispose(): void;
 }
 

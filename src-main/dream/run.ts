@@ -8,6 +8,8 @@ import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from 
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, targetObjective, type Target } from './objectives.js';
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
+import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
+import { latentParam } from './latentParam.js';
 
 export function buildTarget(model: GPT2, spec: TargetSpec): Target {
   if (spec.kind === 'neuron') {
@@ -24,7 +26,14 @@ export function buildTarget(model: GPT2, spec: TargetSpec): Target {
   return directionTarget(spec.hook, Float32Array.from(spec.direction), spec.layer, spec.label);
 }
 
-export function buildMethod(ctx: DreamContext, target: Target, cfg: DreamConfig): DreamMethod {
+/** The autoencoder folder `latent` uses: --autoencoder, else the model folder's autoencoders/k<k>. */
+export function autoencoderDir(ctx: DreamContext, cfg: DreamConfig): string {
+  if (cfg.autoencoder) return cfg.autoencoder;
+  if (!ctx.modelDir) throw new ObjectiveError('--method latent needs a sentence autoencoder: pass --autoencoder <dir> (train one with textdream train-ae)');
+  return autoencoderDirFor(ctx.modelDir, cfg.k);
+}
+
+export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamConfig): Promise<DreamMethod> {
   const { model, tokenizer } = ctx;
   const objective = targetObjective(target, { reduce: cfg.reduce, transform: cfg.transform });
   const prompt = cfg.prompt ? tokenizer.encode(cfg.prompt) : undefined;
@@ -40,6 +49,15 @@ export function buildMethod(ctx: DreamContext, target: Target, cfg: DreamConfig)
       return gradientMethod(model, subspaceParam(model, init, cfg.k, cfg.basis, cfg.seed), objective, cfg);
     case 'fluent':
       return fluentMethod(model, tokenizer, target, objective, cfg, init);
+    case 'latent': {
+      const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);
+      try {
+        return gradientMethod(model, latentParam(model, ae, cfg.batch, { layer: cfg.latentLayer, straightThrough: cfg.straightThrough, seed: cfg.seed, init: prompt ? [prompt] : undefined }), objective, cfg);
+      } catch (e) {
+        ae.dispose();
+        throw e;
+      }
+    }
   }
 }
 
@@ -50,7 +68,22 @@ export function runDream(ctx: DreamContext, partial: Partial<DreamConfig> & { ta
     throw new ObjectiveError(`--seq-len ${cfg.seqLen} plus the <|endoftext|> prefix exceeds the context of ${ctx.model.config.nPositions}`);
   }
   const target = buildTarget(ctx.model, cfg.target);
-  return dreamLoop(ctx, target, buildMethod(ctx, target, cfg), cfg, signal);
+  if (cfg.method === 'latent') checkLatent(ctx, cfg, target);
+  // Building a method may read files (the autoencoder): done when the run starts, errors surface from next().
+  return (async function* () {
+    return yield* dreamLoop(ctx, target, await buildMethod(ctx, target, cfg), cfg, signal);
+  })();
+}
+
+/** What can be checked before any file is read: the layer exists and comes no later than the target's. */
+function checkLatent(ctx: DreamContext, cfg: DreamConfig, target: Target): void {
+  const { nLayer } = ctx.model.config;
+  if (cfg.latentLayer >= nLayer) throw new ObjectiveError(`--latent-layer ${cfg.latentLayer} is out of range: this model has layers 0-${nLayer - 1}`);
+  const objective = targetObjective(target, { reduce: cfg.reduce, transform: cfg.transform });
+  const reads = objective.needsLogits ? nLayer : objective.maxLayer;
+  if (cfg.latentLayer > reads) {
+    throw new ObjectiveError(`--latent-layer ${cfg.latentLayer} is past what the target reads (layer ${reads}): the decoder must write the residual stream at or before it; choose --latent-layer ≤ ${reads}`);
+  }
 }
 
 /** Drain a dream to its summary (tests, benches). */

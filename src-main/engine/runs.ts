@@ -40,7 +40,7 @@ export class RunHost {
     if (this.live.size >= max) throw new BusyError(`${this.live.size} dreams are running already (the limit is ${max}): stop one first`);
     const { lm, ref } = this.opts.models.require();
     const controller = new AbortController();
-    const gen = runDream({ model: lm.model, tokenizer: lm.tokenizer }, partial, controller.signal);
+    const gen = runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir }, partial, controller.signal);
     // runDream validated the config (and threw on a bad one); the store keeps the filled-in form.
     let id: string;
     try {

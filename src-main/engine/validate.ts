@@ -81,6 +81,12 @@ const SETTING_CHECKS: { [K in Exclude<keyof DreamSettings, 'target'>]: (v: unkno
   manifold: (v, w) => num(v, w),
   k: (v, w) => int(v, w, 1, 4096),
   basis: (v, w) => choice(v, w, ['pca', 'random'] as const),
+  latentLayer: (v, w) => int(v, w, 0, 1024),
+  straightThrough: (v, w) => {
+    if (typeof v !== 'boolean') throw new InvalidRequestError(`${w} must be true or false`);
+    return v;
+  },
+  autoencoder: (v, w) => str(v, w, 4096),
   lambdas: (v, w) => {
     if (!Array.isArray(v) || v.length === 0 || v.length > 64) throw new InvalidRequestError(`${w} must be a list of 1-64 numbers`);
     return v.map((x, i) => num(x, `${w}[${i}]`));

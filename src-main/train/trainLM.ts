@@ -1,14 +1,13 @@
 // Train a GPT-2 from scratch with the runtime's own architecture: resumable, logged, exported in HF layout.
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rng } from '../corpus/rng.js';
 import { parseGPT2Config, toHFConfig, type GPT2Config } from '../model/config.js';
 import { GPT2 } from '../model/gpt2.js';
-import { readSafetensorsFile, writeSafetensorsFile, type RawTensor } from '../model/safetensors.js';
+import type { RawTensor } from '../model/safetensors.js';
 import { expectedKeys, buildWeights, namedWeights } from '../model/weights.js';
 import { AdamW, lrAt, type Param } from './adamw.js';
+import { readCheckpoint, restoreMoments, writeCheckpoint } from './checkpoint.js';
 import { evalWindows, sampleBatch } from './lmData.js';
 
 export interface LMShape {
@@ -107,20 +106,16 @@ export class LMTrainer {
 
   /** Start fresh, or resume from `dir/state.safetensors` when present (options must match). */
   async init(log: (s: string) => void): Promise<void> {
-    const stateFile = join(this.dir, 'state.json');
     let tensors = initialTensors(this.config, this.opts.seed);
-    let moments: Map<string, RawTensor> | null = null;
     this.state = { step: 0, options: this.opts, log: [], tokensSeen: 0 };
-    if (existsSync(stateFile)) {
-      const saved = JSON.parse(await readFile(stateFile, 'utf8')) as TrainState;
-      if (JSON.stringify(saved.options.shape) !== JSON.stringify(this.opts.shape)) {
-        throw new Error(`${stateFile}: checkpoint shape ${JSON.stringify(saved.options.shape)} differs from the requested one; use another --work folder or delete that checkpoint`);
+    const saved = await readCheckpoint<TrainState>(this.dir);
+    if (saved) {
+      if (JSON.stringify(saved.state.options.shape) !== JSON.stringify(this.opts.shape)) {
+        throw new Error(`${join(this.dir, 'state.json')}: checkpoint shape ${JSON.stringify(saved.state.options.shape)} differs from the requested one; use another --work folder or delete that checkpoint`);
       }
-      const all = await readSafetensorsFile(join(this.dir, 'state.safetensors'));
-      tensors = new Map([...all].filter(([k]) => !k.startsWith('adam.')));
-      moments = new Map([...all].filter(([k]) => k.startsWith('adam.')));
-      this.state = { ...saved, options: this.opts };
-      log(`resumed from ${this.dir} at step ${saved.step}`);
+      tensors = saved.params;
+      this.state = { ...saved.state, options: this.opts };
+      log(`resumed from ${this.dir} at step ${saved.state.step}`);
     }
     this.model = new GPT2(this.config, buildWeights(tensors, this.config, { trainable: true }));
     this.params = [...namedWeights(this.model.weights)].map(([name, v]) => ({
@@ -130,13 +125,7 @@ export class LMTrainer {
       decay: v.rank === 2 && name !== 'wpe.weight',
     }));
     this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
-    if (moments) {
-      for (const p of this.params) {
-        this.opt.m.get(p.name)!.assign(tf.tensor(moments.get(`adam.m.${p.name}`)!.data, p.v.shape));
-        this.opt.s.get(p.name)!.assign(tf.tensor(moments.get(`adam.s.${p.name}`)!.data, p.v.shape));
-      }
-      this.opt.step = this.state.step;
-    }
+    if (saved) restoreMoments(this.opt, this.params, saved.moments, this.state.step);
   }
 
   /** Mean next-token loss of a batch (x, y int32 [batch·context]), differentiable in every weight. */
@@ -189,18 +178,8 @@ export class LMTrainer {
     await this.checkpoint();
   }
 
-  /** Parameters and Adam moments in one safetensors file, then the JSON state; each written atomically. */
-  async checkpoint(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const tensors = [];
-    for (const p of this.params) {
-      tensors.push({ name: p.name, shape: p.v.shape, data: (await p.v.data()) as Float32Array, dtype: 'F32' as const });
-      tensors.push({ name: `adam.m.${p.name}`, shape: p.v.shape, data: (await this.opt.m.get(p.name)!.data()) as Float32Array, dtype: 'F32' as const });
-      tensors.push({ name: `adam.s.${p.name}`, shape: p.v.shape, data: (await this.opt.s.get(p.name)!.data()) as Float32Array, dtype: 'F32' as const });
-    }
-    await writeSafetensorsFile(join(this.dir, 'state.safetensors'), tensors);
-    await writeFile(join(this.dir, 'state.json.tmp'), JSON.stringify(this.state, null, 1));
-    await rename(join(this.dir, 'state.json.tmp'), join(this.dir, 'state.json'));
+  checkpoint(): Promise<void> {
+    return writeCheckpoint(this.dir, this.params, this.opt, this.state);
   }
 
   dispose(): void {

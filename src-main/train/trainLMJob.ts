@@ -1,11 +1,11 @@
 // `textdream train-lm`: corpus → split → tokens → resumable training → Hugging Face export. Stops cleanly
 // (checkpoint first) on SIGINT/SIGTERM or an AbortSignal, so a stopped run resumes where it was.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { CorpusName } from '../corpus/documents.js';
 import { loadLMCorpus } from './lmCorpus.js';
 import { exportHFModel } from './exportModel.js';
 import { LMTrainer, type TrainLMOptions } from './trainLM.js';
+import { trainingSession } from './session.js';
 
 export const DEFAULT_TRAIN_LM: TrainLMOptions = {
   // Sized for the wasm backend on one core (~220 tokens/s with the fused loss): see resources/models/*/MODEL_CARD.md.
@@ -37,28 +37,14 @@ export interface TrainLMJob {
 }
 
 export async function runTrainLM(job: TrainLMJob): Promise<{ completed: boolean; trainer: LMTrainer }> {
-  const logFile = job.logFile ?? join(job.workDir, 'train.log');
-  mkdirSync(dirname(logFile), { recursive: true });
-  const log = (s: string) => {
-    const line = `${new Date().toISOString()} ${s}`;
-    appendFileSync(logFile, line + '\n');
-    job.log?.(line);
-  };
-  const ctl = new AbortController();
-  const stop = () => {
-    log('stop requested: checkpointing');
-    ctl.abort();
-  };
-  job.signal?.addEventListener('abort', stop);
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const { log, signal, close } = trainingSession(job.logFile ?? join(job.workDir, 'train.log'), job.log, job.signal);
   try {
     log(`train-lm ${JSON.stringify({ corpus: job.corpus, ...job.options })}`);
     const corpus = await loadLMCorpus(job.corpus, join(job.workDir, 'tokens'), log);
     log(`train ${corpus.train.tokens.length} tokens, held-out ${corpus.heldOut.tokens.length} tokens`);
     const trainer = new LMTrainer(job.options, join(job.workDir, 'checkpoint'));
     await trainer.init(log);
-    await trainer.train(corpus.train.tokens, corpus.heldOut.tokens, log, ctl.signal);
+    await trainer.train(corpus.train.tokens, corpus.heldOut.tokens, log, signal);
     const completed = trainer.state.step >= job.options.steps;
     if (completed) {
       await exportHFModel(trainer.model, job.outDir, 'F16');
@@ -66,8 +52,6 @@ export async function runTrainLM(job: TrainLMJob): Promise<{ completed: boolean;
     } else log(`stopped at step ${trainer.state.step}; run the same command again to resume`);
     return { completed, trainer };
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    job.signal?.removeEventListener('abort', stop);
+    close();
   }
 }

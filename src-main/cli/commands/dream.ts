@@ -126,7 +126,10 @@ export default defineCommand({
     decoder: { type: 'string', arg: `<${DECODERS.join('|')}>`, description: `embedding → token decoder for projected (default ${D.decoder})` },
     fluency: { type: 'string', arg: '<λ>', description: `weight of the model's own cross-entropy of the text (default ${D.fluency})` },
     manifold: { type: 'string', arg: '<w>', description: `weight of the distance to the nearest token embedding (default ${D.manifold})` },
-    k: { type: 'string', arg: '<k>', description: `subspace: latent size (default ${D.k})` },
+    k: { type: 'string', arg: '<k>', description: `subspace: latent size; latent: which sentence autoencoder (default ${D.k})` },
+    'latent-layer': { type: 'string', arg: '<ℓ>', description: `latent: 0 = the decoder writes input embeddings, ℓ ≥ 1 = the residual stream entering block ℓ (default ${D.latentLayer})` },
+    'straight-through': { type: 'boolean', description: 'latent: the model reads the decoded tokens themselves (gradient through the soft embeddings)' },
+    autoencoder: { type: 'string', arg: '<dir>', description: 'latent: the sentence autoencoder folder (default <model folder>/autoencoders/k<k>; make one with textdream train-ae)' },
     basis: { type: 'string', arg: '<pca|random>', description: `subspace: basis of the latent (default ${D.basis})` },
     lambdas: { type: 'string', arg: '<λ,...>', description: `fluent: the λ sweep, one dream per value (default ${D.lambdas.join(',')})` },
     candidates: { type: 'string', arg: '<n>', description: `fluent: token swaps tried per dream per step (default ${D.candidates})` },
@@ -168,6 +171,9 @@ export default defineCommand({
       manifold: parseNumber(values.manifold, '--manifold', { min: 0 }),
       k: int(values.k, '--k', 1, 4096),
       basis: parseChoice(values.basis, '--basis', ['pca', 'random'] as const),
+      latentLayer: int(values['latent-layer'], '--latent-layer', 0, 1024),
+      straightThrough: values['straight-through'] ? true : undefined,
+      autoencoder: values.autoencoder,
       lambdas: parseNumberList(values.lambdas, '--lambdas', { min: 0 }),
       candidates: int(values.candidates, '--candidates', 1, 4096),
       topK: int(values['top-k'], '--top-k', 1, 50257),
@@ -189,7 +195,7 @@ export default defineCommand({
       try {
         // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
         store = openStore(values.db, io.env);
-        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer }, cfg, interrupt.signal), cfg);
+        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir }, cfg, interrupt.signal), cfg);
         runId = persisted.runId;
         gen = persisted;
       } catch (e) {

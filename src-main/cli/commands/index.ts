@@ -6,6 +6,7 @@ export { default as lens } from './lens.js';
 export { default as dream } from './dream.js';
 export { default as trainLm } from './train-lm.js';
 export { default as evalLm } from './eval-lm.js';
+export { default as trainAe } from './train-ae.js';
 export { default as serve } from './serve.js';
 export { default as explain } from './explain.js';
 export { default as mnist } from './mnist.js';

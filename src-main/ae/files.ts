@@ -1,0 +1,91 @@
+// A trained sentence autoencoder on disk: ae.json (shape, the model it belongs to, training record, metrics) and
+// ae.safetensors (F16). It belongs to one language model: the fingerprint of that model's embedding matrix is
+// checked on load, since an autoencoder decodes into one model's embedding space and no other.
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GPT2 } from '../model/gpt2.js';
+import { readSafetensorsFile, writeSafetensorsFile } from '../model/safetensors.js';
+import { aeParamShapes, SentenceAE, type AEShape } from './model.js';
+
+export const AE_FORMAT = 'textdream-sentence-autoencoder';
+
+export interface ModelFingerprint {
+  vocabSize: number;
+  dModel: number;
+  nLayer: number;
+  /** A few embedding entries and the mean |entry|, rounded: enough to tell models apart, robust to F16 storage. */
+  probe: number[];
+}
+
+export interface AEFile {
+  format: typeof AE_FORMAT;
+  version: 1;
+  shape: AEShape;
+  model: ModelFingerprint;
+  /** How it was made (command, corpus, options, steps) and what it scores. */
+  training: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+}
+
+export class AutoencoderFileError extends Error {
+  override name = 'AutoencoderFileError';
+}
+
+export async function modelFingerprint(model: GPT2): Promise<ModelFingerprint> {
+  const { vocabSize, dModel, nLayer } = model.config;
+  const rows = [0, 13, 262, 1000, vocabSize - 1].filter((r) => r < vocabSize);
+  const picked = tf.tidy(() => tf.gather(model.weights.wte, tf.tensor1d(rows, 'int32')).slice([0, 0], [-1, Math.min(4, dModel)]));
+  const meanAbs = tf.tidy(() => tf.mean(tf.abs(model.weights.wte)));
+  const probe = [...(await picked.data()), ...(await meanAbs.data())].map((v) => Number(v.toPrecision(3)));
+  tf.dispose([picked, meanAbs]);
+  return { vocabSize, dModel, nLayer, probe };
+}
+
+function sameModel(a: ModelFingerprint, b: ModelFingerprint): boolean {
+  if (a.vocabSize !== b.vocabSize || a.dModel !== b.dModel || a.nLayer !== b.nLayer || a.probe.length !== b.probe.length) return false;
+  return a.probe.every((v, i) => Math.abs(v - b.probe[i]) <= 0.01 * Math.max(Math.abs(v), Math.abs(b.probe[i])) + 1e-4);
+}
+
+export async function saveAutoencoder(ae: SentenceAE, dir: string, meta: Omit<AEFile, 'format' | 'version' | 'shape'>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tensors = [...(await ae.values())].map(([name, data]) => ({ name, shape: aeParamShapes(ae.shape).get(name)!, data, dtype: 'F16' as const }));
+  await writeSafetensorsFile(join(dir, 'ae.safetensors'), tensors);
+  const file: AEFile = { format: AE_FORMAT, version: 1, shape: ae.shape, ...meta };
+  await writeFile(join(dir, 'ae.json.tmp'), JSON.stringify(file, null, 2) + '\n');
+  await rename(join(dir, 'ae.json.tmp'), join(dir, 'ae.json'));
+}
+
+export async function readAEFile(dir: string): Promise<AEFile> {
+  const jsonPath = join(dir, 'ae.json');
+  if (!existsSync(jsonPath)) throw new AutoencoderFileError(`no sentence autoencoder at ${dir} (ae.json is missing): train one with \`textdream train-ae\` or pass --autoencoder <dir>`);
+  let file: AEFile;
+  try {
+    file = JSON.parse(await readFile(jsonPath, 'utf8')) as AEFile;
+  } catch (e) {
+    throw new AutoencoderFileError(`${jsonPath} is not valid JSON (${(e as Error).message}): train the autoencoder again with \`textdream train-ae\``);
+  }
+  if (file.format !== AE_FORMAT) throw new AutoencoderFileError(`${jsonPath} is not a textdream sentence autoencoder (format "${file.format}")`);
+  return file;
+}
+
+/** Load an autoencoder for `model` (frozen), refusing one made for another model. */
+export async function loadAutoencoder(dir: string, model: GPT2): Promise<{ ae: SentenceAE; file: AEFile }> {
+  const file = await readAEFile(dir);
+  const fp = await modelFingerprint(model);
+  if (!sameModel(file.model, fp)) {
+    throw new AutoencoderFileError(
+      `the autoencoder at ${dir} was trained for another model (${file.model.nLayer} layers, width ${file.model.dModel}, different embeddings): ` +
+        `train one for this model with \`textdream train-ae --model <this model>\``,
+    );
+  }
+  const raw = await readSafetensorsFile(join(dir, 'ae.safetensors'));
+  const ae = new SentenceAE(file.shape, new Map([...raw].map(([k, t]) => [k, t.data])), false);
+  return { ae, file };
+}
+
+/** Where a model folder keeps its autoencoder of latent size k. */
+export function autoencoderDirFor(modelDir: string, k: number): string {
+  return join(modelDir, 'autoencoders', `k${k}`);
+}

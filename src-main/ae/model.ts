@@ -1,0 +1,219 @@
+// The sentence autoencoder: sentence → k-dimensional z → a fixed-length sequence of the language model's input
+// embeddings, token logits (tied to the model's frozen embedding matrix) and, for chosen layers, the residual
+// stream the model would carry there. Small bidirectional transformers on both sides; the model itself stays frozen.
+import * as tf from '@tensorflow/tfjs-core';
+import type { GPT2 } from '../model/gpt2.js';
+import { geluNew, layerNorm, linearTrainable } from '../model/ops.js';
+
+export interface AEShape {
+  /** Latent size. */
+  k: number;
+  /** Fixed sequence length (sentences are padded with <|endoftext|>). */
+  T: number;
+  /** The language model's width (its embeddings are the encoder's input and the decoder's output space). */
+  dModel: number;
+  nHead: number;
+  dMlp: number;
+  encLayers: number;
+  decLayers: number;
+  /** Layers ℓ ≥ 1 whose residual stream (hook_resid_pre) the decoder also writes. */
+  residLayers: number[];
+}
+
+/** Blocks take activations [B, T, d]; a key mask [B, T] (1 = real token) hides padding from attention. */
+interface BlockParams {
+  ln1g: tf.Variable; ln1b: tf.Variable;
+  attnW: tf.Variable; attnB: tf.Variable;
+  outW: tf.Variable; outB: tf.Variable;
+  ln2g: tf.Variable; ln2b: tf.Variable;
+  fcW: tf.Variable; fcB: tf.Variable;
+  projW: tf.Variable; projB: tf.Variable;
+}
+
+const LN_EPS = 1e-5;
+
+function blockShapes(d: number, m: number): Record<keyof BlockParams, number[]> {
+  return {
+    ln1g: [d], ln1b: [d], attnW: [d, 3 * d], attnB: [3 * d], outW: [d, d], outB: [d],
+    ln2g: [d], ln2b: [d], fcW: [d, m], fcB: [m], projW: [m, d], projB: [d],
+  };
+}
+
+/** Every parameter's name and shape, in a fixed order (checkpoints and exports are keyed by these names). */
+export function aeParamShapes(s: AEShape): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const d = s.dModel;
+  out.set('enc.pos', [s.T, d]);
+  for (const [side, n] of [['enc', s.encLayers], ['dec', s.decLayers]] as const) {
+    for (let i = 0; i < n; i++) for (const [k, shape] of Object.entries(blockShapes(d, s.dMlp))) out.set(`${side}.${i}.${k}`, shape);
+    out.set(`${side}.lnf.g`, [d]);
+    out.set(`${side}.lnf.b`, [d]);
+  }
+  out.set('enc.z.W', [d, s.k]);
+  out.set('enc.z.b', [s.k]);
+  out.set('dec.expand.W', [s.k, s.T * d]);
+  out.set('dec.expand.b', [s.T * d]);
+  for (const head of ['embed', 'logit', ...s.residLayers.map((l) => `resid${l}`)]) {
+    out.set(`dec.${head}.W`, [d, d]);
+    out.set(`dec.${head}.b`, [d]);
+  }
+  return out;
+}
+
+/** Seeded initial values: N(0, 0.02) matrices (output projections scaled down), unit gains, zero biases. */
+export function aeInitialValues(s: AEShape, seed: number): Map<string, Float32Array> {
+  let state = seed >>> 0 || 1;
+  const uniform = () => {
+    state = (state + 0x9e3779b9) >>> 0;
+    let z = state;
+    z = Math.imul(z ^ (z >>> 16), 0x21f0aaad);
+    z = Math.imul(z ^ (z >>> 15), 0x735a2d97);
+    return (((z ^ (z >>> 15)) >>> 0) + 0.5) / 2 ** 32;
+  };
+  const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const out = new Map<string, Float32Array>();
+  for (const [name, shape] of aeParamShapes(s)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    if (/ln\w*\.?g$|lnf\.g$/.test(name)) v.fill(1);
+    else if (name.endsWith('W') || name === 'enc.pos') {
+      // The latent expansion reads a √k-radius z: scale so each position starts at unit-ish size.
+      const std = name === 'dec.expand.W' ? 1 / Math.sqrt(s.k) : /(outW|projW)$/.test(name) ? 0.02 / Math.sqrt(2 * Math.max(s.encLayers, s.decLayers)) : 0.02;
+      for (let i = 0; i < n; i++) v[i] = normal() * std;
+    }
+    // The logit head starts near the identity (features = the decoder's normalised state), not from a cold start.
+    if (name === 'dec.logit.W') for (let i = 0; i < s.dModel; i++) v[i * s.dModel + i] += 1;
+    out.set(name, v);
+  }
+  return out;
+}
+
+export class SentenceAE {
+  readonly params = new Map<string, tf.Variable>();
+
+  constructor(readonly shape: AEShape, values: Map<string, Float32Array>, trainable = true) {
+    for (const [name, dims] of aeParamShapes(shape)) {
+      const v = values.get(name);
+      if (!v) throw new Error(`autoencoder weights lack "${name}": the file is incomplete or from another version; train it again with textdream train-ae`);
+      if (v.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`autoencoder weight "${name}" has ${v.length} values, expected shape [${dims}]: the file does not match its ae.json`);
+      this.params.set(name, tf.variable(tf.tensor(v, dims), trainable));
+    }
+  }
+
+  private p(name: string): tf.Variable {
+    return this.params.get(name)!;
+  }
+
+  private block(side: 'enc' | 'dec', i: number, x: tf.Tensor3D, keyBias: tf.Tensor | null): tf.Tensor3D {
+    const [B, T, d] = x.shape;
+    const H = this.shape.nHead;
+    const dh = d / H;
+    const q = (k: keyof BlockParams) => this.p(`${side}.${i}.${k}`);
+    const lin = (t: tf.Tensor, W: tf.Variable, b: tf.Variable, out: number) =>
+      tf.reshape(linearTrainable(tf.reshape(t, [B * T, -1]) as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D), [B, T, out]) as tf.Tensor3D;
+    const h1 = layerNorm(x, q('ln1g') as tf.Tensor1D, q('ln1b') as tf.Tensor1D, LN_EPS);
+    const [qq, kk, vv] = tf.split(lin(h1, q('attnW'), q('attnB'), 3 * d), 3, 2);
+    const heads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]), [B * H, T, dh]) as tf.Tensor3D;
+    // Kᵀ formed explicitly: transposed batched matMul is the slow path on wasm.
+    let scores = tf.mul(tf.matMul(heads(qq), tf.transpose(heads(kk), [0, 2, 1]) as tf.Tensor3D), 1 / Math.sqrt(dh));
+    if (keyBias) scores = tf.add(scores, keyBias);
+    const z = tf.matMul(tf.softmax(scores, -1) as tf.Tensor3D, heads(vv));
+    const attn = lin(tf.reshape(tf.transpose(tf.reshape(z, [B, H, T, dh]), [0, 2, 1, 3]), [B, T, d]), q('outW'), q('outB'), d);
+    const mid = tf.add(x, attn);
+    const h2 = layerNorm(mid, q('ln2g') as tf.Tensor1D, q('ln2b') as tf.Tensor1D, LN_EPS);
+    const mlp = lin(geluNew(lin(h2, q('fcW'), q('fcB'), this.shape.dMlp)), q('projW'), q('projB'), d);
+    return tf.add(mid, mlp) as tf.Tensor3D;
+  }
+
+  /** z means μ [B, k] of token rows ids [B, T] (int32) whose first lengths[b] positions are the sentence. */
+  encode(model: GPT2, ids: tf.Tensor2D, lengths: number[]): tf.Tensor2D {
+    return this.encodeEmbeddings(model.embed(ids), lengths);
+  }
+
+  /** encode() from the rows' token embeddings [B, T, d] (the model's, frozen). */
+  encodeEmbeddings(tokens: tf.Tensor3D, lengths: number[]): tf.Tensor2D {
+    const { T, encLayers, nHead } = this.shape;
+    const B = tokens.shape[0];
+    const maskData = new Float32Array(B * T);
+    lengths.forEach((n, b) => maskData.fill(1, b * T, b * T + Math.max(1, Math.min(n, T))));
+    const mask = tf.tensor2d(maskData, [B, T]);
+    // [B·H, 1, T]: a large negative bias on padding keys.
+    const keyBias = tf.reshape(tf.tile(tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [B, 1, 1, T]), [1, nHead, 1, 1]), [B * nHead, 1, T]);
+    let x = tf.add(tokens, this.p('enc.pos')) as tf.Tensor3D;
+    for (let i = 0; i < encLayers; i++) x = this.block('enc', i, x, keyBias);
+    x = layerNorm(x, this.p('enc.lnf.g') as tf.Tensor1D, this.p('enc.lnf.b') as tf.Tensor1D, LN_EPS) as tf.Tensor3D;
+    const pooled = tf.div(tf.sum(tf.mul(x, tf.expandDims(mask, 2)), 1), tf.expandDims(tf.sum(mask, 1), 1)) as tf.Tensor2D;
+    return linearTrainable(pooled, this.p('enc.z.W') as tf.Tensor2D, this.p('enc.z.b') as tf.Tensor1D);
+  }
+
+  /** z on the sphere of radius √k: the decoder only ever reads directions, so the latent has a fixed scale. */
+  normalize(z: tf.Tensor2D): tf.Tensor2D {
+    const norm = tf.sqrt(tf.add(tf.sum(tf.square(z), 1, true), 1e-8));
+    return tf.mul(tf.div(z, norm), Math.sqrt(this.shape.k)) as tf.Tensor2D;
+  }
+
+  /** The decoder's last hidden states [B, T, d] for latents z [B, k] (normalised first). */
+  decode(z: tf.Tensor2D): tf.Tensor3D {
+    const { T, dModel: d, decLayers } = this.shape;
+    const B = z.shape[0];
+    const u = this.normalize(z);
+    let x = tf.reshape(linearTrainable(u, this.p('dec.expand.W') as tf.Tensor2D, this.p('dec.expand.b') as tf.Tensor1D), [B, T, d]) as tf.Tensor3D;
+    for (let i = 0; i < decLayers; i++) x = this.block('dec', i, x, null);
+    return layerNorm(x, this.p('dec.lnf.g') as tf.Tensor1D, this.p('dec.lnf.b') as tf.Tensor1D, LN_EPS) as tf.Tensor3D;
+  }
+
+  /** A head of the decoder: 'embed' (input embeddings), 'logit' (features dotted with the embedding matrix), 'residℓ'. */
+  head(h: tf.Tensor3D, name: string): tf.Tensor3D {
+    const [B, T, d] = h.shape;
+    const W = this.params.get(`dec.${name}.W`);
+    if (!W) throw new Error(`this autoencoder has no "${name}" head (it writes ${['embed', 'logit', ...this.shape.residLayers.map((l) => `resid${l}`)].join(', ')})`);
+    return tf.reshape(linearTrainable(tf.reshape(h, [B * T, d]) as tf.Tensor2D, W as tf.Tensor2D, this.p(`dec.${name}.b`) as tf.Tensor1D), [B, T, d]) as tf.Tensor3D;
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  async values(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const [name, v] of this.params) out.set(name, (await v.data()) as Float32Array);
+    return out;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+}
+
+/** The embedding matrix's row chunks (frozen, tied): logits and nearest tokens are computed chunk by chunk. */
+export function vocabRows(model: GPT2): tf.Tensor2D[] {
+  const u = model.weights.unembed;
+  if (!u.ETChunks) throw new Error('the sentence autoencoder needs a frozen model (load it for inference, not training)');
+  return u.EChunks ?? [u.E];
+}
+
+/** argmax over the whole vocabulary of features·Eᵀ, chunk by chunk (never a [N, V] tensor). feats [N, d] → int32 [N]. */
+export function vocabArgmax(model: GPT2, feats: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const cols = model.weights.unembed.ETChunks!;
+    let best: tf.Tensor1D | null = null;
+    let arg: tf.Tensor1D | null = null;
+    let start = 0;
+    for (const c of cols) {
+      const logits = tf.matMul(feats, c);
+      const m = tf.max(logits, 1) as tf.Tensor1D;
+      const a = tf.add(tf.cast(tf.argMax(logits, 1), 'float32'), start) as tf.Tensor1D;
+      if (!best) {
+        best = m;
+        arg = a;
+      } else {
+        const take = tf.greater(m, best);
+        arg = tf.where(take, a, arg!) as tf.Tensor1D;
+        best = tf.maximum(m, best) as tf.Tensor1D;
+      }
+      start += c.shape[1];
+    }
+    return tf.cast(arg!, 'int32') as tf.Tensor1D;
+  });
+}

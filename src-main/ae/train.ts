@@ -1,0 +1,256 @@
+// Training the sentence autoencoder against a frozen language model: token reconstruction cross-entropy (over a
+// candidate vocabulary: the frequent tokens plus the batch's own, so a step costs a fraction of a full softmax),
+// embedding MSE, and Gaussian noise on the latent so that nearby latents decode to nearby sentences (the
+// intermediate-layer heads are fitted afterwards in closed form: residualHeads.ts).
+// Resumable from a checkpoint with the optimiser's moments.
+import * as tf from '@tensorflow/tfjs-core';
+import { join } from 'node:path';
+import { rng, shuffle } from '../corpus/rng.js';
+import type { GPT2 } from '../model/gpt2.js';
+import { chunkedGather, unembedCrossEntropy } from '../model/ops.js';
+import { AdamW, lrAt, type Param } from '../train/adamw.js';
+import { readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
+import { aeInitialValues, SentenceAE, vocabArgmax, vocabRows, type AEShape } from './model.js';
+import { padRows } from './sentences.js';
+
+export interface TrainAEOptions {
+  shape: AEShape;
+  batch: number;
+  steps: number;
+  lr: number;
+  warmupSteps: number;
+  minLrFraction: number;
+  weightDecay: number;
+  clipNorm: number;
+  seed: number;
+  /** Std of the Gaussian noise added to the normalised latent (radius √k) during training. */
+  noise: number;
+  /** Weight of the embedding MSE (relative to the mean squared norm of embedding rows). */
+  embedWeight: number;
+  /** Softmax over the `candidates` most frequent training tokens plus the batch's tokens; 0 = the whole vocabulary. */
+  candidates: number;
+  /** Weight of padding positions after the terminating <|endoftext|> (easy, so they count less). */
+  padWeight: number;
+  evalEvery: number;
+  evalSentences: number;
+  checkpointEvery: number;
+  logEvery: number;
+}
+
+export interface AETrainLog {
+  step: number;
+  loss: number;
+  ce: number;
+  lr: number;
+  gradNorm: number;
+  sentencesPerSec: number;
+  etaSec: number;
+  heldOutAccuracy?: number;
+}
+
+interface AETrainState {
+  step: number;
+  options: TrainAEOptions;
+  log: AETrainLog[];
+}
+
+/** Per-position weights [B·T]: 1 on the sentence and its terminator, padWeight after it. */
+export function positionWeights(lengths: number[], T: number, padWeight: number): Float32Array {
+  const w = new Float32Array(lengths.length * T);
+  lengths.forEach((n, b) => {
+    for (let t = 0; t < T; t++) w[b * T + t] = t <= n ? 1 : padWeight;
+  });
+  return w;
+}
+
+/** The `n` most frequent token ids of the training rows (plus the pad), sorted by id. */
+export function frequentTokens(rows: readonly number[][], n: number, pad: number): number[] {
+  const counts = new Map<number, number>();
+  for (const r of rows) for (const id of r) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, n).map(([id]) => id);
+  return [...new Set([...top, pad])].sort((a, b) => a - b);
+}
+
+/** Token accuracy of the argmax reconstruction (whole vocabulary) over the sentences' own tokens. */
+export async function reconstructionAccuracy(model: GPT2, ae: SentenceAE, rows: readonly number[][], batch = 64): Promise<{ accuracy: number; exact: number; tokens: number }> {
+  const { T } = ae.shape;
+  const pad = model.config.eosTokenId;
+  let right = 0;
+  let total = 0;
+  let exact = 0;
+  for (let s = 0; s < rows.length; s += batch) {
+    const part = rows.slice(s, s + batch);
+    const { ids, lengths } = padRows(part, T, pad);
+    const predT = tf.tidy(() => {
+      const z = ae.encode(model, tf.tensor2d(ids, [part.length, T], 'int32'), lengths);
+      const h = ae.decode(z);
+      return vocabArgmax(model, tf.reshape(ae.head(h, 'logit'), [-1, ae.shape.dModel]) as tf.Tensor2D);
+    });
+    const pred = await predT.data();
+    predT.dispose();
+    part.forEach((r, b) => {
+      let ok = 0;
+      r.forEach((id, t) => {
+        if (pred[b * T + t] === id) ok += 1;
+      });
+      right += ok;
+      total += r.length;
+      if (ok === r.length) exact += 1;
+    });
+  }
+  return { accuracy: right / total, exact: exact / rows.length, tokens: total };
+}
+
+export class AETrainer {
+  ae!: SentenceAE;
+  private opt!: AdamW;
+  private params!: Param[];
+  state!: AETrainState;
+  /** The frequent tokens' embedding rows and their transpose, kept for the whole run (gathers are slow on wasm). */
+  private base: { rows: tf.Tensor2D; cols: tf.Tensor2D; index: Map<number, number> } | null = null;
+  /** Tensors a step's backward pass needs beyond its forward scope. */
+  private stepTensors: tf.Tensor[] = [];
+
+  constructor(readonly model: GPT2, readonly opts: TrainAEOptions, readonly dir: string) {}
+
+  async init(trainRows: readonly number[][], log: (s: string) => void): Promise<void> {
+    let values = aeInitialValues(this.opts.shape, this.opts.seed);
+    this.state = { step: 0, options: this.opts, log: [] };
+    const saved = await readCheckpoint<AETrainState>(this.dir);
+    if (saved) {
+      if (JSON.stringify(saved.state.options.shape) !== JSON.stringify(this.opts.shape)) {
+        throw new Error(`${join(this.dir, 'state.json')}: checkpoint shape ${JSON.stringify(saved.state.options.shape)} differs from the requested one; use another --work folder or delete that checkpoint`);
+      }
+      values = new Map([...saved.params].map(([k, t]) => [k, t.data]));
+      this.state = { ...saved.state, options: this.opts };
+      log(`resumed from ${this.dir} at step ${saved.state.step}`);
+    }
+    this.ae = new SentenceAE(this.opts.shape, values);
+    // The residual heads are not trained by gradient: they are fitted in closed form afterwards (residualHeads.ts).
+    this.params = [...this.ae.params].filter(([name]) => !name.startsWith('dec.resid')).map(([name, v]) => ({ name, v, decay: v.rank === 2 && name !== 'enc.pos' }));
+    this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
+    if (saved) restoreMoments(this.opt, this.params, saved.moments, this.state.step);
+    if (this.opts.candidates > 0) {
+      const ids = frequentTokens(trainRows, this.opts.candidates, this.model.config.eosTokenId);
+      const rows = tf.tidy(() => chunkedGather(vocabRows(this.model), tf.tensor1d(ids, 'int32')));
+      this.base = { rows, cols: tf.transpose(rows), index: new Map(ids.map((id, i) => [id, i])) };
+    }
+  }
+
+  /**
+   * The training loss of a batch of rows (differentiable in the autoencoder's variables). `noiseSeed` fixes the
+   * latent noise.
+   */
+  loss(rows: readonly number[][], noiseSeed: number): { total: tf.Scalar; ce: tf.Scalar } {
+    const { shape, noise, embedWeight, padWeight } = this.opts;
+    const { T, dModel: d, k } = shape;
+    const B = rows.length;
+    const pad = this.model.config.eosTokenId;
+    const { ids, lengths } = padRows(rows, T, pad);
+    const weights = tf.tensor1d(positionWeights(lengths, T, padWeight));
+    const wSum = tf.sum(weights);
+    const wMean = (perPos: tf.Tensor1D) => tf.div(tf.sum(tf.mul(perPos, weights)), wSum) as tf.Scalar;
+    const idsT = tf.tensor2d(ids, [B, T], 'int32');
+    const flatIds = tf.reshape(idsT, [-1]) as tf.Tensor1D;
+    const tokens = this.model.embed(idsT); // the encoder's input and the embedding head's target
+    const mu = this.ae.encodeEmbeddings(tokens, lengths);
+    const z = noise > 0 ? tf.add(this.ae.normalize(mu), tf.randomNormal([B, k], 0, noise, 'float32', noiseSeed)) : mu;
+    const h = this.ae.decode(z as tf.Tensor2D);
+    const feats = tf.reshape(this.ae.head(h, 'logit'), [B * T, d]) as tf.Tensor2D;
+    const rowsE = vocabRows(this.model);
+    let ce: tf.Tensor1D;
+    if (this.base) {
+      // Candidates: the frequent tokens (persistent rows) plus the batch's rarer tokens gathered this step.
+      const { rows: baseRows, cols: baseCols, index } = this.base;
+      const extra = [...new Set(ids)].filter((id) => !index.has(id));
+      const local = new Int32Array(ids.length);
+      const extraIndex = new Map(extra.map((id, i) => [id, index.size + i]));
+      ids.forEach((id, i) => (local[i] = index.get(id) ?? extraIndex.get(id)!));
+      // Kept past the forward scope: the fused loss's backward reads these rows (disposed after the step).
+      const extraRows = extra.length ? chunkedGather(rowsE, tf.tensor1d(extra, 'int32')) : null;
+      const Ec = tf.keep(extraRows ? (tf.concat([baseRows, extraRows], 0) as tf.Tensor2D) : baseRows.clone());
+      const EcT = tf.keep(extraRows ? (tf.concat([baseCols, tf.transpose(extraRows)], 1) as tf.Tensor2D) : baseCols.clone());
+      this.stepTensors.push(Ec, EcT);
+      ce = unembedCrossEntropy(feats, { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, tf.tensor1d(local, 'int32'));
+    } else ce = unembedCrossEntropy(feats, this.model.weights.unembed, flatIds);
+    const ceMean = wMean(ce);
+    let total: tf.Tensor = ceMean;
+    // Embedding MSE, relative to the mean squared norm of the target rows (scale-free across models).
+    const target = tf.reshape(tokens, [B * T, d]);
+    const emb = tf.reshape(this.ae.head(h, 'embed'), [B * T, d]);
+    const embErr = tf.div(wMean(tf.sum(tf.square(tf.sub(emb, target)), 1) as tf.Tensor1D), tf.mean(tf.sum(tf.square(target), 1)));
+    total = tf.add(total, tf.mul(embedWeight, embErr));
+    return { total: total as tf.Scalar, ce: ceMean };
+  }
+
+  /** The rows of step `step`: an epoch-wise shuffle of the training set, deterministic in the seed. */
+  batchRows(train: readonly number[][], step: number): number[][] {
+    const perEpoch = Math.max(1, Math.floor(train.length / this.opts.batch));
+    const epoch = Math.floor(step / perEpoch);
+    if (this.epochCache?.epoch !== epoch) this.epochCache = { epoch, order: shuffle(train.map((_, i) => i), rng(this.opts.seed * 7919 + epoch)) };
+    const at = (step % perEpoch) * this.opts.batch;
+    return this.epochCache.order.slice(at, at + this.opts.batch).map((i) => train[i] as number[]);
+  }
+  private epochCache: { epoch: number; order: number[] } | null = null;
+
+  trainStep(rows: readonly number[][]): { loss: number; ce: number; gradNorm: number; lr: number } {
+    const o = this.opts;
+    const lr = lrAt(this.state.step, o.lr, { warmupSteps: o.warmupSteps, totalSteps: o.steps, minLrFraction: o.minLrFraction });
+    let ceT: tf.Scalar | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      const r = this.loss(rows, o.seed * 1_000_003 + this.state.step);
+      ceT = tf.keep(r.ce);
+      return r.total;
+    }, this.params.map((p) => p.v));
+    const loss = value.dataSync()[0];
+    const ce = (ceT as unknown as tf.Scalar).dataSync()[0];
+    const gradNorm = this.opt.apply(grads, lr);
+    tf.dispose([value, ceT!, ...Object.values(grads), ...this.stepTensors]);
+    this.stepTensors = [];
+    this.state.step += 1;
+    return { loss, ce, gradNorm, lr };
+  }
+
+  async train(train: readonly number[][], heldOut: readonly number[][], log: (s: string) => void, signal?: AbortSignal): Promise<void> {
+    const o = this.opts;
+    const evalRows = heldOut.slice(0, o.evalSentences);
+    let t0 = Date.now();
+    let stepsAtT0 = this.state.step;
+    let lossSum = 0;
+    let ceSum = 0;
+    let n = 0;
+    while (this.state.step < o.steps && !signal?.aborted) {
+      const r = this.trainStep(this.batchRows(train, this.state.step));
+      lossSum += r.loss;
+      ceSum += r.ce;
+      n += 1;
+      const step = this.state.step;
+      if (step % o.logEvery === 0 || step === o.steps) {
+        const secs = (Date.now() - t0) / 1000;
+        const sps = ((step - stepsAtT0) * o.batch) / secs;
+        const entry: AETrainLog = { step, loss: lossSum / n, ce: ceSum / n, lr: r.lr, gradNorm: r.gradNorm, sentencesPerSec: sps, etaSec: ((o.steps - step) * o.batch) / sps };
+        if (step % o.evalEvery === 0 || step === o.steps) entry.heldOutAccuracy = (await reconstructionAccuracy(this.model, this.ae, evalRows)).accuracy;
+        this.state.log.push(entry);
+        log(
+          `step ${step}/${o.steps} loss ${entry.loss.toFixed(3)} ce ${entry.ce.toFixed(3)}${entry.heldOutAccuracy !== undefined ? ` held-out accuracy ${(100 * entry.heldOutAccuracy).toFixed(1)} %` : ''} lr ${r.lr.toExponential(2)} |g| ${r.gradNorm.toFixed(2)} ${sps.toFixed(1)} sent/s ETA ${(entry.etaSec / 60).toFixed(1)} min`,
+        );
+        lossSum = ceSum = n = 0;
+        t0 = Date.now();
+        stepsAtT0 = step;
+      }
+      if (step % o.checkpointEvery === 0) await this.checkpoint();
+    }
+    await this.checkpoint();
+  }
+
+  checkpoint(): Promise<void> {
+    return writeCheckpoint(this.dir, this.params, this.opt, this.state);
+  }
+
+  dispose(): void {
+    this.opt?.dispose();
+    this.ae?.dispose();
+    if (this.base) tf.dispose([this.base.rows, this.base.cols]);
+    this.base = null;
+  }
+}

@@ -1,0 +1,80 @@
+// The sentence autoencoder's latent as a parameterisation: z [B, k] → decoder → the model's input embeddings
+// (soft, or the decoded tokens' own embeddings with a straight-through gradient), or the residual stream the
+// model would carry at layer ℓ (the study's future work). Every z decodes to a sentence-like token sequence.
+import * as tf from '@tensorflow/tfjs-core';
+import type { SentenceAE } from '../ae/model.js';
+import { vocabArgmax } from '../ae/model.js';
+import { rng } from '../corpus/rng.js';
+import type { GPT2 } from '../model/gpt2.js';
+import type { Parameterization } from './params.js';
+
+export interface LatentOptions {
+  /** 0: the decoder writes input embeddings; ℓ ≥ 1: it writes the residual stream entering block ℓ. */
+  layer: number;
+  /** Input embeddings only: the model reads the decoded tokens' embeddings, the gradient flows to the soft ones. */
+  straightThrough: boolean;
+  seed: number;
+  /** Start from these sentences' latents (token rows) instead of random ones. */
+  init?: number[][];
+}
+
+/** Seeded N(0, 1) latents: the decoder reads directions only, so any scale works. */
+export function randomLatents(B: number, k: number, seed: number): Float32Array {
+  const rand = rng(seed);
+  return Float32Array.from({ length: B * k }, () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand()));
+}
+
+/** Decoded ids [B][T] and how many lead positions are text: the decoder ends a sentence with <|endoftext|>. */
+export async function decodeLatents(model: GPT2, ae: SentenceAE, z: tf.Tensor2D): Promise<{ ids: number[][]; lengths: number[] }> {
+  const { T, dModel } = ae.shape;
+  const t = tf.tidy(() => vocabArgmax(model, tf.reshape(ae.head(ae.decode(z), 'logit'), [-1, dModel]) as tf.Tensor2D));
+  const flat = await t.data();
+  t.dispose();
+  const eos = model.config.eosTokenId;
+  const ids = Array.from({ length: z.shape[0] }, (_, b) => Array.from(flat.subarray(b * T, (b + 1) * T)));
+  return { ids, lengths: ids.map((r) => (r.indexOf(eos) < 0 ? T : r.indexOf(eos))) };
+}
+
+export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOptions): Parameterization {
+  const { k, T, residLayers } = ae.shape;
+  if (o.layer > 0 && !residLayers.includes(o.layer)) {
+    throw new Error(`this autoencoder writes the residual stream at layers ${residLayers.join(', ') || '(none)'}, not ${o.layer}: choose --latent-layer 0${residLayers.map((l) => `, ${l}`).join('')}`);
+  }
+  const start = o.init?.length
+    ? tf.tidy(() => {
+        const rows = Array.from({ length: B }, (_, b) => o.init![b % o.init!.length].slice(0, T));
+        const ids = new Int32Array(B * T).fill(model.config.eosTokenId);
+        rows.forEach((r, b) => ids.set(r, b * T));
+        return ae.encode(model, tf.tensor2d(ids, [B, T], 'int32'), rows.map((r) => r.length));
+      })
+    : tf.tensor2d(randomLatents(B, k, o.seed), [B, k]);
+  const z = tf.variable(start, true);
+  start.dispose();
+  const straightThrough = tf.customGrad(((soft: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([]);
+    const [b, t, d] = soft.shape;
+    const ids = vocabArgmax(model, tf.reshape(ae.head(ae.decode(z as unknown as tf.Tensor2D), 'logit'), [-1, d]) as tf.Tensor2D);
+    return { value: tf.reshape(model.embed(tf.reshape(ids, [b, t]) as tf.Tensor2D), [b, t, d]), gradFunc: (dy: tf.Tensor) => dy };
+  }) as never) as (x: tf.Tensor) => tf.Tensor3D;
+  const decoded = () => decodeLatents(model, ae, z as unknown as tf.Tensor2D);
+  return {
+    name: `latent-k${k}${o.layer > 0 ? `-layer${o.layer}` : ''}${o.straightThrough ? '-st' : ''}`,
+    variables: [z],
+    residLayer: o.layer > 0 ? o.layer : undefined,
+    embeds: () => {
+      const h = ae.decode(z as unknown as tf.Tensor2D);
+      if (o.layer > 0) return ae.head(h, `resid${o.layer}`);
+      const soft = ae.head(h, 'embed');
+      return o.straightThrough ? straightThrough(soft) : soft;
+    },
+    decoded,
+    tokens: async () => {
+      const { ids, lengths } = await decoded();
+      return ids.map((r, b) => r.slice(0, lengths[b]));
+    },
+    dispose: () => {
+      z.dispose();
+      ae.dispose();
+    },
+  };
+}
