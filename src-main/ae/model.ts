@@ -1,6 +1,6 @@
 // The sentence autoencoder: sentence → k-dimensional z → a fixed-length sequence of the language model's input
-// embeddings, token logits (tied to the model's frozen embedding matrix) and, for chosen layers, the residual
-// stream the model would carry there. Small bidirectional transformers on both sides; the model itself stays frozen.
+// embeddings (token logits are their negative squared distances to the model's frozen embedding rows, so the
+// decoded token is the nearest row) and, for chosen layers, the residual stream the model would carry there. Small bidirectional transformers on both sides; the model itself stays frozen.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import { geluNew, layerNorm, linearTrainable } from '../model/ops.js';
@@ -53,10 +53,12 @@ export function aeParamShapes(s: AEShape): Map<string, number[]> {
   out.set('enc.z.b', [s.k]);
   out.set('dec.expand.W', [s.k, s.T * d]);
   out.set('dec.expand.b', [s.T * d]);
-  for (const head of ['embed', 'logit', ...s.residLayers.map((l) => `resid${l}`)]) {
+  for (const head of ['embed', ...s.residLayers.map((l) => `resid${l}`)]) {
     out.set(`dec.${head}.W`, [d, d]);
     out.set(`dec.${head}.b`, [d]);
   }
+  // log of the sharpness s in logits = −s·‖f − E_v‖² (+ a constant per row).
+  out.set('dec.embed.logScale', [1]);
   return out;
 }
 
@@ -76,13 +78,12 @@ export function aeInitialValues(s: AEShape, seed: number): Map<string, Float32Ar
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float32Array(n);
     if (/ln\w*\.?g$|lnf\.g$/.test(name)) v.fill(1);
+    else if (name === 'dec.embed.logScale') v.fill(Math.log(10)); // the trainer rescales it to the model's embeddings
     else if (name.endsWith('W') || name === 'enc.pos') {
       // The latent expansion reads a √k-radius z: scale so each position starts at unit-ish size.
       const std = name === 'dec.expand.W' ? 1 / Math.sqrt(s.k) : /(outW|projW)$/.test(name) ? 0.02 / Math.sqrt(2 * Math.max(s.encLayers, s.decLayers)) : 0.02;
       for (let i = 0; i < n; i++) v[i] = normal() * std;
     }
-    // The logit head starts near the identity (features = the decoder's normalised state), not from a cold start.
-    if (name === 'dec.logit.W') for (let i = 0; i < s.dModel; i++) v[i * s.dModel + i] += 1;
     out.set(name, v);
   }
   return out;
@@ -162,11 +163,21 @@ export class SentenceAE {
     return layerNorm(x, this.p('dec.lnf.g') as tf.Tensor1D, this.p('dec.lnf.b') as tf.Tensor1D, LN_EPS) as tf.Tensor3D;
   }
 
-  /** A head of the decoder: 'embed' (input embeddings), 'logit' (features dotted with the embedding matrix), 'residℓ'. */
+  /**
+   * Token logits are −s·‖f − E_v‖² for the predicted input embedding f: up to a per-row constant, the dot product of
+   * [2s·f, −s] with the augmented rows [E_v, ‖E_v‖²] (augmentedVocab). Every token is reachable (f = E_v picks
+   * it), which a plain f·E_v is not: in a narrow model most embeddings lie inside the others' convex hull.
+   */
+  distanceQuery(f: tf.Tensor2D): tf.Tensor2D {
+    const s = tf.exp(this.p('dec.embed.logScale'));
+    return tf.concat([tf.mul(f, tf.mul(s, 2)), tf.mul(tf.onesLike(tf.slice(f, [0, 0], [-1, 1])), tf.neg(s))], 1) as tf.Tensor2D;
+  }
+
+  /** A head of the decoder: 'embed' (input embeddings, whose nearest rows are the tokens) or 'residℓ'. */
   head(h: tf.Tensor3D, name: string): tf.Tensor3D {
     const [B, T, d] = h.shape;
     const W = this.params.get(`dec.${name}.W`);
-    if (!W) throw new Error(`this autoencoder has no "${name}" head (it writes ${['embed', 'logit', ...this.shape.residLayers.map((l) => `resid${l}`)].join(', ')})`);
+    if (!W) throw new Error(`this autoencoder has no "${name}" head (it writes ${['embed', ...this.shape.residLayers.map((l) => `resid${l}`)].join(', ')})`);
     return tf.reshape(linearTrainable(tf.reshape(h, [B * T, d]) as tf.Tensor2D, W as tf.Tensor2D, this.p(`dec.${name}.b`) as tf.Tensor1D), [B, T, d]) as tf.Tensor3D;
   }
 
@@ -193,17 +204,37 @@ export function vocabRows(model: GPT2): tf.Tensor2D[] {
   return u.EChunks ?? [u.E];
 }
 
-/** argmax over the whole vocabulary of features·Eᵀ, chunk by chunk (never a [N, V] tensor). feats [N, d] → int32 [N]. */
-export function vocabArgmax(model: GPT2, feats: tf.Tensor2D): tf.Tensor1D {
+/** Rows [E_v, ‖E_v‖²] [n, d+1]: with distanceQuery, a dot product gives −s·‖f − E_v‖² up to a per-row constant. */
+export function augmentRows(E: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.concat([E, tf.sum(tf.square(E), 1, true)], 1) as tf.Tensor2D);
+}
+
+/** The whole vocabulary's augmented rows and their transposes, by chunk, cached per model. */
+const augmentedCache = new WeakMap<GPT2, { rows: tf.Tensor2D[]; cols: tf.Tensor2D[] }>();
+export function augmentedVocab(model: GPT2): { rows: tf.Tensor2D[]; cols: tf.Tensor2D[] } {
+  let a = augmentedCache.get(model);
+  if (!a) {
+    // Kept: the first call may come from inside a tidy scope, and the cache outlives it.
+    const rows = vocabRows(model).map((r) => tf.keep(augmentRows(r)));
+    a = { rows, cols: rows.map((r) => tf.keep(tf.transpose(r) as tf.Tensor2D)) };
+    augmentedCache.set(model, a);
+  }
+  return a;
+}
+
+/** The nearest token embedding to each point f [N, d], chunk by chunk (never a [N, V] tensor) → int32 [N]. */
+export function nearestTokens(model: GPT2, f: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
-    const cols = model.weights.unembed.ETChunks!;
+    const cols = augmentedVocab(model).cols;
+    // 2f·E_v − ‖E_v‖² = −‖f − E_v‖² + ‖f‖²: the argmax is the nearest row.
+    const q = tf.concat([tf.mul(f, 2), tf.fill([f.shape[0], 1], -1)], 1) as tf.Tensor2D;
     let best: tf.Tensor1D | null = null;
     let arg: tf.Tensor1D | null = null;
     let start = 0;
     for (const c of cols) {
-      const logits = tf.matMul(feats, c);
-      const m = tf.max(logits, 1) as tf.Tensor1D;
-      const a = tf.add(tf.cast(tf.argMax(logits, 1), 'float32'), start) as tf.Tensor1D;
+      const scores = tf.matMul(q, c);
+      const m = tf.max(scores, 1) as tf.Tensor1D;
+      const a = tf.add(tf.cast(tf.argMax(scores, 1), 'float32'), start) as tf.Tensor1D;
       if (!best) {
         best = m;
         arg = a;

@@ -10,7 +10,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import { chunkedGather, unembedCrossEntropy } from '../model/ops.js';
 import { AdamW, lrAt, type Param } from '../train/adamw.js';
 import { readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
-import { aeInitialValues, SentenceAE, vocabArgmax, vocabRows, type AEShape } from './model.js';
+import { aeInitialValues, augmentedVocab, augmentRows, nearestTokens, SentenceAE, vocabRows, type AEShape } from './model.js';
 import { padRows } from './sentences.js';
 
 export interface TrainAEOptions {
@@ -63,12 +63,17 @@ export function positionWeights(lengths: number[], T: number, padWeight: number)
   return w;
 }
 
-/** The `n` most frequent token ids of the training rows (plus the pad), sorted by id. */
-export function frequentTokens(rows: readonly number[][], n: number, pad: number): number[] {
+/**
+ * n candidate token ids, sorted: the pad, then the training rows' tokens by frequency, then (when the rows have
+ * fewer than n distinct tokens) unseen ids in order, so that n ≥ the vocabulary means the whole vocabulary.
+ */
+export function frequentTokens(rows: readonly number[][], n: number, pad: number, vocabSize: number): number[] {
   const counts = new Map<number, number>();
   for (const r of rows) for (const id of r) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, n).map(([id]) => id);
-  return [...new Set([...top, pad])].sort((a, b) => a - b);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([id]) => id);
+  const out = new Set([pad, ...ranked.slice(0, Math.max(0, n - 1))]);
+  for (let id = 0; id < vocabSize && out.size < n; id++) out.add(id);
+  return [...out].sort((a, b) => a - b);
 }
 
 /** Token accuracy of the argmax reconstruction (whole vocabulary) over the sentences' own tokens. */
@@ -84,7 +89,7 @@ export async function reconstructionAccuracy(model: GPT2, ae: SentenceAE, rows: 
     const predT = tf.tidy(() => {
       const z = ae.encode(model, tf.tensor2d(ids, [part.length, T], 'int32'), lengths);
       const h = ae.decode(z);
-      return vocabArgmax(model, tf.reshape(ae.head(h, 'logit'), [-1, ae.shape.dModel]) as tf.Tensor2D);
+      return nearestTokens(model, tf.reshape(ae.head(h, 'embed'), [-1, ae.shape.dModel]) as tf.Tensor2D);
     });
     const pred = await predT.data();
     predT.dispose();
@@ -121,18 +126,24 @@ export class AETrainer {
       if (JSON.stringify(saved.state.options.shape) !== JSON.stringify(this.opts.shape)) {
         throw new Error(`${join(this.dir, 'state.json')}: checkpoint shape ${JSON.stringify(saved.state.options.shape)} differs from the requested one; use another --work folder or delete that checkpoint`);
       }
-      values = new Map([...saved.params].map(([k, t]) => [k, t.data]));
+      // The residual heads are not checkpointed (fitted after training): they keep their initial values.
+      for (const [k, t] of saved.params) values.set(k, t.data);
       this.state = { ...saved.state, options: this.opts };
       log(`resumed from ${this.dir} at step ${saved.state.step}`);
     }
     this.ae = new SentenceAE(this.opts.shape, values);
+    if (!saved) {
+      // Sharpness s of logits −s·‖f − E_v‖²: gaps between typical rows start at about 10 nats.
+      const meanSq = tf.tidy(() => tf.mean(tf.sum(tf.square(vocabRows(this.model)[0]), 1)).dataSync()[0]);
+      this.ae.params.get('dec.embed.logScale')!.assign(tf.tensor1d([Math.log(5 / meanSq)]));
+    }
     // The residual heads are not trained by gradient: they are fitted in closed form afterwards (residualHeads.ts).
     this.params = [...this.ae.params].filter(([name]) => !name.startsWith('dec.resid')).map(([name, v]) => ({ name, v, decay: v.rank === 2 && name !== 'enc.pos' }));
     this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
     if (saved) restoreMoments(this.opt, this.params, saved.moments, this.state.step);
     if (this.opts.candidates > 0) {
-      const ids = frequentTokens(trainRows, this.opts.candidates, this.model.config.eosTokenId);
-      const rows = tf.tidy(() => chunkedGather(vocabRows(this.model), tf.tensor1d(ids, 'int32')));
+      const ids = frequentTokens(trainRows, this.opts.candidates, this.model.config.eosTokenId, this.model.config.vocabSize);
+      const rows = tf.tidy(() => augmentRows(chunkedGather(vocabRows(this.model), tf.tensor1d(ids, 'int32'))));
       this.base = { rows, cols: tf.transpose(rows), index: new Map(ids.map((id, i) => [id, i])) };
     }
   }
@@ -156,29 +167,32 @@ export class AETrainer {
     const mu = this.ae.encodeEmbeddings(tokens, lengths);
     const z = noise > 0 ? tf.add(this.ae.normalize(mu), tf.randomNormal([B, k], 0, noise, 'float32', noiseSeed)) : mu;
     const h = this.ae.decode(z as tf.Tensor2D);
-    const feats = tf.reshape(this.ae.head(h, 'logit'), [B * T, d]) as tf.Tensor2D;
+    // One head: the predicted input embeddings, whose distances to the vocabulary rows are the logits.
+    const feats = tf.reshape(this.ae.head(h, 'embed'), [B * T, d]) as tf.Tensor2D;
     const rowsE = vocabRows(this.model);
     let ce: tf.Tensor1D;
     if (this.base) {
       // Candidates: the frequent tokens (persistent rows) plus the batch's rarer tokens gathered this step.
-      const { rows: baseRows, cols: baseCols, index } = this.base;
+      const { rows: baseRows, cols: baseCols, index } = this.base; // augmented rows [E_v, ‖E_v‖²]
       const extra = [...new Set(ids)].filter((id) => !index.has(id));
       const local = new Int32Array(ids.length);
       const extraIndex = new Map(extra.map((id, i) => [id, index.size + i]));
       ids.forEach((id, i) => (local[i] = index.get(id) ?? extraIndex.get(id)!));
       // Kept past the forward scope: the fused loss's backward reads these rows (disposed after the step).
-      const extraRows = extra.length ? chunkedGather(rowsE, tf.tensor1d(extra, 'int32')) : null;
+      const extraRows = extra.length ? augmentRows(chunkedGather(rowsE, tf.tensor1d(extra, 'int32'))) : null;
       const Ec = tf.keep(extraRows ? (tf.concat([baseRows, extraRows], 0) as tf.Tensor2D) : baseRows.clone());
       const EcT = tf.keep(extraRows ? (tf.concat([baseCols, tf.transpose(extraRows)], 1) as tf.Tensor2D) : baseCols.clone());
       this.stepTensors.push(Ec, EcT);
-      ce = unembedCrossEntropy(feats, { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, tf.tensor1d(local, 'int32'));
-    } else ce = unembedCrossEntropy(feats, this.model.weights.unembed, flatIds);
+      ce = unembedCrossEntropy(this.ae.distanceQuery(feats), { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, tf.tensor1d(local, 'int32'));
+    } else {
+      const { rows: all, cols } = augmentedVocab(this.model);
+      ce = unembedCrossEntropy(this.ae.distanceQuery(feats), { E: all[0], ETChunks: cols, EChunks: all.length > 1 ? all : undefined }, flatIds);
+    }
     const ceMean = wMean(ce);
     let total: tf.Tensor = ceMean;
     // Embedding MSE, relative to the mean squared norm of the target rows (scale-free across models).
     const target = tf.reshape(tokens, [B * T, d]);
-    const emb = tf.reshape(this.ae.head(h, 'embed'), [B * T, d]);
-    const embErr = tf.div(wMean(tf.sum(tf.square(tf.sub(emb, target)), 1) as tf.Tensor1D), tf.mean(tf.sum(tf.square(target), 1)));
+    const embErr = tf.div(wMean(tf.sum(tf.square(tf.sub(feats, target)), 1) as tf.Tensor1D), tf.mean(tf.sum(tf.square(target), 1)));
     total = tf.add(total, tf.mul(embedWeight, embErr));
     return { total: total as tf.Scalar, ce: ceMean };
   }

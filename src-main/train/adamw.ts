@@ -37,8 +37,8 @@ export class AdamW {
   step = 0;
   constructor(readonly params: Param[], readonly opts: AdamWOptions) {
     for (const p of params) {
-      this.m.set(p.name, tf.variable(tf.zerosLike(p.v), false, `${p.name}.m`));
-      this.s.set(p.name, tf.variable(tf.zerosLike(p.v), false, `${p.name}.s`));
+      this.m.set(p.name, tf.variable(tf.zerosLike(p.v), false));
+      this.s.set(p.name, tf.variable(tf.zerosLike(p.v), false));
     }
   }
 

@@ -1,0 +1,186 @@
+// The sentence autoencoder on the fixture model: sentence splitting, the training loss's gradients against
+// finite differences, the candidate softmax against the full one, memorising a handful of real sentences, the
+// closed-form residual heads against their normal equations, files (round trip, wrong model refused), and a
+// training step that leaks no tensors.
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src-main/backend.js';
+import { AutoencoderFileError, loadAutoencoder, modelFingerprint, saveAutoencoder } from '../src-main/ae/files.js';
+import { fitResidualHeads, solveRidge } from '../src-main/ae/residualHeads.js';
+import { padRows, sentencesOf } from '../src-main/ae/sentences.js';
+import { AETrainer, reconstructionAccuracy } from '../src-main/ae/train.js';
+import { hookName } from '../src-main/model/hooks.js';
+import { loadModel, type LoadedModel } from '../src-main/model/load.js';
+import { rng } from '../src-main/corpus/rng.js';
+import { brownSentences, fixtureAEOptions } from './helpers/fixtureAE.js';
+import { FIXTURE } from './helpers/shared.js';
+
+let lm: LoadedModel;
+let rows: number[][];
+const tmp = () => mkdtempSync(join(tmpdir(), 'td-ae-'));
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  lm = await loadModel(FIXTURE);
+  rows = await brownSentences(lm, 8, 64);
+});
+afterAll(() => lm?.model.dispose());
+
+describe('sentences', () => {
+  it('splits prose at sentence ends followed by a capital, and at paragraphs', () => {
+    expect(sentencesOf('He left. She stayed! "Why?" he asked.\n\nA new   paragraph e.g. here.')).toEqual(['He left.', 'She stayed!', '"Why?" he asked.', 'A new paragraph e.g. here.']);
+  });
+  it('pads rows with the pad id and keeps their lengths', () => {
+    const { ids, lengths } = padRows([[1, 2], [3, 4, 5]], 4, 9);
+    expect(Array.from(ids)).toEqual([1, 2, 9, 9, 3, 4, 5, 9]);
+    expect(lengths).toEqual([2, 3]);
+  });
+});
+
+describe('training loss', () => {
+  it('matches finite differences in every parameter family (noise off, full softmax and candidates)', async () => {
+    for (const candidates of [0, 512]) {
+      const tr = new AETrainer(lm.model, fixtureAEOptions({ noise: 0, candidates }), join(tmp(), 'ck'));
+      await tr.init(rows, () => {});
+      const batch = rows.slice(0, 4);
+      const loss = () => tf.tidy(() => tr.loss(batch, 1).total);
+      const vars = [...tr.ae.params].filter(([n]) => !n.startsWith('dec.resid'));
+      const { grads, value } = tf.variableGrads(loss, vars.map(([, v]) => v));
+      value.dispose();
+      const rand = rng(2);
+      for (const [name, v] of vars) {
+        const g = grads[v.name].dataSync();
+        const data = v.dataSync().slice();
+        const idx = [...g.keys()].sort((a, b) => Math.abs(g[b]) - Math.abs(g[a])).slice(0, 1).concat(Math.floor(rand() * g.length));
+        for (const i of idx) {
+          const at = (delta: number) => {
+            const d = data.slice();
+            d[i] += delta;
+            v.assign(tf.tensor(d, v.shape));
+            const l = loss();
+            const out = l.dataSync()[0];
+            l.dispose();
+            return out;
+          };
+          const eps = 2e-3;
+          const fd = (at(eps) - at(-eps)) / (2 * eps);
+          v.assign(tf.tensor(data, v.shape));
+          expect(Math.abs(fd - g[i]), `${name}[${i}] (candidates ${candidates}) fd ${fd} vs grad ${g[i]}`).toBeLessThan(3e-2 * Math.abs(fd) + 3e-3);
+        }
+      }
+      tf.dispose(Object.values(grads));
+      tr.dispose();
+    }
+  });
+
+  it('the candidate softmax equals the full softmax when every token is a candidate', async () => {
+    const losses: number[] = [];
+    for (const candidates of [0, 50_257]) {
+      const tr = new AETrainer(lm.model, fixtureAEOptions({ candidates }), join(tmp(), 'ck'));
+      await tr.init(rows, () => {});
+      losses.push(tf.tidy(() => tr.loss(rows.slice(0, 8), 3).ce.dataSync()[0]));
+      tr.dispose();
+    }
+    expect(losses[1]).toBeCloseTo(losses[0], 4);
+  });
+
+  it('a training step leaves tf.memory().numTensors where it was', async () => {
+    const tr = new AETrainer(lm.model, fixtureAEOptions(), join(tmp(), 'ck'));
+    await tr.init(rows, () => {});
+    tr.trainStep(tr.batchRows(rows, 0));
+    const before = tf.memory().numTensors;
+    for (let s = 1; s < 6; s++) tr.trainStep(tr.batchRows(rows, s));
+    expect(tf.memory().numTensors).toBe(before);
+    tr.dispose();
+  });
+});
+
+describe('learning', () => {
+  it('memorises 16 real sentences (held-in reconstruction accuracy ≥ 90 %) and resumes from its checkpoint', { timeout: 300_000 }, async () => {
+    const few = rows.slice(0, 16);
+    const dir = join(tmp(), 'ck');
+    const o = fixtureAEOptions({ steps: 400, noise: 0.02, lr: 1e-2, warmupSteps: 10, checkpointEvery: 50 });
+    const first = new AETrainer(lm.model, { ...o, steps: 200 }, dir);
+    await first.init(few, () => {});
+    const before = await reconstructionAccuracy(lm.model, first.ae, few);
+    await first.train(few, few, () => {});
+    first.dispose();
+    const second = new AETrainer(lm.model, o, dir);
+    const lines: string[] = [];
+    await second.init(few, (s) => lines.push(s));
+    expect(lines.join("\n")).toContain('at step 200');
+    await second.train(few, few, () => {});
+    const after = await reconstructionAccuracy(lm.model, second.ae, few);
+    expect(before.accuracy).toBeLessThan(0.3);
+    expect(after.accuracy).toBeGreaterThanOrEqual(0.9);
+    second.dispose();
+  });
+});
+
+describe('residual heads', () => {
+  it('solveRidge solves (A + λI)·X = B', () => {
+    const A = Float64Array.from([4, 1, 0, 1, 3, 1, 0, 1, 2]);
+    const B = Float64Array.from([1, 2, 3, 4, 5, 6]);
+    const X = solveRidge(A, B, 3, 2, 0.5);
+    for (let i = 0; i < 3; i++) {
+      for (let c = 0; c < 2; c++) {
+        let s = 0.5 * X[i * 2 + c];
+        for (let k = 0; k < 3; k++) s += A[i * 3 + k] * X[k * 2 + c];
+        expect(s).toBeCloseTo(B[i * 2 + c], 10);
+      }
+    }
+  });
+
+  it('the fitted head satisfies its normal equations and explains some of the variance', async () => {
+    const tr = new AETrainer(lm.model, fixtureAEOptions(), join(tmp(), 'ck'));
+    await tr.init(rows, () => {});
+    await tr.train(rows, rows, () => {});
+    const ae = tr.ae;
+    const [fit] = await fitResidualHeads(lm.model, ae, rows, rows, 1e-6);
+    expect(fit.layer).toBe(1);
+    expect(fit.r2).toBeGreaterThan(0);
+    // Hᵀ·(H·W + b − R) ≈ 0: the residual is orthogonal to every decoder feature (and to the constant).
+    const { T, dModel: d } = ae.shape;
+    const { ids, lengths } = padRows(rows, T, 50256);
+    const withBos = new Int32Array(rows.length * (T + 1)).fill(50256);
+    rows.forEach((_, b) => withBos.set(ids.subarray(b * T, (b + 1) * T), b * (T + 1) + 1));
+    const [ortho, scale] = tf.tidy(() => {
+      const h = ae.decode(ae.encode(lm.model, tf.tensor2d(ids, [rows.length, T], 'int32'), lengths));
+      const pred = tf.reshape(ae.head(h, 'resid1'), [-1, d]);
+      const r = lm.model.run({ ids: tf.tensor2d(withBos, [rows.length, T + 1], 'int32') }, { hooks: [hookName(1, 'hook_resid_pre')], stopAtLayer: 2 }).cache.get(hookName(1, 'hook_resid_pre'))!;
+      const R = tf.reshape(tf.slice(r, [0, 1, 0], [rows.length, T, d]), [-1, d]);
+      const H = tf.reshape(h, [-1, d]);
+      const g = tf.matMul(tf.transpose(H), tf.sub(pred, R));
+      return [tf.max(tf.abs(g)).dataSync()[0], tf.max(tf.abs(tf.matMul(tf.transpose(H), R))).dataSync()[0]];
+    });
+    expect(ortho / scale).toBeLessThan(1e-3);
+    tr.dispose();
+  });
+});
+
+describe('files', () => {
+  it('round-trips through ae.json + F16 safetensors and refuses another model', async () => {
+    const tr = new AETrainer(lm.model, fixtureAEOptions({ steps: 5 }), join(tmp(), 'ck'));
+    await tr.init(rows, () => {});
+    await tr.train(rows, rows, () => {});
+    const dir = tmp();
+    await saveAutoencoder(tr.ae, dir, { model: await modelFingerprint(lm.model), training: {}, metrics: {} });
+    const { ae } = await loadAutoencoder(dir, lm.model);
+    const { ids, lengths } = padRows(rows.slice(0, 4), 8, 50256);
+    const [a, b] = [tr.ae, ae].map((m) => tf.tidy(() => m.head(m.decode(m.encode(lm.model, tf.tensor2d(ids, [4, 8], 'int32'), lengths)), 'embed').dataSync()));
+    let worst = 0;
+    a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]) / (Math.abs(v) + 1e-2))));
+    expect(worst).toBeLessThan(2e-2); // F16 storage
+    ae.dispose();
+    tr.dispose();
+    const meta = JSON.parse(readFileSync(join(dir, 'ae.json'), 'utf8'));
+    meta.model.probe[0] += 1;
+    writeFileSync(join(dir, 'ae.json'), JSON.stringify(meta));
+    await expect(loadAutoencoder(dir, lm.model)).rejects.toThrow(AutoencoderFileError);
+    await expect(loadAutoencoder(dir, lm.model)).rejects.toThrow(/trained for another model.*train-ae/);
+    await expect(loadAutoencoder(join(dir, 'nope'), lm.model)).rejects.toThrow(/ae\.json is missing.*train-ae/);
+  });
+});
