@@ -13,17 +13,24 @@ import { lensLogits } from '../../src-main/model/lens.js';
 import { loadModel, type LoadedModel } from '../../src-main/model/load.js';
 import { rng } from '../../src-main/corpus/rng.js';
 import { FIXTURE } from './shared.js';
+import { brownSentences, trainFixtureAE } from './fixtureAE.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const target = { kind: 'neuron' as const, layer: 1, neuron: 7 };
 
 export function dreamSuite(backend: 'wasm' | 'cpu' | 'webgpu'): void {
   let lm: LoadedModel;
+  // The fixture's own sentence autoencoder (trained briefly here) for `latent`.
+  const aeDir = join(mkdtempSync(join(tmpdir(), 'td-suite-ae-')), 'k8');
   const ctx = () => ({ model: lm.model, tokenizer: lm.tokenizer });
   beforeAll(async () => {
     const info = await initBackend(backend);
     expect(info.name).toBe(backend);
     lm = await loadModel(FIXTURE);
-  });
+    await trainFixtureAE(lm, aeDir, await brownSentences(lm, 8, 64));
+  }, 600_000);
   afterAll(() => lm?.model.dispose());
 
 
@@ -85,13 +92,28 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
   const small = { target, steps: 12, every: 4, seqLen: 6, batch: 3, lambdas: [0, 0.5, 2], candidates: 6 };
 
   it.each(METHODS)('%s raises the hard activation above its start', async (method) => {
-    const res = await dreamToEnd(runDream(ctx(), { ...small, method, steps: method === 'fluent' ? (slow ? 6 : 12) : slow ? 12 : 30, lr: 0.1 }));
+    const res = await dreamToEnd(runDream(ctx(), { ...small, method, autoencoder: aeDir, steps: method === 'fluent' ? (slow ? 6 : 12) : slow ? 12 : 30, lr: 0.1 }));
     const start = Math.max(...res.initial.map((d) => d.value));
     expect(res.stopped).toBe('completed');
     expect(res.best!.value).toBeGreaterThan(start);
     // The best dream's value is a hard measurement of its own text.
     const [again] = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), [res.best!.text], 'mean');
     expect(again.value).toBeCloseTo(res.best!.value, 4);
+  });
+
+  it.each([
+    ['the residual stream at layer 1', { latentLayer: 1 }],
+    ['straight-through decoded tokens', { straightThrough: true }],
+  ] as const)('latent through %s raises the hard activation above its start', async (_, over) => {
+    const res = await dreamToEnd(runDream(ctx(), { ...small, method: 'latent', autoencoder: aeDir, steps: slow ? 12 : 30, lr: 0.1, ...over }));
+    expect(res.stopped).toBe('completed');
+    expect(res.best!.value).toBeGreaterThan(Math.max(...res.initial.map((d) => d.value)));
+    const [again] = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), [res.best!.text], 'mean');
+    expect(again.value).toBeCloseTo(res.best!.value, 4);
+  });
+
+  it('latent refuses a layer past the target, before reading any file', () => {
+    expect(() => runDream(ctx(), { ...small, target: { kind: 'neuron', layer: 0, neuron: 3 }, method: 'latent', latentLayer: 1, autoencoder: '/nonexistent' })).toThrow(/--latent-layer 1 is past what the target reads \(layer 0\)/);
   });
 
   it.each(['embed', 'fluent'] as const)('%s is deterministic for a seed', async (method) => {
@@ -123,11 +145,12 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     ['embed', slow ? 60 : 500],
     ['projected', slow ? 40 : 150],
     ['subspace', slow ? 40 : 150],
+    ['latent', slow ? 40 : 150],
   ] as const)('%s keeps tf.memory().numTensors flat over %i steps', { timeout: 400_000 }, async (method, steps) => {
     let atBurnIn = -1;
     let bytesAtBurnIn = -1;
     const res = await dreamToEnd(
-      runDream(ctx(), { ...small, method, steps, every: 10, seqLen: 4, batch: 2, fluency: 0.1, manifold: method === 'embed' ? 0.1 : 0, k: 8 }),
+      runDream(ctx(), { ...small, method, steps, every: 10, seqLen: 4, batch: 2, fluency: 0.1, manifold: method === 'embed' ? 0.1 : 0, k: 8, autoencoder: aeDir }),
       (r) => {
         if (r.step === 10) {
           atBurnIn = tf.memory().numTensors;

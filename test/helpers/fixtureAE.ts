@@ -2,6 +2,7 @@
 // so that `--method latent` can run wherever the fixture does.
 import { loadCorpus } from '../../src-main/corpus/documents.js';
 import { modelFingerprint, saveAutoencoder } from '../../src-main/ae/files.js';
+import { fitResidualHeads } from '../../src-main/ae/residualHeads.js';
 import { sentenceRows } from '../../src-main/ae/sentences.js';
 import { AETrainer, type TrainAEOptions } from '../../src-main/ae/train.js';
 import type { LoadedModel } from '../../src-main/model/load.js';
@@ -35,12 +36,13 @@ export async function brownSentences(lm: LoadedModel, T: number, n: number): Pro
   return sentenceRows(docs, lm.tokenizer, T, 3).rows.slice(0, n);
 }
 
-/** Train on `rows` and write the autoencoder to `dir`; returns the trainer's last state for inspection. */
+/** Train on `rows`, fit the residual heads, and write the autoencoder to `dir`. */
 export async function trainFixtureAE(lm: LoadedModel, dir: string, rows: number[][], over: Partial<TrainAEOptions> = {}): Promise<void> {
   const o = fixtureAEOptions(over);
   const tr = new AETrainer(lm.model, o, `${dir}.work`);
   await tr.init(rows, () => {});
   await tr.train(rows, rows, () => {});
+  await fitResidualHeads(lm.model, tr.ae, rows, rows);
   await saveAutoencoder(tr.ae, dir, { model: await modelFingerprint(lm.model), training: { test: true, steps: o.steps }, metrics: {} });
   tr.dispose();
 }
