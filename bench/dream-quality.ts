@@ -2,7 +2,9 @@
 // every method gets the same compute (single-sequence forward-pass equivalents, hard evaluations included), and
 // each best dream is judged by its HARD activation against the neuron's maximum over held-out corpus text, and
 // by its cross-entropy against the corpus median. Prints one JSON object on stdout; progress on stderr.
-//   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 3000] [--methods fluent,embed,projected,subspace] [--seed 7]
+//   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 3000] [--methods fluent,embed,projected,subspace,latent-k32] [--seed 7]
+// `latent-k<k>` runs --method latent with the model folder's autoencoders/k<k> (its decoder's own compute is not
+// counted: the budget counts the language model's forward passes only).
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
@@ -77,10 +79,16 @@ for (let l = 0; l < c.nLayer; l++) {
 }
 
 // 3. Equal compute per method: steps chosen so that method steps + hard evaluations fit the budget.
-const methods = values.methods!.split(',') as Method[];
+const methods = values.methods!.split(',');
+/** `latent-k32` → method latent with k 32; anything else is a method name. */
+const methodOf = (name: string): { method: Method; k?: number } => {
+  const m = /^latent-k(\d+)$/.exec(name);
+  return m ? { method: 'latent', k: Number(m[1]) } : { method: name as Method };
+};
 const P = 6;
 const candidates = 16;
-function plan(method: Method): { steps: number; every: number } {
+function plan(name: string): { steps: number; every: number } {
+  const { method } = methodOf(name);
   if (method === 'fluent') {
     const perStep = 3 * P + P * candidates + P; // gradient, candidates, the record's re-evaluation
     return { steps: Math.max(1, Math.floor((budget - P) / perStep)), every: 1 };
@@ -106,21 +114,22 @@ const distinct2 = (texts: string[]) => {
 const rows: Record<string, unknown>[] = [];
 for (const { layer, neuron } of neurons) {
   const max = corpusMax[layer][neuron];
-  for (const method of methods) {
-    const { steps, every } = plan(method);
+  for (const name of methods) {
+    const { method, k } = methodOf(name);
+    const { steps, every } = plan(name);
     let lastSoft = Number.NaN;
     const t0 = Date.now();
     const res = await dreamToEnd(
-      runDream({ model, tokenizer }, { target: { kind: 'neuron', layer, neuron }, method, steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 }),
+      runDream({ model, tokenizer, modelDir: lm.source.dir }, { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 }),
       (r) => (lastSoft = r.soft),
     );
-    const dreams = method === 'fluent' ? res.bestPerLabel : [res.best!];
+    const dreams = res.bestPerLabel.length ? res.bestPerLabel : [res.best!]; // the best dream of each row (each λ for fluent)
     const fluentEnough = dreams.filter((d) => d.ce <= corpusMedianCE + 1);
     const bestFluent = fluentEnough.reduce<(typeof dreams)[number] | null>((b, d) => (!b || d.value > b.value ? d : b), null);
     const row = {
       layer,
       neuron,
-      method,
+      method: name,
       steps,
       forwardEquivalents: res.forwardEquivalents,
       corpusMax: max,
@@ -136,7 +145,7 @@ for (const { layer, neuron } of neurons) {
       seconds: (Date.now() - t0) / 1000,
     };
     rows.push(row);
-    log(`L${layer}N${neuron} ${method}: hard ${row.bestHard.toFixed(2)} / corpus ${max.toFixed(2)} = ${row.ratio.toFixed(2)}, CE ${row.bestCE.toFixed(2)} (median ${corpusMedianCE.toFixed(2)}), soft ${lastSoft.toFixed(2)}, ${row.seconds.toFixed(0)} s  ${JSON.stringify(row.text)}`);
+    log(`L${layer}N${neuron} ${name}: hard ${row.bestHard.toFixed(2)} / corpus ${max.toFixed(2)} = ${row.ratio.toFixed(2)}, CE ${row.bestCE.toFixed(2)} (median ${corpusMedianCE.toFixed(2)}), soft ${lastSoft.toFixed(2)}, ${row.seconds.toFixed(0)} s  ${JSON.stringify(row.text)}`);
   }
 }
 

@@ -99,11 +99,13 @@ describe('training loss', () => {
 });
 
 describe('learning', () => {
-  it('memorises 16 real sentences (held-in reconstruction accuracy ≥ 90 %) and resumes from its checkpoint', { timeout: 300_000 }, async () => {
-    const few = rows.slice(0, 16);
+  // Full softmax here: with the fixture's 32-wide embeddings, a candidate softmax leaves near-duplicate
+  // non-candidate rows free to win the argmax, which says nothing about learning.
+  it('memorises 8 real sentences (held-in reconstruction accuracy ≥ 90 %) and resumes from its checkpoint', { timeout: 300_000 }, async () => {
+    const few = rows.slice(0, 8);
     const dir = join(tmp(), 'ck');
-    const o = fixtureAEOptions({ steps: 400, noise: 0.02, lr: 1e-2, warmupSteps: 10, checkpointEvery: 50 });
-    const first = new AETrainer(lm.model, { ...o, steps: 200 }, dir);
+    const o = fixtureAEOptions({ steps: 200, batch: 8, noise: 0.02, lr: 1e-2, warmupSteps: 10, checkpointEvery: 50, candidates: 0 });
+    const first = new AETrainer(lm.model, { ...o, steps: 100 }, dir);
     await first.init(few, () => {});
     const before = await reconstructionAccuracy(lm.model, first.ae, few);
     await first.train(few, few, () => {});
@@ -111,7 +113,7 @@ describe('learning', () => {
     const second = new AETrainer(lm.model, o, dir);
     const lines: string[] = [];
     await second.init(few, (s) => lines.push(s));
-    expect(lines.join("\n")).toContain('at step 200');
+    expect(lines.join("\n")).toContain('at step 100');
     await second.train(few, few, () => {});
     const after = await reconstructionAccuracy(lm.model, second.ae, few);
     expect(before.accuracy).toBeLessThan(0.3);

@@ -1,6 +1,6 @@
 // The sentence autoencoder: sentence → k-dimensional z → a fixed-length sequence of the language model's input
-// embeddings (token logits are their negative squared distances to the model's frozen embedding rows, so the
-// decoded token is the nearest row) and, for chosen layers, the residual stream the model would carry there. Small bidirectional transformers on both sides; the model itself stays frozen.
+// embeddings, token logits (tied to the model's frozen embedding rows) and, for chosen layers, the residual
+// stream the model would carry there. Small bidirectional transformers on both sides; the model itself stays frozen.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import { geluNew, layerNorm, linearTrainable } from '../model/ops.js';
@@ -18,6 +18,11 @@ export interface AEShape {
   decLayers: number;
   /** Layers ℓ ≥ 1 whose residual stream (hook_resid_pre) the decoder also writes. */
   residLayers: number[];
+  /**
+   * Token logits from the predicted embedding f: 'dot' = s·f·E_v; 'distance' = −s·‖f − E_v‖² (every token reachable
+   * as a nearest row, but slow to train: from a central f all rows are about equally far in high dimension).
+   */
+  logits: 'dot' | 'distance';
 }
 
 /** Blocks take activations [B, T, d]; a key mask [B, T] (1 = real token) hides padding from attention. */
@@ -53,12 +58,12 @@ export function aeParamShapes(s: AEShape): Map<string, number[]> {
   out.set('enc.z.b', [s.k]);
   out.set('dec.expand.W', [s.k, s.T * d]);
   out.set('dec.expand.b', [s.T * d]);
-  for (const head of ['embed', ...s.residLayers.map((l) => `resid${l}`)]) {
+  for (const head of ['embed', 'logit', ...s.residLayers.map((l) => `resid${l}`)]) {
     out.set(`dec.${head}.W`, [d, d]);
     out.set(`dec.${head}.b`, [d]);
   }
   // log of the sharpness s in logits = −s·‖f − E_v‖² (+ a constant per row).
-  out.set('dec.embed.logScale', [1]);
+  out.set('dec.logit.logScale', [1]);
   return out;
 }
 
@@ -78,11 +83,12 @@ export function aeInitialValues(s: AEShape, seed: number): Map<string, Float32Ar
     const n = shape.reduce((a, b) => a * b, 1);
     const v = new Float32Array(n);
     if (/ln\w*\.?g$|lnf\.g$/.test(name)) v.fill(1);
-    else if (name === 'dec.embed.logScale') v.fill(Math.log(10)); // the trainer rescales it to the model's embeddings
+    // logScale stays 0 (s = 1); the logit head starts at the identity (features = the decoder's normalised state).
     else if (name.endsWith('W') || name === 'enc.pos') {
       // The latent expansion reads a √k-radius z: scale so each position starts at unit-ish size.
       const std = name === 'dec.expand.W' ? 1 / Math.sqrt(s.k) : /(outW|projW)$/.test(name) ? 0.02 / Math.sqrt(2 * Math.max(s.encLayers, s.decLayers)) : 0.02;
       for (let i = 0; i < n; i++) v[i] = normal() * std;
+      if (name === 'dec.logit.W') for (let i = 0; i < s.dModel; i++) v[i * s.dModel + i] += 1;
     }
     out.set(name, v);
   }
@@ -163,21 +169,23 @@ export class SentenceAE {
     return layerNorm(x, this.p('dec.lnf.g') as tf.Tensor1D, this.p('dec.lnf.b') as tf.Tensor1D, LN_EPS) as tf.Tensor3D;
   }
 
-  /**
-   * Token logits are −s·‖f − E_v‖² for the predicted input embedding f: up to a per-row constant, the dot product of
-   * [2s·f, −s] with the augmented rows [E_v, ‖E_v‖²] (augmentedVocab). Every token is reachable (f = E_v picks
-   * it), which a plain f·E_v is not: in a narrow model most embeddings lie inside the others' convex hull.
-   */
-  distanceQuery(f: tf.Tensor2D): tf.Tensor2D {
-    const s = tf.exp(this.p('dec.embed.logScale'));
-    return tf.concat([tf.mul(f, tf.mul(s, 2)), tf.mul(tf.onesLike(tf.slice(f, [0, 0], [-1, 1])), tf.neg(s))], 1) as tf.Tensor2D;
+  /** The query whose dot product with the augmented rows [E_v, ‖E_v‖²] (augmentedVocab) gives the logits. */
+  logitQuery(f: tf.Tensor2D): tf.Tensor2D {
+    const s = tf.exp(this.p('dec.logit.logScale'));
+    const dist = this.shape.logits === 'distance';
+    return tf.concat([tf.mul(f, dist ? tf.mul(s, 2) : s), tf.mul(tf.onesLike(tf.slice(f, [0, 0], [-1, 1])), dist ? tf.neg(s) : 0)], 1) as tf.Tensor2D;
   }
 
-  /** A head of the decoder: 'embed' (input embeddings, whose nearest rows are the tokens) or 'residℓ'. */
+  /** The decoded token at each logit-head point f [N, d]: the argmax of the logits over the whole vocabulary. */
+  tokensAt(model: GPT2, f: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => argmaxRows(augmentedVocab(model).cols, this.logitQuery(f)));
+  }
+
+  /** A head of the decoder: 'embed' (input embeddings), 'logit' (the point f the token logits are computed from), 'residℓ'. */
   head(h: tf.Tensor3D, name: string): tf.Tensor3D {
     const [B, T, d] = h.shape;
     const W = this.params.get(`dec.${name}.W`);
-    if (!W) throw new Error(`this autoencoder has no "${name}" head (it writes ${['embed', ...this.shape.residLayers.map((l) => `resid${l}`)].join(', ')})`);
+    if (!W) throw new Error(`this autoencoder has no "${name}" head (it writes ${['embed', 'logit', ...this.shape.residLayers.map((l) => `resid${l}`)].join(', ')})`);
     return tf.reshape(linearTrainable(tf.reshape(h, [B * T, d]) as tf.Tensor2D, W as tf.Tensor2D, this.p(`dec.${name}.b`) as tf.Tensor1D), [B, T, d]) as tf.Tensor3D;
   }
 
@@ -222,29 +230,23 @@ export function augmentedVocab(model: GPT2): { rows: tf.Tensor2D[]; cols: tf.Ten
   return a;
 }
 
-/** The nearest token embedding to each point f [N, d], chunk by chunk (never a [N, V] tensor) → int32 [N]. */
-export function nearestTokens(model: GPT2, f: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const cols = augmentedVocab(model).cols;
-    // 2f·E_v − ‖E_v‖² = −‖f − E_v‖² + ‖f‖²: the argmax is the nearest row.
-    const q = tf.concat([tf.mul(f, 2), tf.fill([f.shape[0], 1], -1)], 1) as tf.Tensor2D;
-    let best: tf.Tensor1D | null = null;
-    let arg: tf.Tensor1D | null = null;
-    let start = 0;
-    for (const c of cols) {
-      const scores = tf.matMul(q, c);
-      const m = tf.max(scores, 1) as tf.Tensor1D;
-      const a = tf.add(tf.cast(tf.argMax(scores, 1), 'float32'), start) as tf.Tensor1D;
-      if (!best) {
-        best = m;
-        arg = a;
-      } else {
-        const take = tf.greater(m, best);
-        arg = tf.where(take, a, arg!) as tf.Tensor1D;
-        best = tf.maximum(m, best) as tf.Tensor1D;
-      }
-      start += c.shape[1];
+/** argmax over the vocabulary of q·colsᵀ, chunk by chunk (never a [N, V] tensor) → int32 [N]. */
+function argmaxRows(cols: tf.Tensor2D[], q: tf.Tensor2D): tf.Tensor1D {
+  let best: tf.Tensor1D | null = null;
+  let arg: tf.Tensor1D | null = null;
+  let start = 0;
+  for (const c of cols) {
+    const scores = tf.matMul(q, c);
+    const m = tf.max(scores, 1) as tf.Tensor1D;
+    const a = tf.add(tf.cast(tf.argMax(scores, 1), 'float32'), start) as tf.Tensor1D;
+    if (!best) {
+      best = m;
+      arg = a;
+    } else {
+      arg = tf.where(tf.greater(m, best), a, arg!) as tf.Tensor1D;
+      best = tf.maximum(m, best) as tf.Tensor1D;
     }
-    return tf.cast(arg!, 'int32') as tf.Tensor1D;
-  });
+    start += c.shape[1];
+  }
+  return tf.cast(arg!, 'int32') as tf.Tensor1D;
 }

@@ -10,7 +10,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import { chunkedGather, unembedCrossEntropy } from '../model/ops.js';
 import { AdamW, lrAt, type Param } from '../train/adamw.js';
 import { readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
-import { aeInitialValues, augmentedVocab, augmentRows, nearestTokens, SentenceAE, vocabRows, type AEShape } from './model.js';
+import { aeInitialValues, augmentedVocab, augmentRows, SentenceAE, vocabRows, type AEShape } from './model.js';
 import { padRows } from './sentences.js';
 
 export interface TrainAEOptions {
@@ -89,7 +89,7 @@ export async function reconstructionAccuracy(model: GPT2, ae: SentenceAE, rows: 
     const predT = tf.tidy(() => {
       const z = ae.encode(model, tf.tensor2d(ids, [part.length, T], 'int32'), lengths);
       const h = ae.decode(z);
-      return nearestTokens(model, tf.reshape(ae.head(h, 'embed'), [-1, ae.shape.dModel]) as tf.Tensor2D);
+      return ae.tokensAt(model, tf.reshape(ae.head(h, 'logit'), [-1, ae.shape.dModel]) as tf.Tensor2D);
     });
     const pred = await predT.data();
     predT.dispose();
@@ -132,11 +132,7 @@ export class AETrainer {
       log(`resumed from ${this.dir} at step ${saved.state.step}`);
     }
     this.ae = new SentenceAE(this.opts.shape, values);
-    if (!saved) {
-      // Sharpness s of logits −s·‖f − E_v‖²: gaps between typical rows start at about 10 nats.
-      const meanSq = tf.tidy(() => tf.mean(tf.sum(tf.square(vocabRows(this.model)[0]), 1)).dataSync()[0]);
-      this.ae.params.get('dec.embed.logScale')!.assign(tf.tensor1d([Math.log(5 / meanSq)]));
-    }
+    if (!saved) this.fitHeadToEmbeddings();
     // The residual heads are not trained by gradient: they are fitted in closed form afterwards (residualHeads.ts).
     this.params = [...this.ae.params].filter(([name]) => !name.startsWith('dec.resid')).map(([name, v]) => ({ name, v, decay: v.rank === 2 && name !== 'enc.pos' }));
     this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
@@ -146,6 +142,24 @@ export class AETrainer {
       const rows = tf.tidy(() => augmentRows(chunkedGather(vocabRows(this.model), tf.tensor1d(ids, 'int32'))));
       this.base = { rows, cols: tf.transpose(rows), index: new Map(ids.map((id, i) => [id, i])) };
     }
+  }
+
+  /**
+   * Start the embedding head at the scale of the model's embeddings (mean row as bias, outputs with the rows'
+   * per-dimension variance): GPT-2 embeddings can be far from unit size, and growing there from a small init
+   * costs thousands of steps.
+   */
+  private fitHeadToEmbeddings(): void {
+    const d = this.opts.shape.dModel;
+    const { mean, variance } = tf.tidy(() => {
+      const m = tf.moments(vocabRows(this.model)[0], 0);
+      return { mean: tf.keep(m.mean), variance: tf.mean(m.variance).dataSync()[0] };
+    });
+    const p = (n: string) => this.ae.params.get(n)!;
+    p('dec.embed.b').assign(mean);
+    mean.dispose();
+    const std = Math.sqrt(variance / d);
+    p('dec.embed.W').assign(tf.tidy(() => tf.randomNormal([d, d], 0, std, 'float32', this.opts.seed)));
   }
 
   /**
@@ -167,8 +181,7 @@ export class AETrainer {
     const mu = this.ae.encodeEmbeddings(tokens, lengths);
     const z = noise > 0 ? tf.add(this.ae.normalize(mu), tf.randomNormal([B, k], 0, noise, 'float32', noiseSeed)) : mu;
     const h = this.ae.decode(z as tf.Tensor2D);
-    // One head: the predicted input embeddings, whose distances to the vocabulary rows are the logits.
-    const feats = tf.reshape(this.ae.head(h, 'embed'), [B * T, d]) as tf.Tensor2D;
+    const feats = tf.reshape(this.ae.head(h, 'logit'), [B * T, d]) as tf.Tensor2D;
     const rowsE = vocabRows(this.model);
     let ce: tf.Tensor1D;
     if (this.base) {
@@ -183,16 +196,17 @@ export class AETrainer {
       const Ec = tf.keep(extraRows ? (tf.concat([baseRows, extraRows], 0) as tf.Tensor2D) : baseRows.clone());
       const EcT = tf.keep(extraRows ? (tf.concat([baseCols, tf.transpose(extraRows)], 1) as tf.Tensor2D) : baseCols.clone());
       this.stepTensors.push(Ec, EcT);
-      ce = unembedCrossEntropy(this.ae.distanceQuery(feats), { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, tf.tensor1d(local, 'int32'));
+      ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, tf.tensor1d(local, 'int32'));
     } else {
       const { rows: all, cols } = augmentedVocab(this.model);
-      ce = unembedCrossEntropy(this.ae.distanceQuery(feats), { E: all[0], ETChunks: cols, EChunks: all.length > 1 ? all : undefined }, flatIds);
+      ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: all[0], ETChunks: cols, EChunks: all.length > 1 ? all : undefined }, flatIds);
     }
     const ceMean = wMean(ce);
     let total: tf.Tensor = ceMean;
     // Embedding MSE, relative to the mean squared norm of the target rows (scale-free across models).
     const target = tf.reshape(tokens, [B * T, d]);
-    const embErr = tf.div(wMean(tf.sum(tf.square(tf.sub(feats, target)), 1) as tf.Tensor1D), tf.mean(tf.sum(tf.square(target), 1)));
+    const emb = tf.reshape(this.ae.head(h, 'embed'), [B * T, d]);
+    const embErr = tf.div(wMean(tf.sum(tf.square(tf.sub(emb, target)), 1) as tf.Tensor1D), tf.mean(tf.sum(tf.square(target), 1)));
     total = tf.add(total, tf.mul(embedWeight, embErr));
     return { total: total as tf.Scalar, ce: ceMean };
   }

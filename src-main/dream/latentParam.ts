@@ -3,7 +3,6 @@
 // model would carry at layer ℓ (the study's future work). Every z decodes to a sentence-like token sequence.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SentenceAE } from '../ae/model.js';
-import { nearestTokens } from '../ae/model.js';
 import { rng } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { Parameterization } from './params.js';
@@ -27,7 +26,7 @@ export function randomLatents(B: number, k: number, seed: number): Float32Array 
 /** Decoded ids [B][T] and how many lead positions are text: the decoder ends a sentence with <|endoftext|>. */
 export async function decodeLatents(model: GPT2, ae: SentenceAE, z: tf.Tensor2D): Promise<{ ids: number[][]; lengths: number[] }> {
   const { T, dModel } = ae.shape;
-  const t = tf.tidy(() => nearestTokens(model, tf.reshape(ae.head(ae.decode(z), 'embed'), [-1, dModel]) as tf.Tensor2D));
+  const t = tf.tidy(() => ae.tokensAt(model, tf.reshape(ae.head(ae.decode(z), 'logit'), [-1, dModel]) as tf.Tensor2D));
   const flat = await t.data();
   t.dispose();
   const eos = model.config.eosTokenId;
@@ -53,7 +52,7 @@ export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOpt
   const straightThrough = tf.customGrad(((soft: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
     const [b, t, d] = soft.shape;
-    const ids = nearestTokens(model, tf.reshape(ae.head(ae.decode(z as unknown as tf.Tensor2D), 'embed'), [-1, d]) as tf.Tensor2D);
+    const ids = ae.tokensAt(model, tf.reshape(ae.head(ae.decode(z as unknown as tf.Tensor2D), 'logit'), [-1, d]) as tf.Tensor2D);
     return { value: tf.reshape(model.embed(tf.reshape(ids, [b, t]) as tf.Tensor2D), [b, t, d]), gradFunc: (dy: tf.Tensor) => dy };
   }) as never) as (x: tf.Tensor) => tf.Tensor3D;
   const decoded = () => decodeLatents(model, ae, z as unknown as tf.Tensor2D);
