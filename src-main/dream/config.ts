@@ -29,6 +29,8 @@ export interface DreamConfig {
   seed: number;
   /** Start from this text instead of random tokens. */
   prompt?: string;
+  /** Without a prompt: start from random tokens, or from the model's own top-p samples (fluent from step 0). */
+  init: 'random' | 'samples';
   decoder: DecoderName;
   /** Fluency penalty weight λ (the model's own cross-entropy of the decoded tokens). */
   fluency: number;
@@ -61,6 +63,7 @@ export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
   steps: 40,
   lr: 0.05,
   seed: 0,
+  init: 'random',
   decoder: 'cosine',
   fluency: 0,
   manifold: 0,
@@ -106,6 +109,7 @@ export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec
   num('lr', 0);
   num('fluency', 0);
   num('manifold', 0);
+  if (c.init !== 'random' && c.init !== 'samples') throw new DreamConfigError(`--init must be random or samples, got "${c.init}"`);
   if (c.topP < 0 || c.topP > 1) throw new DreamConfigError(`--top-p must be in [0, 1], got ${c.topP}`);
   if (!c.lambdas.length || c.lambdas.some((l) => !(l >= 0))) throw new DreamConfigError('--lambdas must be non-negative numbers');
   return c;

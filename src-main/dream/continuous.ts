@@ -24,11 +24,11 @@ export function withPrefix(model: GPT2, emb: tf.Tensor3D, residLayer?: number, l
   return { input, mask };
 }
 
-export function gradientMethod(model: GPT2, param: Parameterization, objective: Objective, cfg: DreamConfig): DreamMethod {
+export function gradientMethod(model: GPT2, param: Parameterization, objective: Objective, cfg: DreamConfig, initCost = 0): DreamMethod {
   const optimizer = tf.train.adam(cfg.lr);
   const needLogits = cfg.fluency > 0 || objective.needsLogits;
   const decoder: DecoderName = cfg.decoder;
-  let forwardEquivalents = 0;
+  let forwardEquivalents = initCost;
   return {
     name: param.name,
     async step(): Promise<MethodStep> {

@@ -84,12 +84,12 @@ async function proposeTokens(model: GPT2, objective: Objective, pop: number[][],
   );
 }
 
-export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][]): DreamMethod {
+export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], initCost = 0): DreamMethod {
   const lambdas = cfg.lambdas;
   const rand = rng(cfg.seed + 1);
   let pop = lambdas.map((_, i) => init[i % init.length].slice());
   let evals: HardEval[] | null = null;
-  let forwardEquivalents = pop.length;
+  let forwardEquivalents = pop.length + initCost;
   return {
     name: 'fluent',
     async step(): Promise<MethodStep> {

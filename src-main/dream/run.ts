@@ -10,6 +10,10 @@ import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveE
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
 import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
 import { latentParam } from './latentParam.js';
+import { sampleSequences } from '../model/generate.js';
+
+/** Nucleus mass of the model samples `--init samples` starts from. */
+export const INIT_TOP_P = 0.9;
 
 export function buildTarget(model: GPT2, spec: TargetSpec): Target {
   if (spec.kind === 'neuron') {
@@ -39,16 +43,21 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
   const prompt = cfg.prompt ? tokenizer.encode(cfg.prompt) : undefined;
   if (cfg.prompt !== undefined && !prompt?.length) throw new ObjectiveError('--prompt is empty: give some text or leave it out');
   const rows = cfg.method === 'fluent' ? cfg.lambdas.length : cfg.batch;
-  const init = initialTokens(model.config.vocabSize, rows, cfg.seqLen, cfg.seed, prompt);
+  const fromSamples = cfg.init === 'samples' && !prompt && cfg.method !== 'latent';
+  const init = fromSamples
+    ? await sampleSequences(model, rows, cfg.seqLen, { topP: INIT_TOP_P, seed: cfg.seed })
+    : initialTokens(model.config.vocabSize, rows, cfg.seqLen, cfg.seed, prompt);
+  // Sampling costs one forward pass per token of each row (counted against the method's compute).
+  const initCost = fromSamples ? rows * cfg.seqLen : 0;
   switch (cfg.method) {
     case 'embed':
-      return gradientMethod(model, tokenEmbeddingParam(model, init), objective, cfg);
+      return gradientMethod(model, tokenEmbeddingParam(model, init), objective, cfg, initCost);
     case 'projected':
-      return gradientMethod(model, projectedParam(model, init, cfg.decoder), objective, cfg);
+      return gradientMethod(model, projectedParam(model, init, cfg.decoder), objective, cfg, initCost);
     case 'subspace':
-      return gradientMethod(model, subspaceParam(model, init, cfg.k, cfg.basis, cfg.seed), objective, cfg);
+      return gradientMethod(model, subspaceParam(model, init, cfg.k, cfg.basis, cfg.seed), objective, cfg, initCost);
     case 'fluent':
-      return fluentMethod(model, tokenizer, target, objective, cfg, init);
+      return fluentMethod(model, tokenizer, target, objective, cfg, init, initCost);
     case 'latent': {
       const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);
       try {

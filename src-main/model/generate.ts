@@ -65,3 +65,30 @@ export function generate(model: GPT2, prompt: number[], opts: GenerateOptions): 
   }
   return ids.slice(prompt.length);
 }
+
+/**
+ * B sequences of T tokens sampled from the model after <|endoftext|> (nucleus top-p), all in one batch and read
+ * asynchronously (GPU backends have no synchronous read). <|endoftext|> is never sampled, so every row is T
+ * tokens of text. Deterministic for a seed.
+ */
+export async function sampleSequences(model: GPT2, B: number, T: number, opts: { topP: number; seed: number; temperature?: number }): Promise<number[][]> {
+  const rand = rng(opts.seed);
+  const bos = model.config.bosTokenId;
+  const rows = Array.from({ length: B }, () => [bos]);
+  for (let t = 0; t < T; t++) {
+    const n = rows[0].length;
+    const lastT = tf.tidy(() => {
+      const { resid } = model.run({ ids: tf.tensor2d(rows, [B, n], 'int32') }, { skipLogits: true });
+      return lensLogits(model, tf.slice(resid, [0, n - 1, 0], [B, 1, -1]));
+    });
+    const last = (await lastT.data()) as Float32Array;
+    lastT.dispose();
+    const V = model.config.vocabSize;
+    rows.forEach((r, b) => {
+      const logits = last.slice(b * V, (b + 1) * V);
+      logits[model.config.eosTokenId] = -Infinity;
+      r.push(pickToken(logits, opts.topP, opts.temperature ?? 1, rand));
+    });
+  }
+  return rows.map((r) => r.slice(1));
+}

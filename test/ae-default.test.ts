@@ -1,0 +1,61 @@
+// The shipped sentence autoencoders of the embedded default model, on held-out sentences (the LM's document split,
+// never seen by the model or the autoencoder): k = 32 reconstructs ≥ 60 % of tokens, and the decoded points between
+// two held-out sentences' latents read like the corpus (cross-entropy within 1 nat of its median). Fixed seeds.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src-main/backend.js';
+import { autoencoderDirFor, loadAutoencoder } from '../src-main/ae/files.js';
+import { interpolateSentences } from '../src-main/ae/interpolate.js';
+import type { SentenceAE } from '../src-main/ae/model.js';
+import { sentenceRows } from '../src-main/ae/sentences.js';
+import { reconstructionAccuracy } from '../src-main/ae/train.js';
+import { loadCorpus } from '../src-main/corpus/documents.js';
+import { rng, shuffle } from '../src-main/corpus/rng.js';
+import { splitDocuments } from '../src-main/corpus/split.js';
+import { measureIds } from '../src-main/dream/hard.js';
+import { neuronTarget } from '../src-main/dream/objectives.js';
+import { defaultModelDir, loadModel, type LoadedModel } from '../src-main/model/load.js';
+import { LM_SPLIT } from '../src-main/train/lmCorpus.js';
+
+let lm: LoadedModel;
+let ae: SentenceAE;
+let heldOut: number[][];
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  lm = await loadModel(defaultModelDir());
+  ae = (await loadAutoencoder(autoencoderDirFor(defaultModelDir(), 32), lm.model)).ae;
+  const docs = splitDocuments(await loadCorpus('brown+sotu'), LM_SPLIT).heldOut;
+  heldOut = sentenceRows(docs, lm.tokenizer, ae.shape.T, 4).rows;
+}, 120_000);
+afterAll(() => {
+  ae?.dispose();
+  lm?.model.dispose();
+});
+
+const ce = async (seqs: number[][]) => (await measureIds(lm.model, lm.tokenizer, neuronTarget(0, 0), seqs, 'mean')).map((e) => e.ce);
+const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+
+describe('the default k = 32 sentence autoencoder', { timeout: 300_000 }, () => {
+  it('reconstructs at least 60 % of held-out sentence tokens', async () => {
+    const sample = shuffle(heldOut, rng(3)).slice(0, 500);
+    const { accuracy } = await reconstructionAccuracy(lm.model, ae, sample);
+    expect(accuracy).toBeGreaterThanOrEqual(0.6);
+  });
+
+  it('decodes the path between two held-out sentences to text within 1 nat of the corpus median cross-entropy', async () => {
+    const rand = rng(17);
+    const corpusMedian = median(await ce(shuffle(heldOut, rand).slice(0, 300)));
+    const pairs = Array.from({ length: 4 }, () => shuffle(heldOut, rand).slice(0, 2));
+    const interior: { text: string; ce: number }[] = [];
+    for (const [a, b] of pairs) {
+      const path = (await interpolateSentences(lm.model, lm.tokenizer, ae, a, b, 5)).slice(1, -1);
+      // Hard: the decoded text is re-tokenised and scored as any text would be.
+      const scores = await ce(path.map((p) => lm.tokenizer.encode(p.text)));
+      path.forEach((p, i) => interior.push({ text: p.text, ce: scores[i] }));
+    }
+    const mean = interior.reduce((s, p) => s + p.ce, 0) / interior.length;
+    expect(interior.every((p) => p.text.trim().length > 0)).toBe(true);
+    expect(Math.abs(mean - corpusMedian), `interior mean CE ${mean.toFixed(2)} vs corpus median ${corpusMedian.toFixed(2)}: ${JSON.stringify(interior)}`).toBeLessThanOrEqual(1);
+    for (const p of interior) expect(p.ce, JSON.stringify(p)).toBeLessThanOrEqual(corpusMedian + 1.5);
+  });
+});
