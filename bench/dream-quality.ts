@@ -2,7 +2,7 @@
 // every method gets the same compute (single-sequence forward-pass equivalents, hard evaluations included), and
 // each best dream is judged by its HARD activation against the neuron's maximum over held-out corpus text, and
 // by its cross-entropy against the corpus median. Prints one JSON object on stdout; progress on stderr.
-//   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 3000] [--methods fluent,embed,projected,subspace,latent-k32] [--seed 7]
+//   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 3000] [--methods fluent,embed,projected,subspace,latent-k32] [--seed 7] [--fluent-init samples]
 // `latent-k<k>` runs --method latent with the model folder's autoencoders/k<k> (its decoder's own compute is not
 // counted: the budget counts the language model's forward passes only).
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '7' },
     'corpus-tokens': { type: 'string', default: '40000' },
     'seq-len': { type: 'string', default: '10' },
+    // How fluent starts: random tokens, or the model's own samples (--init samples).
+    'fluent-init': { type: 'string', default: 'random' },
   },
 });
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -120,7 +122,7 @@ for (const { layer, neuron } of neurons) {
     let lastSoft = Number.NaN;
     const t0 = Date.now();
     const res = await dreamToEnd(
-      runDream({ model, tokenizer, modelDir: lm.source.dir }, { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 }),
+      runDream({ model, tokenizer, modelDir: lm.source.dir }, { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : {}), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 }),
       (r) => (lastSoft = r.soft),
     );
     const dreams = res.bestPerLabel.length ? res.bestPerLabel : [res.best!]; // the best dream of each row (each λ for fluent)
@@ -168,5 +170,5 @@ const summary = Object.fromEntries(
     ];
   }),
 );
-console.log(JSON.stringify({ bench: 'dream-quality', model: spec, backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpusMedianCE, corpusTokens: scanned, neurons: neurons.length, summary, targets: { fluentFractionAtLeastCorpusMaxWithin1Nat: 0.6 }, rows }, null, 1));
+console.log(JSON.stringify({ bench: 'dream-quality', model: spec, backend: backend.name, budgetForwardEquivalents: budget, fluentInit: values['fluent-init'], seqLen, reduce: 'max', corpusMedianCE, corpusTokens: scanned, neurons: neurons.length, summary, targets: { fluentFractionAtLeastCorpusMaxWithin1Nat: 0.6 }, rows }, null, 1));
 lm.model.dispose();
