@@ -3,7 +3,7 @@
 // checked on load, since an autoencoder decodes into one model's embedding space and no other.
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GPT2 } from '../model/gpt2.js';
 import { readSafetensorsFile, writeSafetensorsFile } from '../model/safetensors.js';
@@ -83,6 +83,23 @@ export async function loadAutoencoder(dir: string, model: GPT2): Promise<{ ae: S
   const raw = await readSafetensorsFile(join(dir, 'ae.safetensors'));
   const ae = new SentenceAE(file.shape, new Map([...raw].map(([k, t]) => [k, t.data])), false);
   return { ae, file };
+}
+
+/** The autoencoders a model folder carries (autoencoders/k<k>/ae.json), with their held-out accuracy; unreadable ones are reported, not hidden. */
+export async function listAutoencoders(modelDir: string): Promise<{ k: number; dir: string; heldOutTokenAccuracy: number | null; error?: string }[]> {
+  const root = join(modelDir, 'autoencoders');
+  if (!existsSync(root)) return [];
+  const out = [];
+  for (const name of (await readdir(root)).filter((n) => /^k\d+$/.test(n)).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)))) {
+    const dir = join(root, name);
+    try {
+      const f = await readAEFile(dir);
+      out.push({ k: f.shape.k, dir, heldOutTokenAccuracy: typeof f.metrics.heldOutTokenAccuracy === 'number' ? f.metrics.heldOutTokenAccuracy : null });
+    } catch (e) {
+      out.push({ k: Number(name.slice(1)), dir, heldOutTokenAccuracy: null, error: (e as Error).message });
+    }
+  }
+  return out;
 }
 
 /** Where a model folder keeps its autoencoder of latent size k. */

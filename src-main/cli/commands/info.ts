@@ -1,6 +1,7 @@
 // `textdream info`: what a model is, where its files came from, and which backend runs it.
 import { listBackends } from '../../backend.js';
 import { defineCommand, printJSON } from '../command.js';
+import { listAutoencoders } from '../../ae/files.js';
 import { describeBackend, openModel } from '../model.js';
 
 export default defineCommand({
@@ -37,6 +38,7 @@ export default defineCommand({
         dtypes: lm.dtypes,
         files: lm.files,
         unexpected: lm.unexpected,
+        autoencoders: await listAutoencoders(lm.source.dir),
         backend: { name: backend.name, provider: backend.provider, simd: backend.simd ?? null, notes: backend.notes },
       };
       if (values.json) {
@@ -56,6 +58,12 @@ export default defineCommand({
         ['dtypes', lm.dtypes.join(', ')],
         ['files', lm.files.join('\n' + ' '.repeat(12))],
         ['unexpected', lm.unexpected.length ? lm.unexpected.join(', ') : 'none'],
+        [
+          'autoencoders',
+          report.autoencoders.length
+            ? report.autoencoders.map((a) => `k=${a.k}${a.heldOutTokenAccuracy !== null ? ` (held-out token accuracy ${(100 * a.heldOutTokenAccuracy).toFixed(1)} %)` : ''}${a.error ? ` unreadable: ${a.error}` : ''}`).join(', ')
+            : 'none (textdream train-ae makes one)',
+        ],
         ['backend', describeBackend(backend)],
       ];
       io.stdout(rows.map(([k, v]) => `${k.padEnd(11)} ${v}\n`).join(''));
