@@ -28,6 +28,7 @@ export function defaultTrainAE(lm: { config: { dModel: number; nLayer: number } 
       // Every intermediate layer, so --latent-layer can pick any of them.
       residLayers: Array.from({ length: Math.max(0, lm.config.nLayer - 1) }, (_, i) => i + 1),
       logits: 'dot',
+      pool: 'flatten',
     },
     batch: 64,
     steps: 2500,

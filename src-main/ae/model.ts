@@ -23,6 +23,11 @@ export interface AEShape {
    * as a nearest row, but slow to train: from a central f all rows are about equally far in high dimension).
    */
   logits: 'dot' | 'distance';
+  /**
+   * Encoder pooling: 'mean' over the sentence's positions, or 'flatten' (every position's state, padding zeroed,
+   * through one linear map to z: the mirror of the decoder's expansion, and it keeps word order directly).
+   */
+  pool: 'mean' | 'flatten';
 }
 
 /** Blocks take activations [B, T, d]; a key mask [B, T] (1 = real token) hides padding from attention. */
@@ -54,7 +59,7 @@ export function aeParamShapes(s: AEShape): Map<string, number[]> {
     out.set(`${side}.lnf.g`, [d]);
     out.set(`${side}.lnf.b`, [d]);
   }
-  out.set('enc.z.W', [d, s.k]);
+  out.set('enc.z.W', [s.pool === 'flatten' ? s.T * d : d, s.k]);
   out.set('enc.z.b', [s.k]);
   out.set('dec.expand.W', [s.k, s.T * d]);
   out.set('dec.expand.b', [s.T * d]);
@@ -149,7 +154,10 @@ export class SentenceAE {
     let x = tf.add(tokens, this.p('enc.pos')) as tf.Tensor3D;
     for (let i = 0; i < encLayers; i++) x = this.block('enc', i, x, keyBias);
     x = layerNorm(x, this.p('enc.lnf.g') as tf.Tensor1D, this.p('enc.lnf.b') as tf.Tensor1D, LN_EPS) as tf.Tensor3D;
-    const pooled = tf.div(tf.sum(tf.mul(x, tf.expandDims(mask, 2)), 1), tf.expandDims(tf.sum(mask, 1), 1)) as tf.Tensor2D;
+    const masked = tf.mul(x, tf.expandDims(mask, 2));
+    const pooled = (
+      this.shape.pool === 'flatten' ? tf.reshape(masked, [B, -1]) : tf.div(tf.sum(masked, 1), tf.expandDims(tf.sum(mask, 1), 1))
+    ) as tf.Tensor2D;
     return linearTrainable(pooled, this.p('enc.z.W') as tf.Tensor2D, this.p('enc.z.b') as tf.Tensor1D);
   }
 

@@ -9,7 +9,7 @@ import type { LoadedModel } from '../../src-main/model/load.js';
 
 export function fixtureAEOptions(over: Partial<TrainAEOptions> = {}): TrainAEOptions {
   return {
-    shape: { k: 8, T: 8, dModel: 32, nHead: 4, dMlp: 64, encLayers: 1, decLayers: 1, residLayers: [1], logits: 'dot' },
+    shape: { k: 8, T: 8, dModel: 32, nHead: 4, dMlp: 64, encLayers: 1, decLayers: 1, residLayers: [1], logits: 'dot', pool: 'flatten' },
     batch: 16,
     steps: 30,
     lr: 5e-3,
