@@ -122,7 +122,7 @@ for (const { layer, neuron } of neurons) {
     let lastSoft = Number.NaN;
     const t0 = Date.now();
     const res = await dreamToEnd(
-      runDream({ model, tokenizer, modelDir: lm.source.dir }, { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : {}), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 }),
+      runDream({ model, tokenizer, modelDir: lm.source.dir }, { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : { init: 'random' as const }), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 }),
       (r) => (lastSoft = r.soft),
     );
     const dreams = res.bestPerLabel.length ? res.bestPerLabel : [res.best!]; // the best dream of each row (each λ for fluent)

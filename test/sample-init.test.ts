@@ -47,7 +47,7 @@ describe('sampleSequences', () => {
 
   it('a fluent dream from samples starts at a lower cross-entropy than one from random tokens', async () => {
     const cfg = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'fluent' as const, steps: 1, seqLen: 8, lambdas: [0, 1, 2, 4], candidates: 2 };
-    const fromRandom = await dreamToEnd(runDream({ model: lm.model, tokenizer: lm.tokenizer }, cfg));
+    const fromRandom = await dreamToEnd(runDream({ model: lm.model, tokenizer: lm.tokenizer }, { ...cfg, init: 'random' }));
     const fromSamples = await dreamToEnd(runDream({ model: lm.model, tokenizer: lm.tokenizer }, { ...cfg, init: 'samples' }));
     const meanCE = (r: typeof fromRandom) => r.initial.reduce((a, d) => a + d.ce, 0) / r.initial.length;
     expect(meanCE(fromSamples)).toBeLessThan(meanCE(fromRandom) - 1);

@@ -29,8 +29,11 @@ export interface DreamConfig {
   seed: number;
   /** Start from this text instead of random tokens. */
   prompt?: string;
-  /** Without a prompt: start from random tokens, or from the model's own top-p samples (fluent from step 0). */
-  init: 'random' | 'samples';
+  /**
+   * Without a prompt: start from random tokens, or from the model's own top-p samples (fluent from step 0);
+   * 'auto' = samples for `fluent` (measured: bench/results/dream-quality.*fluent-samples.json), random otherwise.
+   */
+  init: 'auto' | 'random' | 'samples';
   decoder: DecoderName;
   /** Fluency penalty weight λ (the model's own cross-entropy of the decoded tokens). */
   fluency: number;
@@ -63,7 +66,7 @@ export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
   steps: 40,
   lr: 0.05,
   seed: 0,
-  init: 'random',
+  init: 'auto',
   decoder: 'cosine',
   fluency: 0,
   manifold: 0,
@@ -109,7 +112,7 @@ export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec
   num('lr', 0);
   num('fluency', 0);
   num('manifold', 0);
-  if (c.init !== 'random' && c.init !== 'samples') throw new DreamConfigError(`--init must be random or samples, got "${c.init}"`);
+  if (!['auto', 'random', 'samples'].includes(c.init)) throw new DreamConfigError(`--init must be auto, random or samples, got "${c.init}"`);
   if (c.topP < 0 || c.topP > 1) throw new DreamConfigError(`--top-p must be in [0, 1], got ${c.topP}`);
   if (!c.lambdas.length || c.lambdas.some((l) => !(l >= 0))) throw new DreamConfigError('--lambdas must be non-negative numbers');
   return c;

@@ -43,7 +43,8 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
   const prompt = cfg.prompt ? tokenizer.encode(cfg.prompt) : undefined;
   if (cfg.prompt !== undefined && !prompt?.length) throw new ObjectiveError('--prompt is empty: give some text or leave it out');
   const rows = cfg.method === 'fluent' ? cfg.lambdas.length : cfg.batch;
-  const fromSamples = cfg.init === 'samples' && !prompt && cfg.method !== 'latent';
+  const samples = cfg.init === 'samples' || (cfg.init === 'auto' && cfg.method === 'fluent');
+  const fromSamples = samples && !prompt && cfg.method !== 'latent';
   const init = fromSamples
     ? await sampleSequences(model, rows, cfg.seqLen, { topP: INIT_TOP_P, seed: cfg.seed })
     : initialTokens(model.config.vocabSize, rows, cfg.seqLen, cfg.seed, prompt);

@@ -81,7 +81,7 @@ const SETTING_CHECKS: { [K in Exclude<keyof DreamSettings, 'target'>]: (v: unkno
   manifold: (v, w) => num(v, w),
   k: (v, w) => int(v, w, 1, 4096),
   basis: (v, w) => choice(v, w, ['pca', 'random'] as const),
-  init: (v, w) => choice(v, w, ['random', 'samples'] as const),
+  init: (v, w) => choice(v, w, ['auto', 'random', 'samples'] as const),
   latentLayer: (v, w) => int(v, w, 0, 1024),
   straightThrough: (v, w) => {
     if (typeof v !== 'boolean') throw new InvalidRequestError(`${w} must be true or false`);

@@ -29,7 +29,7 @@ export function dreamSuite(backend: 'wasm' | 'cpu' | 'webgpu'): void {
     const info = await initBackend(backend);
     expect(info.name).toBe(backend);
     lm = await loadModel(FIXTURE);
-    await trainFixtureAE(lm, aeDir, await brownSentences(lm, 8, 64));
+    await trainFixtureAE(lm, aeDir, await brownSentences(lm, 8, 64), { steps: 80, lr: 1e-2 });
   }, 600_000);
   afterAll(() => lm?.model.dispose());
 
