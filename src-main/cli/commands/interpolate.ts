@@ -12,6 +12,7 @@ import { fmt } from '../progress.js';
 export default defineCommand({
   name: 'interpolate',
   summary: "decode the sentence autoencoder's latent path between two sentences, with each point's cross-entropy",
+  positionals: true,
   usage: '"<sentence A>" "<sentence B>" [--k <k>] [--points <n>] [--autoencoder <dir>] [--model <dir|hub id>] [--json]',
   options: {
     k: { type: 'string', arg: '<k>', description: 'which autoencoder of the model (autoencoders/k<k>; default 32)' },
