@@ -186,3 +186,14 @@ describe('files', () => {
     await expect(loadAutoencoder(join(dir, 'nope'), lm.model)).rejects.toThrow(/ae\.json is missing.*train-ae/);
   });
 });
+
+describe('hard evaluation of decoded sentences', () => {
+  it('scores an empty decoded sentence (the decoder ended it at once) as NaN instead of failing', async () => {
+    const { hardEvaluate } = await import('../src-main/dream/hard.js');
+    const { neuronTarget } = await import('../src-main/dream/objectives.js');
+    const [empty, text] = await hardEvaluate(lm.model, lm.tokenizer, neuronTarget(1, 7), [[], rows[0]], 'mean');
+    expect(empty.text).toBe('');
+    expect(Number.isNaN(empty.value)).toBe(true);
+    expect(Number.isFinite(text.value)).toBe(true);
+  });
+});

@@ -43,9 +43,9 @@ export async function measureIds(model: GPT2, tok: TextTokenizer, target: Target
     const perToken = act[b].slice(1, 1 + r.length);
     const ceRow = ce[b].slice(0, r.length);
     return {
-      text: tok.decode(r),
+      text: r.length ? tok.decode(r) : '',
       ids: r,
-      tokens: tok.tokenStrings(r),
+      tokens: r.length ? tok.tokenStrings(r) : [],
       perToken,
       max: perToken.length ? Math.max(...perToken) : Number.NaN,
       mean: reduceValues(perToken, 'mean'),
@@ -57,7 +57,8 @@ export async function measureIds(model: GPT2, tok: TextTokenizer, target: Target
 
 /** Hard evaluation of token sequences: decode each to text, re-tokenise it, and measure that. */
 export function hardEvaluate(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): Promise<HardEval[]> {
-  return measureIds(model, tok, target, seqs.map((s) => tok.encode(tok.decode(s))), reduce);
+  // An empty sequence (a latent whose decoder ends the sentence at once) scores NaN; the tokenizer refuses to decode it.
+  return measureIds(model, tok, target, seqs.map((s) => (s.length ? tok.encode(tok.decode(s)) : [])), reduce);
 }
 
 export function measureTexts(model: GPT2, tok: TextTokenizer, target: Target, texts: string[], reduce: Reduce): Promise<HardEval[]> {
