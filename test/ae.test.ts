@@ -90,9 +90,9 @@ describe('training loss', () => {
   it('a training step leaves tf.memory().numTensors where it was', async () => {
     const tr = new AETrainer(lm.model, fixtureAEOptions(), join(tmp(), 'ck'));
     await tr.init(rows, () => {});
-    tr.trainStep(tr.batchRows(rows, 0));
+    await tr.trainStep(tr.batchRows(rows, 0));
     const before = tf.memory().numTensors;
-    for (let s = 1; s < 6; s++) tr.trainStep(tr.batchRows(rows, s));
+    for (let s = 1; s < 6; s++) await tr.trainStep(tr.batchRows(rows, s));
     expect(tf.memory().numTensors).toBe(before);
     tr.dispose();
   });

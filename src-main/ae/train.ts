@@ -132,7 +132,7 @@ export class AETrainer {
       log(`resumed from ${this.dir} at step ${saved.state.step}`);
     }
     this.ae = new SentenceAE(this.opts.shape, values);
-    if (!saved) this.fitHeadToEmbeddings();
+    if (!saved) await this.fitHeadToEmbeddings();
     // The residual heads are not trained by gradient: they are fitted in closed form afterwards (residualHeads.ts).
     this.params = [...this.ae.params].filter(([name]) => !name.startsWith('dec.resid')).map(([name, v]) => ({ name, v, decay: v.rank === 2 && name !== 'enc.pos' }));
     this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
@@ -149,12 +149,14 @@ export class AETrainer {
    * per-dimension variance): GPT-2 embeddings can be far from unit size, and growing there from a small init
    * costs thousands of steps.
    */
-  private fitHeadToEmbeddings(): void {
+  private async fitHeadToEmbeddings(): Promise<void> {
     const d = this.opts.shape.dModel;
-    const { mean, variance } = tf.tidy(() => {
+    const [mean, varT] = tf.tidy(() => {
       const m = tf.moments(vocabRows(this.model)[0], 0);
-      return { mean: tf.keep(m.mean), variance: tf.mean(m.variance).dataSync()[0] };
+      return [m.mean, tf.mean(m.variance)];
     });
+    const variance = (await varT.data())[0];
+    varT.dispose();
     const p = (n: string) => this.ae.params.get(n)!;
     p('dec.embed.b').assign(mean);
     mean.dispose();
@@ -221,7 +223,8 @@ export class AETrainer {
   }
   private epochCache: { epoch: number; order: number[] } | null = null;
 
-  trainStep(rows: readonly number[][]): { loss: number; ce: number; gradNorm: number; lr: number } {
+  /** One step; reads asynchronously, so it runs on every backend (WebGPU in Node has no synchronous read). */
+  async trainStep(rows: readonly number[][]): Promise<{ loss: number; ce: number; gradNorm: number; lr: number }> {
     const o = this.opts;
     const lr = lrAt(this.state.step, o.lr, { warmupSteps: o.warmupSteps, totalSteps: o.steps, minLrFraction: o.minLrFraction });
     let ceT: tf.Scalar | null = null;
@@ -230,9 +233,9 @@ export class AETrainer {
       ceT = tf.keep(r.ce);
       return r.total;
     }, this.params.map((p) => p.v));
-    const loss = value.dataSync()[0];
-    const ce = (ceT as unknown as tf.Scalar).dataSync()[0];
-    const gradNorm = this.opt.apply(grads, lr);
+    const loss = (await value.data())[0];
+    const ce = (await (ceT as unknown as tf.Scalar).data())[0];
+    const gradNorm = await this.opt.applyAsync(grads, lr);
     tf.dispose([value, ceT!, ...Object.values(grads), ...this.stepTensors]);
     this.stepTensors = [];
     this.state.step += 1;
@@ -248,7 +251,7 @@ export class AETrainer {
     let ceSum = 0;
     let n = 0;
     while (this.state.step < o.steps && !signal?.aborted) {
-      const r = this.trainStep(this.batchRows(train, this.state.step));
+      const r = await this.trainStep(this.batchRows(train, this.state.step));
       lossSum += r.loss;
       ceSum += r.ce;
       n += 1;

@@ -44,13 +44,32 @@ export class AdamW {
 
   /** Apply one update with learning rate lr. Returns the gradient norm before clipping. */
   apply(grads: Record<string, tf.Tensor>, lr: number): number {
+    const normT = this.gradNorm(grads);
+    const norm = Math.sqrt(normT.dataSync()[0]);
+    normT.dispose();
+    this.update(grads, lr, norm);
+    return norm;
+  }
+
+  /** apply() reading the norm asynchronously (GPU backends in Node have no synchronous read). */
+  async applyAsync(grads: Record<string, tf.Tensor>, lr: number): Promise<number> {
+    const normT = this.gradNorm(grads);
+    const norm = Math.sqrt((await normT.data())[0]);
+    normT.dispose();
+    this.update(grads, lr, norm);
+    return norm;
+  }
+
+  /** Σ‖g‖² over every parameter's gradient (a scalar tensor). Pairwise adds, not one addN: a WebGPU kernel may
+   * bind only a few storage buffers (8 per stage is common), and a model has dozens of parameters. */
+  private gradNorm(grads: Record<string, tf.Tensor>): tf.Tensor {
+    return tf.tidy(() => this.params.map((p) => tf.sum(tf.square(grads[p.v.name]))).reduce((a, b) => tf.add(a, b)));
+  }
+
+  private update(grads: Record<string, tf.Tensor>, lr: number, norm: number): void {
     const { beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weightDecay = 0.1, clipNorm = 1.0 } = this.opts;
     this.step += 1;
     const t = this.step;
-    const norm = tf.tidy(() => {
-      const sq = this.params.map((p) => tf.sum(tf.square(grads[p.v.name])));
-      return Math.sqrt(tf.addN(sq).dataSync()[0]);
-    });
     if (!Number.isFinite(norm)) throw new Error(`gradient norm is ${norm} at step ${t}: lower the learning rate or check the data`);
     const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     const bc1 = 1 - beta1 ** t;
@@ -67,7 +86,6 @@ export class AdamW {
         p.v.assign(tf.sub(decayed, tf.mul(update, lr)));
       });
     }
-    return norm;
   }
 
   dispose(): void {
