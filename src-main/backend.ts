@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import nodeUtil from 'node:util';
 import { installUtilShims, nativeDeviceNote } from './tfjsNodeShims.js';
+import { firstLine } from './errorText.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -119,9 +120,6 @@ function bindingLimitOverride(limit: number): number {
   return Math.min(n, limit);
 }
 
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0].slice(0, 160);
-}
 
 /**
  * Select and start a backend. `auto` prefers native TensorFlow, then WebGPU on a hardware adapter, then wasm, then cpu. An explicit request

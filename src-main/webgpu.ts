@@ -2,6 +2,7 @@
 // navigator.gpu (a browser or Electron window). tfjs-webgpu returns zeros after a GPU validation error instead of
 // throwing, so every device error is captured here and turned into a failed read: never a silent zero.
 import * as tf from '@tensorflow/tfjs-core';
+import { firstLine } from './errorText.js';
 
 export class GPUError extends Error {
   override name = 'GPUError';
@@ -107,6 +108,3 @@ export async function startWebGPUBackend(): Promise<{ maxBindingBytes: number }>
   return { maxBindingBytes: backend.device.limits.maxStorageBufferBindingSize };
 }
 
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0].slice(0, 160);
-}

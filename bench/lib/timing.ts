@@ -1,5 +1,6 @@
 // Timing and machine description shared by the benches. Progress goes to stderr; stdout carries one JSON object.
 import os from 'node:os';
+import { firstLine as errorLine } from '../../src-main/errorText.js';
 
 export interface Timing {
   median: number;
@@ -61,6 +62,5 @@ export function emitJson(obj: unknown): void {
   process.stdout.write(JSON.stringify(obj, null, 2) + '\n');
 }
 
-export function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0].slice(0, 300);
-}
+/** An error's first line, longer than in status lists (bench JSON keeps more of it). */
+export const firstLine = (e: unknown): string => errorLine(e, 300);
