@@ -56,6 +56,22 @@ async function statesAndTargets(model: GPT2, ae: SentenceAE, rows: readonly numb
   return { H, R, n: B * T };
 }
 
+/** One batch's normal-equation products: Xᵀ·X [n, n] and, per layer, Xᵀ·R [n, d], with X = [states, 1]. */
+async function normalProducts(model: GPT2, ae: SentenceAE, rows: readonly number[][], layers: number[]): Promise<{ XtX: Float32Array; XtR: Map<number, Float32Array> }> {
+  const { H, R, n: N } = await statesAndTargets(model, ae, rows, layers);
+  const d = ae.shape.dModel;
+  const [xtx, ...xtr] = tf.tidy(() => {
+    const X = tf.concat([tf.tensor2d(H, [N, d]), tf.ones([N, 1])], 1) as tf.Tensor2D;
+    const XT = tf.transpose(X) as tf.Tensor2D; // explicit: transposed matMuls are the slow path on wasm
+    return [tf.matMul(XT, X), ...layers.map((l) => tf.matMul(XT, tf.tensor2d(R.get(l)!, [N, d])))];
+  });
+  const XtX = (await xtx.data()) as Float32Array;
+  const XtR = new Map<number, Float32Array>();
+  for (let i = 0; i < layers.length; i++) XtR.set(layers[i], (await xtr[i].data()) as Float32Array);
+  tf.dispose([xtx, ...xtr]);
+  return { XtX, XtR };
+}
+
 export interface ResidualFit {
   layer: number;
   /** Fraction of the residual stream's variance the head explains on the evaluation rows. */
@@ -73,21 +89,12 @@ export async function fitResidualHeads(model: GPT2, ae: SentenceAE, fitRows: rea
   const A = new Float64Array(n * n);
   const Bs = new Map(layers.map((l) => [l, new Float64Array(n * d)]));
   for (let s = 0; s < fitRows.length; s += batch) {
-    const { H, R, n: N } = await statesAndTargets(model, ae, fitRows.slice(s, s + batch), layers);
-    const x = new Float64Array(n);
-    for (let r = 0; r < N; r++) {
-      for (let i = 0; i < d; i++) x[i] = H[r * d + i];
-      x[d] = 1;
-      for (let i = 0; i < n; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        for (let j = 0; j < n; j++) A[i * n + j] += xi * x[j];
-      }
-      for (const l of layers) {
-        const Bl = Bs.get(l)!;
-        const y = R.get(l)!;
-        for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) Bl[i * d + j] += x[i] * y[r * d + j];
-      }
+    // Xᵀ·X and Xᵀ·R for X = [H, 1], by matMul per batch (float32 within a batch, float64 across batches).
+    const { XtX, XtR } = await normalProducts(model, ae, fitRows.slice(s, s + batch), layers);
+    XtX.forEach((v, i) => (A[i] += v));
+    for (const l of layers) {
+      const Bl = Bs.get(l)!;
+      XtR.get(l)!.forEach((v, i) => (Bl[i] += v));
     }
   }
   // λ relative to the mean diagonal, so the ridge means the same for any scale of states.
