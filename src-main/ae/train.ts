@@ -10,6 +10,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import { chunkedGather, unembedCrossEntropy } from '../model/ops.js';
 import { AdamW, lrAt, type Param } from '../train/adamw.js';
 import { readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
+import { runTrainLoop } from '../train/loop.js';
 import { aeInitialValues, augmentedVocab, augmentRows, SentenceAE, vocabRows, type AEShape } from './model.js';
 import { padRows } from './sentences.js';
 
@@ -245,33 +246,27 @@ export class AETrainer {
   async train(train: readonly number[][], heldOut: readonly number[][], log: (s: string) => void, signal?: AbortSignal): Promise<void> {
     const o = this.opts;
     const evalRows = heldOut.slice(0, o.evalSentences);
-    let t0 = Date.now();
-    let stepsAtT0 = this.state.step;
-    let lossSum = 0;
-    let ceSum = 0;
-    let n = 0;
-    while (this.state.step < o.steps && !signal?.aborted) {
-      const r = await this.trainStep(this.batchRows(train, this.state.step));
-      lossSum += r.loss;
-      ceSum += r.ce;
-      n += 1;
-      const step = this.state.step;
-      if (step % o.logEvery === 0 || step === o.steps) {
-        const secs = (Date.now() - t0) / 1000;
-        const sps = ((step - stepsAtT0) * o.batch) / secs;
-        const entry: AETrainLog = { step, loss: lossSum / n, ce: ceSum / n, lr: r.lr, gradNorm: r.gradNorm, sentencesPerSec: sps, etaSec: ((o.steps - step) * o.batch) / sps };
-        if (step % o.evalEvery === 0 || step === o.steps) entry.heldOutAccuracy = (await reconstructionAccuracy(this.model, this.ae, evalRows)).accuracy;
-        this.state.log.push(entry);
-        log(
-          `step ${step}/${o.steps} loss ${entry.loss.toFixed(3)} ce ${entry.ce.toFixed(3)}${entry.heldOutAccuracy !== undefined ? ` held-out accuracy ${(100 * entry.heldOutAccuracy).toFixed(1)} %` : ''} lr ${r.lr.toExponential(2)} |g| ${r.gradNorm.toFixed(2)} ${sps.toFixed(1)} sent/s ETA ${(entry.etaSec / 60).toFixed(1)} min`,
-        );
-        lossSum = ceSum = n = 0;
-        t0 = Date.now();
-        stepsAtT0 = step;
-      }
-      if (step % o.checkpointEvery === 0) await this.checkpoint();
-    }
-    await this.checkpoint();
+    await runTrainLoop(
+      {
+        cadence: o,
+        done: () => this.state.step,
+        step: () => this.trainStep(this.batchRows(train, this.state.step)),
+        report: async (window, secs, evaluate) => {
+          const step = this.state.step;
+          const r = window[window.length - 1];
+          const sps = (window.length * o.batch) / secs;
+          const mean = (f: (w: (typeof window)[number]) => number) => window.reduce((a, w) => a + f(w), 0) / window.length;
+          const entry: AETrainLog = { step, loss: mean((w) => w.loss), ce: mean((w) => w.ce), lr: r.lr, gradNorm: r.gradNorm, sentencesPerSec: sps, etaSec: ((o.steps - step) * o.batch) / sps };
+          if (evaluate) entry.heldOutAccuracy = (await reconstructionAccuracy(this.model, this.ae, evalRows)).accuracy;
+          this.state.log.push(entry);
+          log(
+            `step ${step}/${o.steps} loss ${entry.loss.toFixed(3)} ce ${entry.ce.toFixed(3)}${entry.heldOutAccuracy !== undefined ? ` held-out accuracy ${(100 * entry.heldOutAccuracy).toFixed(1)} %` : ''} lr ${r.lr.toExponential(2)} |g| ${r.gradNorm.toFixed(2)} ${sps.toFixed(1)} sent/s ETA ${(entry.etaSec / 60).toFixed(1)} min`,
+          );
+        },
+        checkpoint: () => this.checkpoint(),
+      },
+      signal,
+    );
   }
 
   checkpoint(): Promise<void> {

@@ -8,6 +8,7 @@ import type { RawTensor } from '../model/safetensors.js';
 import { expectedKeys, buildWeights, namedWeights } from '../model/weights.js';
 import { AdamW, lrAt, type Param } from './adamw.js';
 import { readCheckpoint, restoreMoments, writeCheckpoint } from './checkpoint.js';
+import { runTrainLoop } from './loop.js';
 import { evalWindows, sampleBatch } from './lmData.js';
 
 export interface LMShape {
@@ -149,33 +150,30 @@ export class LMTrainer {
 
   async train(train: Int32Array, heldOut: Int32Array, log: (s: string) => void, signal?: AbortSignal): Promise<void> {
     const o = this.opts;
-    let t0 = Date.now();
-    let tokensAtT0 = this.state.tokensSeen;
-    let lossSum = 0;
-    let lossN = 0;
-    while (this.state.step < o.steps && !signal?.aborted) {
-      const { x, y } = sampleBatch(train, o.batch, o.shape.context, o.seed, this.state.step);
-      const r = this.trainStep(x, y);
-      lossSum += r.loss;
-      lossN += 1;
-      const step = this.state.step;
-      if (step % o.logEvery === 0 || step === o.steps) {
-        const secs = (Date.now() - t0) / 1000;
-        const tps = (this.state.tokensSeen - tokensAtT0) / secs;
-        const entry: TrainLog = { step, loss: lossSum / lossN, lr: r.lr, gradNorm: r.gradNorm, tokensPerSec: tps, etaSec: ((o.steps - step) * o.batch * o.shape.context) / tps };
-        if (step % o.evalEvery === 0 || step === o.steps) entry.heldOutLoss = heldOutLoss(this.model, heldOut, o.shape.context, o.batch, o.evalTokens).nats;
-        this.state.log.push(entry);
-        log(
-          `step ${step}/${o.steps} loss ${entry.loss.toFixed(3)}${entry.heldOutLoss !== undefined ? ` held-out ${entry.heldOutLoss.toFixed(3)}` : ''} lr ${r.lr.toExponential(2)} |g| ${r.gradNorm.toFixed(2)} ${tps.toFixed(0)} tok/s ETA ${(entry.etaSec / 60).toFixed(1)} min`,
-        );
-        lossSum = 0;
-        lossN = 0;
-        t0 = Date.now();
-        tokensAtT0 = this.state.tokensSeen;
-      }
-      if (step % o.checkpointEvery === 0) await this.checkpoint();
-    }
-    await this.checkpoint();
+    await runTrainLoop(
+      {
+        cadence: o,
+        done: () => this.state.step,
+        step: async () => {
+          const { x, y } = sampleBatch(train, o.batch, o.shape.context, o.seed, this.state.step);
+          return this.trainStep(x, y);
+        },
+        report: async (window, secs, evaluate) => {
+          const step = this.state.step;
+          const r = window[window.length - 1];
+          const tps = (window.length * o.batch * o.shape.context) / secs;
+          const loss = window.reduce((a, w) => a + w.loss, 0) / window.length;
+          const entry: TrainLog = { step, loss, lr: r.lr, gradNorm: r.gradNorm, tokensPerSec: tps, etaSec: ((o.steps - step) * o.batch * o.shape.context) / tps };
+          if (evaluate) entry.heldOutLoss = heldOutLoss(this.model, heldOut, o.shape.context, o.batch, o.evalTokens).nats;
+          this.state.log.push(entry);
+          log(
+            `step ${step}/${o.steps} loss ${entry.loss.toFixed(3)}${entry.heldOutLoss !== undefined ? ` held-out ${entry.heldOutLoss.toFixed(3)}` : ''} lr ${r.lr.toExponential(2)} |g| ${r.gradNorm.toFixed(2)} ${tps.toFixed(0)} tok/s ETA ${(entry.etaSec / 60).toFixed(1)} min`,
+          );
+        },
+        checkpoint: () => this.checkpoint(),
+      },
+      signal,
+    );
   }
 
   checkpoint(): Promise<void> {
