@@ -17,6 +17,7 @@ import { loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { rng } from '../src-main/corpus/rng.js';
 import { brownSentences, fixtureAEOptions } from './helpers/fixtureAE.js';
 import { FIXTURE } from './helpers/shared.js';
+import { expectGradientsMatchFD } from './helpers/finiteDifferences.js';
 
 let lm: LoadedModel;
 let rows: number[][];
@@ -48,30 +49,7 @@ describe('training loss', () => {
       const batch = rows.slice(0, 4);
       const loss = () => tf.tidy(() => tr.loss(batch, 1).total);
       const vars = [...tr.ae.params].filter(([n]) => !n.startsWith('dec.resid'));
-      const { grads, value } = tf.variableGrads(loss, vars.map(([, v]) => v));
-      value.dispose();
-      const rand = rng(2);
-      for (const [name, v] of vars) {
-        const g = grads[v.name].dataSync();
-        const data = v.dataSync().slice();
-        const idx = [...g.keys()].sort((a, b) => Math.abs(g[b]) - Math.abs(g[a])).slice(0, 1).concat(Math.floor(rand() * g.length));
-        for (const i of idx) {
-          const at = (delta: number) => {
-            const d = data.slice();
-            d[i] += delta;
-            v.assign(tf.tensor(d, v.shape));
-            const l = loss();
-            const out = l.dataSync()[0];
-            l.dispose();
-            return out;
-          };
-          const eps = 2e-3;
-          const fd = (at(eps) - at(-eps)) / (2 * eps);
-          v.assign(tf.tensor(data, v.shape));
-          expect(Math.abs(fd - g[i]), `${name}[${i}] (candidates ${candidates}) fd ${fd} vs grad ${g[i]}`).toBeLessThan(3e-2 * Math.abs(fd) + 3e-3);
-        }
-      }
-      tf.dispose(Object.values(grads));
+      expectGradientsMatchFD(loss, vars, { top: 1, rand: rng(2), eps: 2e-3, tolerance: (fd) => 3e-2 * Math.abs(fd) + 3e-3, label: `candidates ${candidates}` });
       tr.dispose();
     }
   });

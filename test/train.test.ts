@@ -12,6 +12,7 @@ import { AdamW, lrAt } from '../src-main/train/adamw.js';
 import { evalWindows, sampleBatch } from '../src-main/train/lmData.js';
 import { LMTrainer, type TrainLMOptions } from '../src-main/train/trainLM.js';
 import { namedWeights } from '../src-main/model/weights.js';
+import { expectGradientsMatchFD } from './helpers/finiteDifferences.js';
 
 const options = (dir = ''): TrainLMOptions => ({
   shape: { nLayer: 2, dModel: 16, nHead: 2, dMlp: 32, context: 8, vocabSize: 300 },
@@ -48,31 +49,7 @@ describe('training gradients', () => {
     const y = Int32Array.from({ length: 16 }, () => Math.floor(rand() * 300));
     // The trainer's own (fused) loss is what gets differentiated in training.
     const loss = () => tf.tidy(() => tr.loss(x, y));
-    const vars = [...named.values()] as tf.Variable[];
-    const { grads, value } = tf.variableGrads(() => loss(), vars);
-    value.dispose();
-    for (const [name, v] of named) {
-      const g = grads[(v as tf.Variable).name].dataSync();
-      const data = v.dataSync().slice();
-      // The coordinates with the largest gradient, and one at random.
-      const idx = [...g.keys()].sort((a, b) => Math.abs(g[b]) - Math.abs(g[a])).slice(0, 2).concat(Math.floor(rand() * g.length));
-      for (const i of idx) {
-        const at = (delta: number) => {
-          const d = data.slice();
-          d[i] += delta;
-          (v as tf.Variable).assign(tf.tensor(d, v.shape));
-          const l = loss();
-          const out = l.dataSync()[0];
-          l.dispose();
-          return out;
-        };
-        const eps = 2e-3;
-        const fd = (at(eps) - at(-eps)) / (2 * eps);
-        (v as tf.Variable).assign(tf.tensor(data, v.shape));
-        expect(Math.abs(fd - g[i]), `${name}[${i}] fd ${fd} vs grad ${g[i]}`).toBeLessThan(2e-2 * Math.max(1e-2, Math.abs(fd)) + 2e-3);
-      }
-    }
-    tf.dispose(Object.values(grads));
+    expectGradientsMatchFD(loss, [...named] as [string, tf.Variable][], { top: 2, rand, eps: 2e-3, tolerance: (fd) => 2e-2 * Math.max(1e-2, Math.abs(fd)) + 2e-3 });
     tr.dispose();
   });
 });
