@@ -4,12 +4,11 @@
 // intermediate-layer heads are fitted afterwards in closed form: residualHeads.ts).
 // Resumable from a checkpoint with the optimiser's moments.
 import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
 import { rng, shuffle } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
 import { chunkedGather, unembedCrossEntropy } from '../model/ops.js';
 import { AdamW, lrAt, type Param } from '../train/adamw.js';
-import { readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
+import { assertSameShape, readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
 import { runTrainLoop } from '../train/loop.js';
 import { aeInitialValues, augmentedVocab, augmentRows, SentenceAE, vocabRows, type AEShape } from './model.js';
 import { padRows } from './sentences.js';
@@ -124,9 +123,7 @@ export class AETrainer {
     this.state = { step: 0, options: this.opts, log: [] };
     const saved = await readCheckpoint<AETrainState>(this.dir);
     if (saved) {
-      if (JSON.stringify(saved.state.options.shape) !== JSON.stringify(this.opts.shape)) {
-        throw new Error(`${join(this.dir, 'state.json')}: checkpoint shape ${JSON.stringify(saved.state.options.shape)} differs from the requested one; use another --work folder or delete that checkpoint`);
-      }
+      assertSameShape(this.dir, saved.state.options.shape, this.opts.shape);
       // The residual heads are not checkpointed (fitted after training): they keep their initial values.
       for (const [k, t] of saved.params) values.set(k, t.data);
       this.state = { ...saved.state, options: this.opts };

@@ -49,12 +49,12 @@ export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOpt
     : tf.tensor2d(randomLatents(B, k, o.seed), [B, k]);
   const z = tf.variable(start, true);
   start.dispose();
-  const straightThrough = tf.customGrad(((soft: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([]);
-    const [b, t, d] = soft.shape;
-    const ids = ae.tokensAt(model, tf.reshape(ae.head(ae.decode(z as unknown as tf.Tensor2D), 'logit'), [-1, d]) as tf.Tensor2D);
-    return { value: tf.reshape(model.embed(tf.reshape(ids, [b, t]) as tf.Tensor2D), [b, t, d]), gradFunc: (dy: tf.Tensor) => dy };
-  }) as never) as (x: tf.Tensor) => tf.Tensor3D;
+  // Straight-through: the model reads `hard` (the decoded tokens' embeddings); the gradient goes to `soft` as is.
+  const straightThrough = (soft: tf.Tensor3D, hard: tf.Tensor3D) =>
+    (tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+      save([]);
+      return { value: tf.clone(hard), gradFunc: (dy: tf.Tensor) => dy };
+    }) as never) as (x: tf.Tensor) => tf.Tensor3D)(soft);
   const decoded = () => decodeLatents(model, ae, z as unknown as tf.Tensor2D);
   return {
     name: `latent-k${k}${o.layer > 0 ? `-layer${o.layer}` : ''}${o.straightThrough ? '-st' : ''}`,
@@ -64,7 +64,11 @@ export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOpt
       const h = ae.decode(z as unknown as tf.Tensor2D);
       if (o.layer > 0) return ae.head(h, `resid${o.layer}`);
       const soft = ae.head(h, 'embed');
-      return o.straightThrough ? straightThrough(soft) : soft;
+      if (!o.straightThrough) return soft;
+      // Tokens from the same decoder states (one decode per step).
+      const [b, t, d] = soft.shape;
+      const ids = tf.reshape(ae.tokensAt(model, tf.reshape(ae.head(h, 'logit'), [-1, d]) as tf.Tensor2D), [b, t]) as tf.Tensor2D;
+      return straightThrough(soft, tf.reshape(model.embed(ids), [b, t, d]) as tf.Tensor3D);
     },
     decoded,
     tokens: async () => {

@@ -40,6 +40,13 @@ export async function readCheckpoint<S>(dir: string): Promise<SavedCheckpoint<S>
   };
 }
 
+/** A checkpoint of another shape cannot be resumed: say which folder, both shapes, and the fix. */
+export function assertSameShape(dir: string, saved: unknown, requested: unknown): void {
+  if (JSON.stringify(saved) !== JSON.stringify(requested)) {
+    throw new Error(`${join(dir, 'state.json')}: checkpoint shape ${JSON.stringify(saved)} differs from the requested one; use another --work folder or delete that checkpoint`);
+  }
+}
+
 /** Put saved moments back into the optimiser, which then continues at `step`. */
 export function restoreMoments(opt: AdamW, params: Param[], moments: Map<string, RawTensor>, step: number): void {
   for (const p of params) {

@@ -1,13 +1,12 @@
 // Train a GPT-2 from scratch with the runtime's own architecture: resumable, logged, exported in HF layout.
 import * as tf from '@tensorflow/tfjs-core';
-import { join } from 'node:path';
 import { rng } from '../corpus/rng.js';
 import { parseGPT2Config, toHFConfig, type GPT2Config } from '../model/config.js';
 import { GPT2 } from '../model/gpt2.js';
 import type { RawTensor } from '../model/safetensors.js';
 import { expectedKeys, buildWeights, namedWeights } from '../model/weights.js';
 import { AdamW, lrAt, type Param } from './adamw.js';
-import { readCheckpoint, restoreMoments, writeCheckpoint } from './checkpoint.js';
+import { assertSameShape, readCheckpoint, restoreMoments, writeCheckpoint } from './checkpoint.js';
 import { runTrainLoop } from './loop.js';
 import { evalWindows, sampleBatch } from './lmData.js';
 
@@ -111,9 +110,7 @@ export class LMTrainer {
     this.state = { step: 0, options: this.opts, log: [], tokensSeen: 0 };
     const saved = await readCheckpoint<TrainState>(this.dir);
     if (saved) {
-      if (JSON.stringify(saved.state.options.shape) !== JSON.stringify(this.opts.shape)) {
-        throw new Error(`${join(this.dir, 'state.json')}: checkpoint shape ${JSON.stringify(saved.state.options.shape)} differs from the requested one; use another --work folder or delete that checkpoint`);
-      }
+      assertSameShape(this.dir, saved.state.options.shape, this.opts.shape);
       tensors = saved.params;
       this.state = { ...saved.state, options: this.opts };
       log(`resumed from ${this.dir} at step ${saved.state.step}`);
