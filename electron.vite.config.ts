@@ -4,6 +4,8 @@
  *   main      src-main/electron/index.ts  -> out/main/index.js     (ESM, Node)
  *   engine    src-main/electron/engine-entry.ts -> out/main/engine.js (ESM; forked as a utilityProcess:
  *             tfjs, the model, dreams and the store never run on the main thread)
+ *   compute   src-main/electron/compute-preload.ts -> out/main/compute.mjs (ESM preload of the hidden compute
+ *             window that hosts the engine for WebGPU; Electron loads an ESM preload only from a .mjs file)
  *   preload   src-preload/index.ts        -> out/preload/index.cjs (CommonJS, sandbox-safe)
  *   renderer  src-renderer/index.html     -> out/renderer/index.html + assets/
  */
@@ -26,7 +28,9 @@ export default defineConfig({
         input: {
           index: fromRoot('src-main/electron/index.ts'),
           engine: fromRoot('src-main/electron/engine-entry.ts'),
+          compute: fromRoot('src-main/electron/compute-preload.ts'),
         },
+        output: { entryFileNames: (chunk) => (chunk.name === 'compute' ? '[name].mjs' : '[name].js') },
         // Native and self-registering packages load from node_modules at run time, never bundled.
         external: [/^@tensorflow\//, 'better-sqlite3'],
       },

@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 describe('electron-vite build', () => {
   it('writes main, engine, preload and renderer outputs', () => {
-    for (const file of ['main/index.js', 'main/engine.js', 'preload/index.cjs', 'renderer/index.html']) {
+    for (const file of ['main/index.js', 'main/engine.js', 'main/compute.mjs', 'preload/index.cjs', 'renderer/index.html']) {
       expect(existsSync(out(file)), `out/${file}`).toBe(true);
     }
   });
@@ -35,7 +35,7 @@ describe('electron-vite build', () => {
     expect(main).toContain('../renderer/index.html');
   });
 
-  it('keeps heavy compute out of the main process: only the utility-process entry loads the engine', () => {
+  it('keeps heavy compute out of the main process: only the utility-process and compute-window entries load the engine', () => {
     const importsOf = (file: string, seen = new Set<string>()): string[] => {
       if (seen.has(file)) return [];
       seen.add(file);
@@ -53,6 +53,16 @@ describe('electron-vite build', () => {
     const engine = importsOf(out('main/engine.js'));
     expect(engine).toContain('@tensorflow/tfjs-core');
     expect(engine).not.toContain('electron'); // parentPort is a global in a utility process
+
+    // The WebGPU host: an ESM preload (.mjs, the only extension Electron loads an ESM preload from) that hosts the
+    // same engine and speaks to the main process through ipcRenderer.
+    const compute = importsOf(out('main/compute.mjs'));
+    expect(compute).toContain('electron');
+    expect(compute).toContain('@tensorflow/tfjs-core');
+    expect(compute).toContain('better-sqlite3');
+    expect(mainCode).toContain('compute.mjs');
+    expect(mainCode).toMatch(/sandbox:\s*false/); // the compute window (its preload needs Node) …
+    expect(mainCode).toMatch(/sandbox:\s*true/); // … and the workbench window, sandboxed
   });
 
   it('builds the preload as CommonJS whose only require is electron', () => {

@@ -1,53 +1,52 @@
 /**
- * The engine lives in a utilityProcess (out/main/engine.js); this module forks it, hands it a MessagePort and
- * exposes the contract's handlers and events on the main side. If the process dies, pending calls fail with
- * EngineUnavailableError and the next call forks a fresh one (runs in flight are marked 'interrupted' by the
- * store when it reopens).
+ * The engine lives outside the main process, in a utility process or (WebGPU) a hidden compute window
+ * (engineSpawn.ts); this module starts it, speaks the contract to it over a MessagePort and exposes the handlers
+ * and events on the main side. If the host dies, pending calls fail with EngineUnavailableError and the next call
+ * starts a fresh one (runs in flight are marked 'interrupted' by the store when it reopens).
  */
-import { MessageChannelMain, utilityProcess, type UtilityProcess } from 'electron';
-import { join } from 'node:path';
-import { API_CHANNELS, type ApiHandlers } from '../api/contract';
+import type { ApiHandlers } from '../api/contract';
+import { API_CHANNELS } from '../api/contract';
 import type { AnyEvent } from '../engine/events';
+import type { EngineProcessSettings } from '../engine/hostedEngine';
 import { wireClient, type WireClient } from '../engine/rpc';
-import { portWire, type EngineProcessSettings } from './portWire';
-
-/** Built layout: out/main/index.js (main) beside out/main/engine.js (this entry). */
-const ENGINE_ENTRY = join(import.meta.dirname, 'engine.js');
+import type { SpawnedEngine } from './engineSpawn';
+import { portWire } from './portWire';
 
 export interface EngineHost {
   handlers: ApiHandlers;
   onEvent(listener: (event: AnyEvent) => void): () => void;
-  stop(): void;
+  /** Close the client, ask the host to close its store and go; resolves when it has (or after a grace period). */
+  stop(): Promise<void>;
 }
 
-export function startEngineHost(settings: EngineProcessSettings): EngineHost {
+const STOP_WAIT_MS = 6000;
+
+export function startEngineHost(settings: EngineProcessSettings, spawn: (s: EngineProcessSettings) => SpawnedEngine): EngineHost {
   const listeners = new Set<(event: AnyEvent) => void>();
-  let child: UtilityProcess | null = null;
+  let child: SpawnedEngine | null = null;
   let client: WireClient | null = null;
 
   const ensure = (): WireClient => {
     if (client && child) return client;
-    const proc = utilityProcess.fork(ENGINE_ENTRY, [], { serviceName: 'textdream engine', stdio: 'inherit' });
-    const { port1, port2 } = new MessageChannelMain();
-    proc.postMessage(settings, [port2]);
-    port1.start();
-    const c = wireClient(portWire(port1));
+    const spawned = spawn(settings);
+    spawned.port.start();
+    const c = wireClient(portWire(spawned.port));
     c.onEvent((e) => listeners.forEach((l) => l(e)));
-    proc.once('exit', (code) => {
-      c.close(`the engine process exited (code ${code}); the next request restarts it`);
-      port1.close();
-      if (child === proc) {
+    spawned.onExit((reason) => {
+      c.close(`${reason}; the next request restarts it`);
+      spawned.port.close();
+      if (child === spawned) {
         child = null;
         client = null;
       }
     });
-    child = proc;
+    child = spawned;
     client = c;
     return c;
   };
   ensure();
 
-  // Each call goes to the current engine process (forking a new one if the last one died).
+  // Each call goes to the current engine host (starting a new one if the last one died).
   const handlers = Object.fromEntries(
     API_CHANNELS.map((channel) => [channel, (req: unknown) => (ensure().handlers[channel] as (r: unknown) => Promise<unknown>)(req)]),
   ) as unknown as ApiHandlers;
@@ -58,10 +57,16 @@ export function startEngineHost(settings: EngineProcessSettings): EngineHost {
       return () => void listeners.delete(listener);
     },
     stop() {
+      const host = child;
       client?.close('the app is quitting');
-      child?.kill();
       child = null;
       client = null;
+      if (!host) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        host.onExit(() => resolve());
+        setTimeout(resolve, STOP_WAIT_MS).unref();
+        host.stop();
+      });
     },
   };
 }

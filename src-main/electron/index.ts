@@ -3,33 +3,66 @@
  * an `enable(ctx)` style entry (ipc.ts); engine code never imports electron.
  */
 import { app, BrowserWindow } from 'electron';
+import { createRequire } from 'node:module';
 import { storePathIn } from '../store/location';
 import { startEngineHost } from './engineHost';
+import { spawnComputeWindow, spawnUtilityProcess } from './engineSpawn';
+import { engineHostKind } from './hostChoice';
 import { enableIpc, relayEvents } from './ipc';
 import { createMainWindow, denyPermissions, isAppUrl } from './window';
 
-// Every renderer is sandboxed, whatever a window's options say. Must run before `ready`.
-app.enableSandbox();
+/** @tensorflow/tfjs-node(-gpu) can be loaded by the engine: `auto` would run it first. */
+function nativeInstalled(): boolean {
+  const require = createRequire(import.meta.url);
+  return ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].some((p) => {
+    try {
+      require.resolve(p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 void app.whenReady().then(() => {
   denyPermissions();
-  // Heavy compute (model, dreaming, corpus scans) never runs here: the engine is a utilityProcess and the
-  // IPC handlers forward each call to it over a MessagePort (engineHost.ts).
-  const engine = startEngineHost({
-    db: storePathIn(app.getPath('userData')),
-    model: process.env['TEXTDREAM_MODEL'] || undefined,
-    backend: process.env['TEXTDREAM_BACKEND'] || undefined,
+  // Heavy compute (model, dreaming, corpus scans) never runs here: the engine lives in a utilityProcess (CPU
+  // backends) or a hidden compute window (WebGPU, which only renderers have in Electron), and the IPC handlers
+  // forward each call to it over a MessagePort. The workbench window is sandboxed (window.ts); the compute window
+  // cannot be, since its preload hosts the engine.
+  const backend = process.env['TEXTDREAM_BACKEND'] || undefined;
+  const hostKind = engineHostKind(backend, {
+    nativeInstalled: nativeInstalled(),
+    webgpuStatus: (app.getGPUFeatureStatus() as unknown as Record<string, string>)['webgpu'],
   });
+  const engine = startEngineHost(
+    { db: storePathIn(app.getPath('userData')), model: process.env['TEXTDREAM_MODEL'] || undefined, backend },
+    hostKind === 'compute-window' ? spawnComputeWindow : spawnUtilityProcess,
+  );
   enableIpc({ handlers: engine.handlers, isTrustedUrl: isAppUrl });
   relayEvents(engine, isAppUrl);
-  createMainWindow();
 
+  // The hidden compute window is a window too: the app's lifetime follows the workbench window, not the count.
+  let main: BrowserWindow | null = null;
+  const openMain = () => {
+    main = createMainWindow();
+    main.on('closed', () => {
+      main = null;
+      if (process.platform !== 'darwin') app.quit();
+    });
+  };
+  openMain();
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createMainWindow();
+    if (!main) openMain();
   });
-  app.on('will-quit', () => engine.stop());
-});
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
+  // Let the engine close its store before the app goes (a killed engine loses nothing, but a clean stop is faster
+  // to reopen).
+  let stopped = false;
+  app.on('before-quit', (event) => {
+    if (stopped) return;
+    event.preventDefault();
+    stopped = true;
+    void engine.stop().finally(() => app.quit());
+  });
 });

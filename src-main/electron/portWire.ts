@@ -1,18 +1,9 @@
 /**
- * The two ends of the engine's MessagePort as `Wire`s (engine/rpc.ts), and the settings the main process
- * hands to the engine process. Shared by engineHost.ts (main) and engine-entry.ts (utility process).
+ * The main process's end of an engine port (MessagePortMain) as a `Wire` (engine/rpc.ts). Used by engineHost.ts
+ * for both hosts, and by engine-entry.ts (the utility process's end is a MessagePortMain too).
  */
 import type { MessagePortMain } from 'electron';
 import type { RpcMessage, Wire } from '../engine/rpc';
-
-export interface EngineProcessSettings {
-  /** Experiment store file (in the app's userData folder). */
-  db: string;
-  /** Model to load at start, if any. */
-  model?: string;
-  /** tfjs backend request. */
-  backend?: string;
-}
 
 export function portWire(port: MessagePortMain): Wire {
   return {

@@ -8,10 +8,10 @@ import { LMTrainer, type TrainLMOptions } from './trainLM.js';
 import { trainingSession } from './session.js';
 
 export const DEFAULT_TRAIN_LM: TrainLMOptions = {
-  // Sized for the wasm backend on one core (~220 tokens/s with the fused loss): see resources/models/*/MODEL_CARD.md.
+  // The shipped default's recipe (~35 min on the native backend, ~3.5 h on wasm): resources/models/*/MODEL_CARD.md.
   shape: { nLayer: 4, dModel: 128, nHead: 4, dMlp: 512, context: 64, vocabSize: 50257 },
   batch: 8,
-  steps: 3400,
+  steps: 5500,
   lr: 3e-3,
   warmupSteps: 50,
   minLrFraction: 0.1,
