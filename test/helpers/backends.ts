@@ -1,7 +1,22 @@
 // Which backends the parameterised suites run on: wasm and cpu always, webgpu when an adapter exists (in CI a
-// software Vulkan one). TEXTDREAM_REQUIRE_WEBGPU=1 (set by .ci/run) turns a missing adapter into a failure, so
-// CI can never pass by skipping the GPU runs.
+// software Vulkan one), tensorflow when tfjs-node is installed (an optional install: ../shared/tools/tfjs-native.sh
+// on a dev machine; not in CI). TEXTDREAM_REQUIRE_WEBGPU=1 (set by .ci/run) turns a missing adapter into a failure,
+// so CI can never pass by skipping the GPU runs.
+import { createRequire } from 'node:module';
 import { navigatorGPU, probeAdapter } from '../../src-main/webgpu.js';
+
+/** tfjs-node (or -gpu) resolves: then the tensorflow backend is tested too (and fails loudly if it cannot load). */
+export function nativeInstalled(): boolean {
+  const require = createRequire(import.meta.url);
+  return ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((p) => {
+    try {
+      require.resolve(p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 async function probe(): Promise<{ ok: boolean; why: string }> {
   try {
@@ -21,7 +36,7 @@ export async function webgpuAvailable(): Promise<{ ok: boolean; why: string }> {
   return gpu;
 }
 
-export async function testBackends(): Promise<('wasm' | 'cpu' | 'webgpu')[]> {
+export async function testBackends(): Promise<('wasm' | 'cpu' | 'webgpu' | 'tensorflow')[]> {
   const gpu = await webgpuAvailable();
-  return gpu.ok ? ['wasm', 'cpu', 'webgpu'] : ['wasm', 'cpu'];
+  return [...(['wasm', 'cpu'] as const), ...(gpu.ok ? (['webgpu'] as const) : []), ...(nativeInstalled() ? (['tensorflow'] as const) : [])];
 }

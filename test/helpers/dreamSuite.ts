@@ -20,7 +20,7 @@ import { join } from 'node:path';
 
 const target = { kind: 'neuron' as const, layer: 1, neuron: 7 };
 
-export function dreamSuite(backend: 'wasm' | 'cpu' | 'webgpu'): void {
+export function dreamSuite(backend: 'wasm' | 'cpu' | 'webgpu' | 'tensorflow'): void {
   let lm: LoadedModel;
   // The fixture's own sentence autoencoder (trained briefly here) for `latent`.
   const aeDir = join(mkdtempSync(join(tmpdir(), 'td-suite-ae-')), 'k8');
