@@ -1,7 +1,7 @@
 // The sentence autoencoder on the fixture model: sentence splitting, the training loss's gradients against
 // finite differences, the candidate softmax against the full one, memorising a handful of real sentences, the
-// closed-form residual heads against their normal equations, files (round trip, wrong model refused), and a
-// training step that leaks no tensors.
+// closed-form residual heads against their normal equations, files (round trip, wrong model refused), a training
+// step that leaks no tensors, and decoding latents (argmax, and fused with the model) against a brute-force reference.
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { initBackend } from '../src-main/backend.js';
 import { AutoencoderFileError, loadAutoencoder, modelFingerprint, saveAutoencoder } from '../src-main/ae/files.js';
 import { fitResidualHeads, solveRidge } from '../src-main/ae/residualHeads.js';
 import { padRows, sentencesOf } from '../src-main/ae/sentences.js';
+import { ARGMAX_DECODING, decodeLatents } from '../src-main/ae/decode.js';
 import { AETrainer, reconstructionAccuracy } from '../src-main/ae/train.js';
 import { hookName } from '../src-main/model/hooks.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
@@ -173,5 +174,55 @@ describe('hard evaluation of decoded sentences', () => {
     expect(empty.text).toBe('');
     expect(Number.isNaN(empty.value)).toBe(true);
     expect(Number.isFinite(text.value)).toBe(true);
+  });
+});
+
+describe('decoding latents (ae/decode.ts)', () => {
+  it('argmax is the full-vocabulary argmax; fused takes, among the top K, the best autoencoder logit + λ · model logit', async () => {
+    const tr = new AETrainer(lm.model, fixtureAEOptions(), tmp());
+    await tr.init(rows, () => {});
+    const ae = tr.ae;
+    const { T, dModel: d } = ae.shape;
+    const B = 3;
+    const K = 5;
+    const lambda = 2;
+    const eos = lm.model.config.eosTokenId;
+    const V = lm.model.config.vocabSize;
+    const z = tf.tensor2d(Array.from({ length: B * ae.shape.k }, (_, i) => Math.sin(i * 1.7 + 0.3)), [B, ae.shape.k]);
+    // Reference autoencoder logits built whole, [B·T, V]: the query against every embedding row (the decoder chunks).
+    const aeLogits = tf.tidy(() => {
+      const E = tf.reshape(lm.model.embed(tf.tensor2d(Array.from({ length: V }, (_, i) => i), [1, V], 'int32')), [V, d]);
+      const aug = tf.concat([E, tf.sum(tf.square(E), 1, true)], 1);
+      const f = tf.reshape(ae.head(ae.decode(z), 'logit'), [-1, d]) as tf.Tensor2D;
+      return tf.matMul(ae.logitQuery(f), aug, false, true).arraySync() as number[][];
+    });
+    const topK = (row: number[]) => row.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, K);
+    const argmax = (await decodeLatents(lm.model, ae, z, ARGMAX_DECODING)).ids;
+    const fused = (await decodeLatents(lm.model, ae, z, { lmWeight: lambda, topK: K })).ids;
+    const expected: number[][] = [];
+    for (let b = 0; b < B; b++) {
+      const row: number[] = [];
+      for (let t = 0; t < T; t++) {
+        const cands = topK(aeLogits[b * T + t]);
+        expect(argmax[b][t]).toBe(cands[0][1]);
+        if (cands[0][1] === eos) {
+          row.push(eos);
+          continue;
+        }
+        // The model's own next-token logits after <|endoftext|> + the tokens chosen so far (full logits, not the lens).
+        const next = tf.tidy(() => {
+          const logits = lm.model.run({ ids: tf.tensor2d([[eos, ...row]], [1, t + 1], 'int32') }).logits!;
+          return tf.squeeze(tf.slice(logits, [0, t, 0], [1, 1, V])).arraySync() as number[];
+        });
+        const best = cands.filter(([, id]) => id !== eos).reduce((p, q) => (q[0] + lambda * next[q[1]] > p[0] + lambda * next[p[1]] ? q : p));
+        row.push(best[1]);
+      }
+      expected.push(row);
+    }
+    expect(fused).toEqual(expected);
+    // The model changed some choices (else this test would not tell fused from argmax).
+    expect(fused.flat().filter((id, i) => id !== argmax.flat()[i]).length).toBeGreaterThan(0);
+    z.dispose();
+    tr.dispose();
   });
 });

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import { decodeLatents } from '../dream/latentParam.js';
+import { decodeLatents, type LatentDecoding } from './decode.js';
 import type { SentenceAE } from './model.js';
 import { padRows } from './sentences.js';
 
@@ -14,7 +14,7 @@ export interface LatentPoint {
   text: string;
 }
 
-export async function interpolateSentences(model: GPT2, tok: TextTokenizer, ae: SentenceAE, a: number[], b: number[], points: number): Promise<LatentPoint[]> {
+export async function interpolateSentences(model: GPT2, tok: TextTokenizer, ae: SentenceAE, a: number[], b: number[], points: number, decoding?: LatentDecoding): Promise<LatentPoint[]> {
   if (points < 2) throw new Error(`interpolation needs at least 2 points, got ${points}`);
   const { T } = ae.shape;
   const ts = Array.from({ length: points }, (_, i) => i / (points - 1));
@@ -24,7 +24,7 @@ export async function interpolateSentences(model: GPT2, tok: TextTokenizer, ae: 
     const w = tf.tensor2d(ts, [points, 1]);
     return tf.add(tf.mul(tf.sub(1, w), za), tf.mul(w, zb)) as tf.Tensor2D;
   });
-  const { ids, lengths } = await decodeLatents(model, ae, z);
+  const { ids, lengths } = await decodeLatents(model, ae, z, decoding);
   z.dispose();
   return ts.map((t, i) => {
     const row = ids[i].slice(0, lengths[i]);

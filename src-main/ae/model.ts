@@ -3,7 +3,7 @@
 // stream the model would carry there. Small bidirectional transformers on both sides; the model itself stays frozen.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
-import { geluNew, layerNorm, linearTrainable } from '../model/ops.js';
+import { gatherPerRow, geluNew, layerNorm, linearTrainable } from '../model/ops.js';
 
 export interface AEShape {
   /** Latent size. */
@@ -187,6 +187,26 @@ export class SentenceAE {
   /** The decoded token at each logit-head point f [N, d]: the argmax of the logits over the whole vocabulary. */
   tokensAt(model: GPT2, f: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => argmaxRows(augmentedVocab(model).cols, this.logitQuery(f)));
+  }
+
+  /** The K highest-scoring tokens at each logit-head point f [N, d] and their logits (unnormalised), best first. */
+  topTokensAt(model: GPT2, f: tf.Tensor2D, K: number): { ids: tf.Tensor2D; logits: tf.Tensor2D } {
+    return tf.tidy(() => {
+      const q = this.logitQuery(f);
+      // Top K of each vocabulary chunk, then of their union: never a [N, V] tensor.
+      let start = 0;
+      const ids: tf.Tensor2D[] = [];
+      const vals: tf.Tensor2D[] = [];
+      for (const c of augmentedVocab(model).cols) {
+        const top = tf.topk(tf.matMul(q, c), Math.min(K, c.shape[1]));
+        vals.push(top.values as tf.Tensor2D);
+        ids.push(tf.add(top.indices, tf.scalar(start, 'int32')) as tf.Tensor2D);
+        start += c.shape[1];
+      }
+      const best = tf.topk(tf.concat(vals, 1), K);
+      const allIds = tf.concat(ids, 1) as tf.Tensor2D;
+      return { ids: gatherPerRow(allIds, best.indices as tf.Tensor2D), logits: best.values as tf.Tensor2D };
+    });
   }
 
   /** A head of the decoder: 'embed' (input embeddings), 'logit' (the point f the token logits are computed from), 'residℓ'. */

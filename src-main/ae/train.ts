@@ -8,6 +8,7 @@ import { rng, shuffle } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
 import { chunkedGather, unembedCrossEntropy } from '../model/ops.js';
 import { AdamW, lrAt, type Param } from '../train/adamw.js';
+import { ARGMAX_DECODING, decodeLatents, type LatentDecoding } from './decode.js';
 import { assertSameShape, readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
 import { runTrainLoop } from '../train/loop.js';
 import { aeInitialValues, augmentedVocab, augmentRows, SentenceAE, vocabRows, type AEShape } from './model.js';
@@ -77,7 +78,13 @@ export function frequentTokens(rows: readonly number[][], n: number, pad: number
 }
 
 /** Token accuracy of the argmax reconstruction (whole vocabulary) over the sentences' own tokens. */
-export async function reconstructionAccuracy(model: GPT2, ae: SentenceAE, rows: readonly number[][], batch = 64): Promise<{ accuracy: number; exact: number; tokens: number }> {
+export async function reconstructionAccuracy(
+  model: GPT2,
+  ae: SentenceAE,
+  rows: readonly number[][],
+  decoding: LatentDecoding = ARGMAX_DECODING,
+  batch = 64,
+): Promise<{ accuracy: number; exact: number; tokens: number }> {
   const { T } = ae.shape;
   const pad = model.config.eosTokenId;
   let right = 0;
@@ -86,17 +93,13 @@ export async function reconstructionAccuracy(model: GPT2, ae: SentenceAE, rows: 
   for (let s = 0; s < rows.length; s += batch) {
     const part = rows.slice(s, s + batch);
     const { ids, lengths } = padRows(part, T, pad);
-    const predT = tf.tidy(() => {
-      const z = ae.encode(model, tf.tensor2d(ids, [part.length, T], 'int32'), lengths);
-      const h = ae.decode(z);
-      return ae.tokensAt(model, tf.reshape(ae.head(h, 'logit'), [-1, ae.shape.dModel]) as tf.Tensor2D);
-    });
-    const pred = await predT.data();
-    predT.dispose();
+    const z = tf.tidy(() => ae.encode(model, tf.tensor2d(ids, [part.length, T], 'int32'), lengths));
+    const pred = (await decodeLatents(model, ae, z, decoding)).ids;
+    z.dispose();
     part.forEach((r, b) => {
       let ok = 0;
       r.forEach((id, t) => {
-        if (pred[b * T + t] === id) ok += 1;
+        if (pred[b][t] === id) ok += 1;
       });
       right += ok;
       total += r.length;

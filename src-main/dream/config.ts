@@ -46,6 +46,8 @@ export interface DreamConfig {
   latentLayer: number;
   /** `latent`, input embeddings: the model reads the decoded tokens' embeddings (straight-through gradient). */
   straightThrough: boolean;
+  /** `latent`: how a latent becomes the judged text: the autoencoder's argmax, or fused with the model (ae/decode.ts). */
+  latentDecode: 'argmax' | 'fused';
   /** `latent`: the autoencoder folder (default: <model folder>/autoencoders/k<k>). */
   autoencoder?: string;
   /** `fluent`: λ sweep (one population member per value), candidates per member, top-k tokens, top-p restriction. */
@@ -74,6 +76,7 @@ export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
   basis: 'pca',
   latentLayer: 0,
   straightThrough: false,
+  latentDecode: 'argmax',
   lambdas: [0, 0.1, 0.3, 1],
   candidates: 12,
   topK: 24,

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rng } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
-import { unembed } from '../model/ops.js';
+import { gatherPerRow, unembed } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { DreamConfig } from './config.js';
 import { withPrefix } from './continuous.js';
@@ -50,7 +50,7 @@ async function proposeTokens(model: GPT2, objective: Objective, pop: number[][],
       const pred = tf.reshape(tf.slice(logitsOut, [0, 0, 0], [P, T, V]), [P * T, V]) as tf.Tensor2D;
       const top = tf.topk(pred, Math.min(512, V));
       const probs = tf.softmax(pred);
-      const topProbs = tf.gather(probs, top.indices, 1, 1);
+      const topProbs = gatherPerRow(probs, top.indices as tf.Tensor2D);
       nucleusIds = tf.keep(tf.stack([tf.cast(top.indices, 'float32'), topProbs as tf.Tensor2D], 2));
       ranked = scores;
     }

@@ -2,6 +2,7 @@
 // (soft, or the decoded tokens' own embeddings with a straight-through gradient), or the residual stream the
 // model would carry at layer ℓ (the study's future work). Every z decodes to a sentence-like token sequence.
 import * as tf from '@tensorflow/tfjs-core';
+import { decodeLatents, type LatentDecoding } from '../ae/decode.js';
 import type { SentenceAE } from '../ae/model.js';
 import { rng } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
@@ -15,6 +16,8 @@ export interface LatentOptions {
   seed: number;
   /** Start from these sentences' latents (token rows) instead of random ones. */
   init?: number[][];
+  /** How the latent becomes the text that is judged (argmax, or fused with the model: ae/decode.ts). */
+  decoding?: LatentDecoding;
 }
 
 /** Seeded N(0, 1) latents: the decoder reads directions only, so any scale works. */
@@ -24,16 +27,6 @@ export function randomLatents(B: number, k: number, seed: number): Float32Array 
 }
 
 /** Decoded ids [B][T] and how many lead positions are text: the decoder ends a sentence with <|endoftext|>. */
-export async function decodeLatents(model: GPT2, ae: SentenceAE, z: tf.Tensor2D): Promise<{ ids: number[][]; lengths: number[] }> {
-  const { T, dModel } = ae.shape;
-  const t = tf.tidy(() => ae.tokensAt(model, tf.reshape(ae.head(ae.decode(z), 'logit'), [-1, dModel]) as tf.Tensor2D));
-  const flat = await t.data();
-  t.dispose();
-  const eos = model.config.eosTokenId;
-  const ids = Array.from({ length: z.shape[0] }, (_, b) => Array.from(flat.subarray(b * T, (b + 1) * T)));
-  return { ids, lengths: ids.map((r) => (r.indexOf(eos) < 0 ? T : r.indexOf(eos))) };
-}
-
 export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOptions): Parameterization {
   const { k, T, residLayers } = ae.shape;
   if (o.layer > 0 && !residLayers.includes(o.layer)) {
@@ -55,7 +48,7 @@ export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOpt
       save([]);
       return { value: tf.clone(hard), gradFunc: (dy: tf.Tensor) => dy };
     }) as never) as (x: tf.Tensor) => tf.Tensor3D)(soft);
-  const decoded = () => decodeLatents(model, ae, z as unknown as tf.Tensor2D);
+  const decoded = () => decodeLatents(model, ae, z as unknown as tf.Tensor2D, o.decoding);
   return {
     name: `latent-k${k}${o.layer > 0 ? `-layer${o.layer}` : ''}${o.straightThrough ? '-st' : ''}`,
     variables: [z],

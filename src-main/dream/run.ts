@@ -8,6 +8,7 @@ import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from 
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, targetObjective, type Target } from './objectives.js';
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
+import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
 import { latentParam } from './latentParam.js';
 import { sampleSequences } from '../model/generate.js';
@@ -62,7 +63,7 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
     case 'latent': {
       const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);
       try {
-        return gradientMethod(model, latentParam(model, ae, cfg.batch, { layer: cfg.latentLayer, straightThrough: cfg.straightThrough, seed: cfg.seed, init: prompt ? [prompt] : undefined }), objective, cfg);
+        return gradientMethod(model, latentParam(model, ae, cfg.batch, { layer: cfg.latentLayer, straightThrough: cfg.straightThrough, decoding: cfg.latentDecode === 'fused' ? FUSED_DECODING : ARGMAX_DECODING, seed: cfg.seed, init: prompt ? [prompt] : undefined }), objective, cfg);
       } catch (e) {
         ae.dispose();
         throw e;

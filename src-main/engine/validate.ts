@@ -87,6 +87,7 @@ const SETTING_CHECKS: { [K in Exclude<keyof DreamSettings, 'target'>]: (v: unkno
     if (typeof v !== 'boolean') throw new InvalidRequestError(`${w} must be true or false`);
     return v;
   },
+  latentDecode: (v, w) => choice(v, w, ['argmax', 'fused'] as const),
   autoencoder: (v, w) => str(v, w, 4096),
   lambdas: (v, w) => {
     if (!Array.isArray(v) || v.length === 0 || v.length > 64) throw new InvalidRequestError(`${w} must be a list of 1-64 numbers`);

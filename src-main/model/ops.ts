@@ -137,6 +137,18 @@ function chunkedRowProduct(dy: tf.Tensor2D, rows: tf.Tensor2D[]): tf.Tensor2D {
 }
 
 /**
+ * out[n, j] = x[n, idx[n, j]] for x [N, C] and int32 idx [N, K], as one flat gather: tf.gather with batchDims
+ * reads out of bounds on the wasm backend (tfjs 4.22, float32, N > ~3).
+ */
+export function gatherPerRow(x: tf.Tensor2D, idx: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [N, C] = x.shape;
+    const offsets = tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(C, 'int32')).reshape([N, 1]);
+    return tf.reshape(tf.gather(tf.reshape(x, [-1]), tf.reshape(tf.add(idx, offsets), [-1])), idx.shape) as tf.Tensor2D;
+  });
+}
+
+/**
  * Rows `ids` of a matrix held as consecutive row chunks, without ever binding the whole matrix: on WebGPU a
  * vocabulary matrix can exceed the storage-binding limit (GPT-2's 50,257 × 768 F32 is 154 MB > 128 MiB).
  */

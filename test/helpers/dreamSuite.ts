@@ -104,6 +104,7 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
   it.each([
     ['the residual stream at layer 1', { latentLayer: 1 }],
     ['straight-through decoded tokens', { straightThrough: true }],
+    ['decoding fused with the model', { latentDecode: 'fused' }],
   ] as const)('latent through %s raises the hard activation above its start', async (_, over) => {
     const res = await dreamToEnd(runDream(ctx(), { ...small, method: 'latent', autoencoder: aeDir, steps: slow ? 12 : 30, lr: 0.1, ...over }));
     expect(res.stopped).toBe('completed');
