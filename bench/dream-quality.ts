@@ -91,10 +91,9 @@ const P = 6;
 const candidates = 16;
 function plan(name: string): { steps: number; every: number } {
   const { method } = methodOf(name);
-  if (method === 'fluent') {
-    const perStep = 3 * P + P * candidates + P; // gradient, candidates, the record's re-evaluation
-    return { steps: Math.max(1, Math.floor((budget - P) / perStep)), every: 1 };
-  }
+  // fluent's step cost varies (duplicate candidates are evaluated once): it runs until one more step at its
+  // largest cost would pass the budget (runUntilBudget), so it spends what the others spend.
+  if (method === 'fluent') return { steps: 100_000, every: 1 };
   const every = 5;
   const perStep = 3 * P + P / every;
   return { steps: Math.max(1, Math.floor((budget - P) / perStep)), every };
@@ -120,10 +119,21 @@ for (const { layer, neuron } of neurons) {
     const { method, k } = methodOf(name);
     const { steps, every } = plan(name);
     let lastSoft = Number.NaN;
+    let lastStep = 0;
     const t0 = Date.now();
+    const stop = new AbortController();
+    const fluentStepMax = 3 * P + P * candidates; // gradient + every candidate distinct
     const res = await dreamToEnd(
-      runDream({ model, tokenizer, modelDir: lm.source.dir }, { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : { init: 'random' as const }), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 }),
-      (r) => (lastSoft = r.soft),
+      runDream(
+        { model, tokenizer, modelDir: lm.source.dir },
+        { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : { init: 'random' as const }), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 },
+        stop.signal,
+      ),
+      (r) => {
+        lastSoft = r.soft;
+        lastStep = r.step;
+        if (method === 'fluent' && r.forwardEquivalents + fluentStepMax > budget) stop.abort();
+      },
     );
     const dreams = res.bestPerLabel.length ? res.bestPerLabel : [res.best!]; // the best dream of each row (each λ for fluent)
     const fluentEnough = dreams.filter((d) => d.ce <= corpusMedianCE + 1);
@@ -132,7 +142,7 @@ for (const { layer, neuron } of neurons) {
       layer,
       neuron,
       method: name,
-      steps,
+      steps: lastStep,
       forwardEquivalents: res.forwardEquivalents,
       corpusMax: max,
       bestHard: res.best!.value,

@@ -14,6 +14,16 @@ export const AE_MIN_TOKENS = 4;
 /** Sentences the residual heads' least squares is fitted on. */
 export const RESIDUAL_FIT_SENTENCES = 4096;
 
+/** The training settings a bare `train-ae` uses (the shipped autoencoders' recipe; AE_CARD.md). */
+export const AE_TRAINING_DEFAULTS = {
+  steps: 8000,
+  batch: 64,
+  lr: 2e-3,
+  // σ bounds what z can carry (≈ ½·log2(1 + 1/σ²) bits per dimension): 0.1 held k = 32 back (AE_CARD.md).
+  noise: 0.03,
+  candidates: 4096,
+} as const;
+
 export function defaultTrainAE(lm: { config: { dModel: number; nLayer: number } }, k: number): TrainAEOptions {
   const d = lm.config.dModel;
   return {
@@ -30,17 +40,17 @@ export function defaultTrainAE(lm: { config: { dModel: number; nLayer: number } 
       logits: 'dot',
       pool: 'flatten',
     },
-    batch: 64,
-    steps: 2500,
-    lr: 2e-3,
+    batch: AE_TRAINING_DEFAULTS.batch,
+    steps: AE_TRAINING_DEFAULTS.steps,
+    lr: AE_TRAINING_DEFAULTS.lr,
     warmupSteps: 100,
     minLrFraction: 0.05,
     weightDecay: 0.01,
     clipNorm: 1,
     seed: 1234,
-    noise: 0.1,
+    noise: AE_TRAINING_DEFAULTS.noise,
     embedWeight: 1,
-    candidates: 4096,
+    candidates: AE_TRAINING_DEFAULTS.candidates,
     padWeight: 0.1,
     evalEvery: 250,
     evalSentences: 512,

@@ -2,7 +2,7 @@
 // for the chosen model (default: the embedded one), resumably, and write it beside the model.
 import { join, resolve } from 'node:path';
 import { autoencoderDirFor } from '../../ae/files.js';
-import { defaultTrainAE, runTrainAE } from '../../ae/job.js';
+import { AE_TRAINING_DEFAULTS, defaultTrainAE, runTrainAE } from '../../ae/job.js';
 import { CORPUS_NAMES, CorpusPackageMissingError, type CorpusName } from '../../corpus/documents.js';
 import { projectRoot } from '../../model/load.js';
 import { inRange, parseInteger } from '../args.js';
@@ -16,11 +16,11 @@ export default defineCommand({
   usage: '[--model <dir|hub id>] [--k <k>] [--steps <n>] [--out <dir>] [--work <dir>] [--corpus <c>]',
   options: {
     k: { type: 'string', arg: '<k>', description: 'latent size, 2-512 (default 32; the study used 10-100)' },
-    steps: { type: 'string', arg: '<n>', description: 'optimiser steps in all, counting resumed ones (default 2500)' },
-    batch: { type: 'string', arg: '<B>', description: 'sentences per step (default 64)' },
-    lr: { type: 'string', arg: '<x>', description: 'peak learning rate (default 0.002)' },
-    noise: { type: 'string', arg: '<σ>', description: 'latent noise during training, per unit-variance dimension (default 0.1)' },
-    candidates: { type: 'string', arg: '<n>', description: 'softmax over the n most frequent tokens plus the batch\'s own; 0 for the whole vocabulary (default 8192)' },
+    steps: { type: 'string', arg: '<n>', description: `optimiser steps in all, counting resumed ones (default ${AE_TRAINING_DEFAULTS.steps})` },
+    batch: { type: 'string', arg: '<B>', description: `sentences per step (default ${AE_TRAINING_DEFAULTS.batch})` },
+    lr: { type: 'string', arg: '<x>', description: `peak learning rate (default ${AE_TRAINING_DEFAULTS.lr})` },
+    noise: { type: 'string', arg: '<σ>', description: `latent noise during training, per unit-variance dimension (default ${AE_TRAINING_DEFAULTS.noise})` },
+    candidates: { type: 'string', arg: '<n>', description: `softmax over the n most frequent tokens plus the batch's own; 0 for the whole vocabulary (default ${AE_TRAINING_DEFAULTS.candidates})` },
     corpus: { type: 'string', arg: `<${CORPUS_NAMES.join('|')}>`, description: 'sentences to learn (default brown+sotu, the default model\'s corpus)' },
     out: { type: 'string', arg: '<dir>', description: 'where ae.json and ae.safetensors go (default <model folder>/autoencoders/k<k>)' },
     work: { type: 'string', arg: '<dir>', description: 'checkpoint and train.log (default .cache/train-ae/<model>-k<k>)' },
