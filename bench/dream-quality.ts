@@ -4,7 +4,8 @@
 // by its cross-entropy against the corpus median. Prints one JSON object on stdout; progress on stderr.
 //   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 3000] [--methods fluent,embed,projected,subspace,latent-k32] [--seed 7] [--fluent-init samples]
 // `latent-k<k>` runs --method latent with the model folder's autoencoders/k<k> (its decoder's own compute is not
-// counted: the budget counts the language model's forward passes only).
+// counted: the budget counts the language model's forward passes only); `latent-k<k>-fused` judges the latent's text
+// decoded fused with the model (--latent-decode fused; those decoding passes are not counted either).
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
@@ -82,10 +83,10 @@ for (let l = 0; l < c.nLayer; l++) {
 
 // 3. Equal compute per method: steps chosen so that method steps + hard evaluations fit the budget.
 const methods = values.methods!.split(',');
-/** `latent-k32` → method latent with k 32; anything else is a method name. */
-const methodOf = (name: string): { method: Method; k?: number } => {
-  const m = /^latent-k(\d+)$/.exec(name);
-  return m ? { method: 'latent', k: Number(m[1]) } : { method: name as Method };
+/** `latent-k32` → method latent with k 32 (`latent-k32-fused`: its text decoded fused with the model); anything else is a method name. */
+const methodOf = (name: string): { method: Method; k?: number; latentDecode?: 'argmax' | 'fused' } => {
+  const m = /^latent-k(\d+)(-fused)?$/.exec(name);
+  return m ? { method: 'latent', k: Number(m[1]), latentDecode: m[2] ? 'fused' : 'argmax' } : { method: name as Method };
 };
 const P = 6;
 const candidates = 16;
@@ -116,7 +117,7 @@ const rows: Record<string, unknown>[] = [];
 for (const { layer, neuron } of neurons) {
   const max = corpusMax[layer][neuron];
   for (const name of methods) {
-    const { method, k } = methodOf(name);
+    const { method, k, latentDecode } = methodOf(name);
     const { steps, every } = plan(name);
     let lastSoft = Number.NaN;
     let lastStep = 0;
@@ -126,7 +127,7 @@ for (const { layer, neuron } of neurons) {
     const res = await dreamToEnd(
       runDream(
         { model, tokenizer, modelDir: lm.source.dir },
-        { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : { init: 'random' as const }), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 },
+        { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k, latentDecode } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : { init: 'random' as const }), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 },
         stop.signal,
       ),
       (r) => {
