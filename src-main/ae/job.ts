@@ -16,7 +16,7 @@ export const RESIDUAL_FIT_SENTENCES = 4096;
 
 /** The training settings a bare `train-ae` uses (the shipped autoencoders' recipe; AE_CARD.md). */
 export const AE_TRAINING_DEFAULTS = {
-  steps: 8000,
+  steps: 12000,
   batch: 64,
   lr: 2e-3,
   // σ bounds what z can carry (≈ ½·log2(1 + 1/σ²) bits per dimension): 0.1 held k = 32 back (AE_CARD.md).
