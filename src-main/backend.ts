@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { installedNativePackages, NATIVE_PACKAGES } from './nativePackages.js';
 import nodeUtil from 'node:util';
 import { installUtilShims, nativeDeviceNote } from './tfjsNodeShims.js';
 import { firstLine } from './errorText.js';
@@ -40,8 +40,6 @@ export function parseBackendRequest(value: string | undefined, source: string): 
   if ((BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendRequest;
   throw new BackendError(`${source}: unknown backend "${value}". Use one of: ${BACKEND_NAMES.join(', ')}.`);
 }
-
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 /** Try to load tfjs-node-gpu, then tfjs-node. They are optional dependencies; absence is normal offline. */
 async function loadNative(notes: string[]): Promise<string | null> {
@@ -185,15 +183,7 @@ export interface BackendAvailability {
 
 /** What each backend would do on this machine, without switching to it (`textdream info --backends`). */
 export async function listBackends(): Promise<BackendAvailability[]> {
-  const require = createRequire(import.meta.url);
-  const installed = NATIVE_PACKAGES.filter((p) => {
-    try {
-      require.resolve(p);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  const installed = installedNativePackages();
   const major = Number(process.versions.node.split('.')[0]);
   const tensorflow: BackendAvailability = installed.length
     ? { name: 'tensorflow', available: true, detail: `${installed.join(', ')} installed${major >= 23 ? ` (Node ${major}: util shims applied)` : ''}; the -gpu package needs CUDA 11.2 + cuDNN 8.1` }

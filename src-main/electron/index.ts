@@ -3,26 +3,13 @@
  * an `enable(ctx)` style entry (ipc.ts); engine code never imports electron.
  */
 import { app, BrowserWindow } from 'electron';
-import { createRequire } from 'node:module';
+import { installedNativePackages } from '../nativePackages';
 import { storePathIn } from '../store/location';
 import { startEngineHost } from './engineHost';
 import { spawnComputeWindow, spawnUtilityProcess } from './engineSpawn';
 import { engineHostKind } from './hostChoice';
 import { enableIpc, relayEvents } from './ipc';
 import { createMainWindow, denyPermissions, isAppUrl } from './window';
-
-/** @tensorflow/tfjs-node(-gpu) can be loaded by the engine: `auto` would run it first. */
-function nativeInstalled(): boolean {
-  const require = createRequire(import.meta.url);
-  return ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].some((p) => {
-    try {
-      require.resolve(p);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 void app.whenReady().then(() => {
   denyPermissions();
@@ -32,7 +19,8 @@ void app.whenReady().then(() => {
   // cannot be, since its preload hosts the engine.
   const backend = process.env['TEXTDREAM_BACKEND'] || undefined;
   const hostKind = engineHostKind(backend, {
-    nativeInstalled: nativeInstalled(),
+    // tfjs-node(-gpu) installed: `auto` would run it first.
+    nativeInstalled: installedNativePackages().length > 0,
     webgpuStatus: (app.getGPUFeatureStatus() as unknown as Record<string, string>)['webgpu'],
   });
   const engine = startEngineHost(

@@ -2,20 +2,12 @@
 // software Vulkan one), tensorflow when tfjs-node is installed (an optional install: ../shared/tools/tfjs-native.sh
 // on a dev machine; not in CI). TEXTDREAM_REQUIRE_WEBGPU=1 (set by .ci/run) turns a missing adapter into a failure,
 // so CI can never pass by skipping the GPU runs.
-import { createRequire } from 'node:module';
+import { installedNativePackages } from '../../src-main/nativePackages.js';
 import { navigatorGPU, probeAdapter } from '../../src-main/webgpu.js';
 
 /** tfjs-node (or -gpu) resolves: then the tensorflow backend is tested too (and fails loudly if it cannot load). */
 export function nativeInstalled(): boolean {
-  const require = createRequire(import.meta.url);
-  return ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((p) => {
-    try {
-      require.resolve(p);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return installedNativePackages().length > 0;
 }
 
 async function probe(): Promise<{ ok: boolean; why: string }> {
