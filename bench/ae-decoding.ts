@@ -9,15 +9,13 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
 import { ARGMAX_DECODING, type LatentDecoding } from '../src-main/ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../src-main/ae/files.js';
-import { interpolateSentences } from '../src-main/ae/interpolate.js';
+import { interiorCrossEntropies, interpolationCheckSample, medianCrossEntropy } from '../src-main/ae/interpolate.js';
 import { aeInitialValues, SentenceAE, type AEShape } from '../src-main/ae/model.js';
 import { sentenceRows } from '../src-main/ae/sentences.js';
 import { reconstructionAccuracy } from '../src-main/ae/train.js';
 import { loadCorpus } from '../src-main/corpus/documents.js';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
 import { splitDocuments } from '../src-main/corpus/split.js';
-import { measureIds } from '../src-main/dream/hard.js';
-import { neuronTarget } from '../src-main/dream/objectives.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
 import { readCheckpoint } from '../src-main/train/checkpoint.js';
 import { LM_SPLIT } from '../src-main/train/lmCorpus.js';
@@ -53,27 +51,15 @@ const docs = splitDocuments(await loadCorpus('brown+sotu'), LM_SPLIT).heldOut;
 const heldOut = sentenceRows(docs, lm.tokenizer, ae.shape.T, 4).rows;
 const evalRows = values.sentences ? shuffle(heldOut, rng(3)).slice(0, Number(values.sentences)) : heldOut;
 
-const ce = async (seqs: number[][]) => {
-  const out: number[] = [];
-  for (let i = 0; i < seqs.length; i += 32) out.push(...(await measureIds(lm.model, lm.tokenizer, neuronTarget(0, 0), seqs.slice(i, i + 32), 'mean')).map((e) => e.ce));
-  return out;
-};
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-const rand = rng(17);
-const corpusMedian = median(await ce(shuffle(heldOut, rand).slice(0, 300)));
-const pairs = Array.from({ length: 4 }, () => shuffle(heldOut, rand).slice(0, 2));
+const { medianRows, pairs } = interpolationCheckSample(heldOut);
+const corpusMedian = await medianCrossEntropy(lm.model, lm.tokenizer, medianRows);
 
 const rows = [];
 for (const lambda of values.lambdas.split(',').map(Number)) {
   const decoding: LatentDecoding = lambda > 0 ? { lmWeight: lambda, topK: Number(values.topk) } : ARGMAX_DECODING;
   const t0 = performance.now();
   const acc = await reconstructionAccuracy(lm.model, ae, evalRows, decoding);
-  const interior: { text: string; ce: number }[] = [];
-  for (const [a, b] of pairs) {
-    const path = (await interpolateSentences(lm.model, lm.tokenizer, ae, a, b, 5, decoding)).slice(1, -1);
-    const scores = await ce(path.map((p) => lm.tokenizer.encode(p.text)));
-    path.forEach((p, i) => interior.push({ text: p.text, ce: scores[i] }));
-  }
+  const interior = await interiorCrossEntropies(lm.model, lm.tokenizer, ae, pairs, decoding);
   const meanCE = interior.reduce((s, p) => s + p.ce, 0) / interior.length;
   const row = { lambda, topK: decoding.topK, accuracy: acc.accuracy, exact: acc.exact, interpolationCE: meanCE, aboveMedian: meanCE - corpusMedian, seconds: (performance.now() - t0) / 1000, interior };
   log(`λ ${lambda}: accuracy ${(100 * acc.accuracy).toFixed(1)} %, interpolation CE ${meanCE.toFixed(2)} (${(meanCE - corpusMedian).toFixed(2)} above the median), ${row.seconds.toFixed(0)} s`);

@@ -10,8 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
-import { measureIds } from '../src-main/dream/hard.js';
-import { neuronTarget } from '../src-main/dream/objectives.js';
+import { crossEntropies } from '../src-main/dream/hard.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
 import type { Method } from '../src-main/dream/config.js';
 import { hookName } from '../src-main/model/hooks.js';
@@ -63,11 +62,7 @@ const sentences = corpus.heldOut.docs
   .map((s) => tokenizer.encode(' ' + s.trim()))
   .filter((ids) => ids.length >= seqLen - 3 && ids.length <= seqLen + 3);
 const sample = shuffle(sentences, rng(11)).slice(0, 200);
-const sentCE: number[] = [];
-for (let i = 0; i < sample.length; i += 16) {
-  for (const e of await measureIds(model, tokenizer, neuronTarget(0, 0), sample.slice(i, i + 16), 'mean')) sentCE.push(e.ce);
-}
-sentCE.sort((a, b) => a - b);
+const sentCE = (await crossEntropies(model, tokenizer, sample, 16)).sort((a, b) => a - b);
 const corpusMedianCE = sentCE[Math.floor(sentCE.length / 2)];
 log(`corpus median CE ${corpusMedianCE.toFixed(3)} nats over ${sentCE.length} held-out sentences of ${seqLen - 3}-${seqLen + 3} tokens`);
 

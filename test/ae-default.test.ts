@@ -7,15 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
 import { autoencoderDirFor, loadAutoencoder, readAEFile } from '../src-main/ae/files.js';
 import { FUSED_DECODING } from '../src-main/ae/decode.js';
-import { interpolateSentences } from '../src-main/ae/interpolate.js';
+import { interiorCrossEntropies, interpolationCheckSample, medianCrossEntropy } from '../src-main/ae/interpolate.js';
 import type { SentenceAE } from '../src-main/ae/model.js';
 import { sentenceRows } from '../src-main/ae/sentences.js';
 import { reconstructionAccuracy } from '../src-main/ae/train.js';
 import { loadCorpus } from '../src-main/corpus/documents.js';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
 import { splitDocuments } from '../src-main/corpus/split.js';
-import { measureIds } from '../src-main/dream/hard.js';
-import { neuronTarget } from '../src-main/dream/objectives.js';
 import { defaultModelDir, loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { LM_SPLIT } from '../src-main/train/lmCorpus.js';
 
@@ -35,14 +33,6 @@ afterAll(() => {
   lm?.model.dispose();
 });
 
-/** Hard cross-entropy of each sequence, 32 at a time (one batch of 300 would not fit wasm's memory with a 50 k vocabulary). */
-const ce = async (seqs: number[][]) => {
-  const out: number[] = [];
-  for (let i = 0; i < seqs.length; i += 32) out.push(...(await measureIds(lm.model, lm.tokenizer, neuronTarget(0, 0), seqs.slice(i, i + 32), 'mean')).map((e) => e.ce));
-  return out;
-};
-const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-
 describe('the default k = 32 sentence autoencoder', { timeout: 300_000 }, () => {
   it('reconstructs held-out sentence tokens as accurately as its ae.json states (recomputed on a sample)', async () => {
     const sample = shuffle(heldOut, rng(3)).slice(0, 500);
@@ -53,16 +43,10 @@ describe('the default k = 32 sentence autoencoder', { timeout: 300_000 }, () => 
   });
 
   it('decodes the path between two held-out sentences (fused with the model) within 2.5 nats of the corpus median cross-entropy', async () => {
-    const rand = rng(17);
-    const corpusMedian = median(await ce(shuffle(heldOut, rand).slice(0, 300)));
-    const pairs = Array.from({ length: 4 }, () => shuffle(heldOut, rand).slice(0, 2));
-    const interior: { text: string; ce: number }[] = [];
-    for (const [a, b] of pairs) {
-      const path = (await interpolateSentences(lm.model, lm.tokenizer, ae, a, b, 5, FUSED_DECODING)).slice(1, -1);
-      // Hard: the decoded text is re-tokenised and scored as any text would be.
-      const scores = await ce(path.map((p) => lm.tokenizer.encode(p.text)));
-      path.forEach((p, i) => interior.push({ text: p.text, ce: scores[i] }));
-    }
+    const { medianRows, pairs } = interpolationCheckSample(heldOut);
+    const corpusMedian = await medianCrossEntropy(lm.model, lm.tokenizer, medianRows);
+    // Hard: each decoded text is re-tokenised and scored as any text would be.
+    const interior = await interiorCrossEntropies(lm.model, lm.tokenizer, ae, pairs, FUSED_DECODING);
     const mean = interior.reduce((s, p) => s + p.ce, 0) / interior.length;
     expect(interior.every((p) => p.text.trim().length > 0)).toBe(true);
     expect(Math.abs(mean - corpusMedian), `interior mean CE ${mean.toFixed(2)} vs corpus median ${corpusMedian.toFixed(2)}: ${JSON.stringify(interior)}`).toBeLessThanOrEqual(2.5);

@@ -31,10 +31,11 @@ export async function decodeLatents(model: GPT2, ae: SentenceAE, z: tf.Tensor2D,
   const { T, dModel } = ae.shape;
   const B = z.shape[0];
   const K = decoding.lmWeight > 0 ? Math.max(1, decoding.topK) : 1;
-  const { ids: idsT, logits: logitsT } = tf.tidy(() => ae.topTokensAt(model, tf.reshape(ae.head(ae.decode(z), 'logit'), [-1, dModel]) as tf.Tensor2D, K));
-  const [cand, aeLogit] = await Promise.all([idsT.data(), logitsT.data()]);
-  idsT.dispose();
-  logitsT.dispose();
+  const points = () => tf.reshape(ae.head(ae.decode(z), 'logit'), [-1, dModel]) as tf.Tensor2D;
+  // Argmax: the same tokens the straight-through path reads (tokensAt); fused: the top K with their logits.
+  const top: { ids: tf.Tensor; logits?: tf.Tensor } = K === 1 ? { ids: tf.tidy(() => ae.tokensAt(model, points())) } : tf.tidy(() => ae.topTokensAt(model, points(), K));
+  const [cand, aeLogit] = await Promise.all([top.ids.data(), top.logits?.data()]);
+  tf.dispose([top.ids, ...(top.logits ? [top.logits] : [])]);
   const eos = model.config.eosTokenId;
   const at = (b: number, t: number, j: number) => (b * T + t) * K + j;
   const ids = Array.from({ length: B }, () => new Array<number>(T).fill(eos));
@@ -71,7 +72,7 @@ export async function decodeLatents(model: GPT2, ae: SentenceAE, z: tf.Tensor2D,
       for (let j = 0; j < K; j++) {
         // A lower-ranked <|endoftext|> never ends a sentence the autoencoder continues.
         if (cand[at(b, t, j)] === eos) continue;
-        const score = aeLogit[at(b, t, j)] + decoding.lmWeight * lm[i * K + j];
+        const score = aeLogit![at(b, t, j)] + decoding.lmWeight * lm[i * K + j];
         if (score > bestScore) {
           bestScore = score;
           best = j;

@@ -1,6 +1,8 @@
 // Walking the latent between two sentences: encode both, mix their (normalised) latents, decode each point to text.
 // The decoder reads directions only, so a linear mix is a path along the sphere between the two.
 import * as tf from '@tensorflow/tfjs-core';
+import { rng, shuffle } from '../corpus/rng.js';
+import { crossEntropies } from '../dream/hard.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { decodeLatents, type LatentDecoding } from './decode.js';
@@ -30,4 +32,31 @@ export async function interpolateSentences(model: GPT2, tok: TextTokenizer, ae: 
     const row = ids[i].slice(0, lengths[i]);
     return { t, ids: row, text: tok.decode(row) };
   });
+}
+
+/**
+ * The interpolation check of AE_CARD.md (test/ae-default.test.ts, bench/ae-decoding.ts): with seed 17, 300 held-out
+ * sentences whose median cross-entropy is the yardstick, then 4 pairs of held-out sentences.
+ */
+export function interpolationCheckSample(heldOut: readonly number[][]): { medianRows: number[][]; pairs: number[][][] } {
+  const rand = rng(17);
+  const medianRows = shuffle(heldOut, rand).slice(0, 300);
+  return { medianRows, pairs: Array.from({ length: 4 }, () => shuffle(heldOut, rand).slice(0, 2)) };
+}
+
+/** The median of the sentences' hard cross-entropies (the upper middle one for an even count). */
+export async function medianCrossEntropy(model: GPT2, tok: TextTokenizer, rows: number[][]): Promise<number> {
+  const ce = (await crossEntropies(model, tok, rows)).sort((p, q) => p - q);
+  return ce[Math.floor(ce.length / 2)];
+}
+
+/** The 3 interior points of each pair's 5-point path, decoded, and scored as any text would be (re-tokenised, hard). */
+export async function interiorCrossEntropies(model: GPT2, tok: TextTokenizer, ae: SentenceAE, pairs: number[][][], decoding: LatentDecoding): Promise<{ text: string; ce: number }[]> {
+  const interior: { text: string; ce: number }[] = [];
+  for (const [a, b] of pairs) {
+    const path = (await interpolateSentences(model, tok, ae, a, b, 5, decoding)).slice(1, -1);
+    const scores = await crossEntropies(model, tok, path.map((p) => tok.encode(p.text)));
+    path.forEach((p, i) => interior.push({ text: p.text, ce: scores[i] }));
+  }
+  return interior;
 }

@@ -77,7 +77,7 @@ export function frequentTokens(rows: readonly number[][], n: number, pad: number
   return [...out].sort((a, b) => a - b);
 }
 
-/** Token accuracy of the argmax reconstruction (whole vocabulary) over the sentences' own tokens. */
+/** Token accuracy of the reconstruction (argmax over the whole vocabulary, or `decoding`) over the sentences' own tokens. */
 export async function reconstructionAccuracy(
   model: GPT2,
   ae: SentenceAE,

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import type { Reduce, Target } from './objectives.js';
+import { neuronTarget, type Reduce, type Target } from './objectives.js';
 import type { HardEval } from './records.js';
 
 export type { HardEval } from './records.js';
@@ -63,4 +63,14 @@ export function hardEvaluate(model: GPT2, tok: TextTokenizer, target: Target, se
 
 export function measureTexts(model: GPT2, tok: TextTokenizer, target: Target, texts: string[], reduce: Reduce): Promise<HardEval[]> {
   return measureIds(model, tok, target, texts.map((t) => tok.encode(t)), reduce);
+}
+
+/**
+ * Each token sequence's hard next-token cross-entropy (nats per token), `batch` sequences per forward pass: a few
+ * hundred in one batch would not fit wasm's memory with a 50 k vocabulary.
+ */
+export async function crossEntropies(model: GPT2, tok: TextTokenizer, seqs: number[][], batch = 32): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < seqs.length; i += batch) out.push(...(await measureIds(model, tok, neuronTarget(0, 0), seqs.slice(i, i + batch), 'mean')).map((e) => e.ce));
+  return out;
 }

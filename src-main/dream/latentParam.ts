@@ -26,7 +26,6 @@ export function randomLatents(B: number, k: number, seed: number): Float32Array 
   return Float32Array.from({ length: B * k }, () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand()));
 }
 
-/** Decoded ids [B][T] and how many lead positions are text: the decoder ends a sentence with <|endoftext|>. */
 export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOptions): Parameterization {
   const { k, T, residLayers } = ae.shape;
   if (o.layer > 0 && !residLayers.includes(o.layer)) {

@@ -3,8 +3,7 @@
 import { ARGMAX_DECODING, FUSED_DECODING } from '../../ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../../ae/files.js';
 import { interpolateSentences } from '../../ae/interpolate.js';
-import { measureIds } from '../../dream/hard.js';
-import { neuronTarget } from '../../dream/objectives.js';
+import { crossEntropies } from '../../dream/hard.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { openModel } from '../model.js';
@@ -32,8 +31,8 @@ export default defineCommand({
       try {
         const [a, b] = positionals.map((p) => lm.tokenizer.encode(p).slice(0, ae.shape.T));
         const path = await interpolateSentences(lm.model, lm.tokenizer, ae, a, b, points, decoding);
-        const hard = await measureIds(lm.model, lm.tokenizer, neuronTarget(0, 0), path.map((p) => lm.tokenizer.encode(p.text)), 'mean');
-        const rows = path.map((p, i) => ({ t: p.t, text: p.text, ce: hard[i].ce }));
+        const ce = await crossEntropies(lm.model, lm.tokenizer, path.map((p) => lm.tokenizer.encode(p.text)));
+        const rows = path.map((p, i) => ({ t: p.t, text: p.text, ce: ce[i] }));
         if (values.json) printJSON(io, { k: ae.shape.k, decoding, points: rows });
         else for (const r of rows) io.stdout(`t=${r.t.toFixed(2)}  CE ${fmt(r.ce, 2)} nats  ${JSON.stringify(r.text)}\n`);
         return 0;
