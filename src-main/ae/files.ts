@@ -24,6 +24,11 @@ export interface AEFile {
   version: 1;
   shape: AEShape;
   model: ModelFingerprint;
+  /**
+   * The tokens the decoder emits (SentenceAE.vocabulary): a bitmask over the model's vocabulary, base64, token id i
+   * at bit i % 8 of byte ⌊i / 8⌋. Absent in older files: the whole vocabulary.
+   */
+  decoderVocabulary?: { tokens: number; mask: string };
   /** How it was made (command, corpus, options, steps) and what it scores. */
   training: Record<string, unknown>;
   metrics: Record<string, unknown>;
@@ -48,11 +53,34 @@ function sameModel(a: ModelFingerprint, b: ModelFingerprint): boolean {
   return a.probe.every((v, i) => Math.abs(v - b.probe[i]) <= 0.01 * Math.max(Math.abs(v), Math.abs(b.probe[i])) + 1e-4);
 }
 
-export async function saveAutoencoder(ae: SentenceAE, dir: string, meta: Omit<AEFile, 'format' | 'version' | 'shape'>): Promise<void> {
+/** A token set as AEFile.decoderVocabulary. */
+export function encodeTokenSet(ids: ArrayLike<number>, vocabSize: number): { tokens: number; mask: string } {
+  const bits = new Uint8Array(Math.ceil(vocabSize / 8));
+  let tokens = 0;
+  for (const id of Array.from(ids)) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`token id ${id} is outside the vocabulary (0-${vocabSize - 1})`);
+    if (!(bits[id >> 3] & (1 << (id & 7)))) tokens += 1;
+    bits[id >> 3] |= 1 << (id & 7);
+  }
+  return { tokens, mask: Buffer.from(bits).toString('base64') };
+}
+
+/** The sorted ids of an AEFile.decoderVocabulary, checked against its stated count and the vocabulary size. */
+export function decodeTokenSet(set: { tokens: number; mask: string }, vocabSize: number, where: string): Int32Array {
+  const bits = Buffer.from(set.mask, 'base64');
+  const ids: number[] = [];
+  for (let i = 0; i < bits.length * 8; i++) if (bits[i >> 3] & (1 << (i & 7))) ids.push(i);
+  if (bits.length !== Math.ceil(vocabSize / 8) || ids.length !== set.tokens || ids.some((i) => i >= vocabSize)) {
+    throw new AutoencoderFileError(`${where}: decoderVocabulary does not describe ${set.tokens} tokens of a ${vocabSize}-token vocabulary: train the autoencoder again with \`textdream train-ae\``);
+  }
+  return Int32Array.from(ids);
+}
+
+export async function saveAutoencoder(ae: SentenceAE, dir: string, meta: Omit<AEFile, 'format' | 'version' | 'shape' | 'decoderVocabulary'>): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tensors = [...(await ae.values())].map(([name, data]) => ({ name, shape: aeParamShapes(ae.shape).get(name)!, data, dtype: 'F16' as const }));
   await writeSafetensorsFile(join(dir, 'ae.safetensors'), tensors);
-  const file: AEFile = { format: AE_FORMAT, version: 1, shape: ae.shape, ...meta };
+  const file: AEFile = { format: AE_FORMAT, version: 1, shape: ae.shape, ...meta, ...(ae.vocabulary ? { decoderVocabulary: encodeTokenSet(ae.vocabulary, meta.model.vocabSize) } : {}) };
   await writeFile(join(dir, 'ae.json.tmp'), JSON.stringify(file, null, 2) + '\n');
   await rename(join(dir, 'ae.json.tmp'), join(dir, 'ae.json'));
 }
@@ -82,6 +110,7 @@ export async function loadAutoencoder(dir: string, model: GPT2): Promise<{ ae: S
   }
   const raw = await readSafetensorsFile(join(dir, 'ae.safetensors'));
   const ae = new SentenceAE(file.shape, new Map([...raw].map(([k, t]) => [k, t.data])), false);
+  if (file.decoderVocabulary) ae.restrictVocabulary(decodeTokenSet(file.decoderVocabulary, model.config.vocabSize, join(dir, 'ae.json')));
   return { ae, file };
 }
 

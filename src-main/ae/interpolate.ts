@@ -36,12 +36,13 @@ export async function interpolateSentences(model: GPT2, tok: TextTokenizer, ae: 
 
 /**
  * The interpolation check of AE_CARD.md (test/ae-default.test.ts, bench/ae-decoding.ts): with seed 17, 300 held-out
- * sentences whose median cross-entropy is the yardstick, then 4 pairs of held-out sentences.
+ * sentences whose median cross-entropy is the yardstick, then 4 pairs of held-out sentences. Other seeds and more
+ * pairs give validation samples to choose decoding settings on, so that the check's own pairs stay unseen.
  */
-export function interpolationCheckSample(heldOut: readonly number[][]): { medianRows: number[][]; pairs: number[][][] } {
-  const rand = rng(17);
+export function interpolationCheckSample(heldOut: readonly number[][], seed = 17, pairs = 4): { medianRows: number[][]; pairs: number[][][] } {
+  const rand = rng(seed);
   const medianRows = shuffle(heldOut, rand).slice(0, 300);
-  return { medianRows, pairs: Array.from({ length: 4 }, () => shuffle(heldOut, rand).slice(0, 2)) };
+  return { medianRows, pairs: Array.from({ length: pairs }, () => shuffle(heldOut, rand).slice(0, 2)) };
 }
 
 /** The median of the sentences' hard cross-entropies (the upper middle one for an even count). */

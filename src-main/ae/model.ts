@@ -3,7 +3,7 @@
 // stream the model would carry there. Small bidirectional transformers on both sides; the model itself stays frozen.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
-import { gatherPerRow, geluNew, layerNorm, linearTrainable } from '../model/ops.js';
+import { chunkedGather, gatherPerRow, geluNew, layerNorm, linearTrainable } from '../model/ops.js';
 
 export interface AEShape {
   /** Latent size. */
@@ -102,6 +102,15 @@ export function aeInitialValues(s: AEShape, seed: number): Map<string, Float32Ar
 
 export class SentenceAE {
   readonly params = new Map<string, tf.Variable>();
+  /**
+   * The tokens the decoder may emit, sorted; null = the whole vocabulary. Training only ever pushes down the logits
+   * of tokens in its candidate set, so a token no training sentence contains (e.g. "\n", which sentence splitting
+   * removes) keeps whatever logit its embedding happens to give and can win the argmax: decode over the training
+   * vocabulary instead (AE_CARD.md).
+   */
+  vocabulary: Int32Array | null = null;
+  /** The vocabulary's augmented columns and ids, built on first use for one model. */
+  private restricted: { model: GPT2; cols: tf.Tensor2D[]; ids: tf.Tensor1D } | null = null;
 
   constructor(readonly shape: AEShape, values: Map<string, Float32Array>, trainable = true) {
     for (const [name, dims] of aeParamShapes(shape)) {
@@ -184,9 +193,43 @@ export class SentenceAE {
     return tf.concat([tf.mul(f, dist ? tf.mul(s, 2) : s), tf.mul(tf.onesLike(tf.slice(f, [0, 0], [-1, 1])), dist ? tf.neg(s) : 0)], 1) as tf.Tensor2D;
   }
 
-  /** The decoded token at each logit-head point f [N, d]: the argmax of the logits over the whole vocabulary. */
+  /** Decode only into `ids` (deduplicated, sorted), or into the whole vocabulary (null). */
+  restrictVocabulary(ids: ArrayLike<number> | null): void {
+    this.disposeRestricted();
+    this.vocabulary = ids ? Int32Array.from(new Set(Array.from(ids))).sort() : null;
+  }
+
+  /** The columns the logits are computed against, chunk by chunk, and the token id of each column (null: the column index). */
+  private decodingColumns(model: GPT2): { cols: tf.Tensor2D[]; ids: tf.Tensor1D | null } {
+    if (!this.vocabulary) return { cols: augmentedVocab(model).cols, ids: null };
+    if (this.restricted?.model !== model) {
+      this.disposeRestricted();
+      const chunks = vocabRows(model);
+      const chunk = chunks[0].shape[0];
+      // Kept: built inside the caller's tidy scope, used until dispose().
+      const ids = tf.keep(tf.tensor1d(this.vocabulary, 'int32'));
+      const cols: tf.Tensor2D[] = [];
+      for (let s = 0; s < this.vocabulary.length; s += chunk) {
+        const part = this.vocabulary.subarray(s, Math.min(this.vocabulary.length, s + chunk));
+        cols.push(tf.keep(tf.tidy(() => tf.transpose(augmentRows(chunkedGather(chunks, tf.tensor1d(part, 'int32')))) as tf.Tensor2D)));
+      }
+      this.restricted = { model, cols, ids };
+    }
+    return this.restricted;
+  }
+
+  private disposeRestricted(): void {
+    if (this.restricted) tf.dispose([this.restricted.ids, ...this.restricted.cols]);
+    this.restricted = null;
+  }
+
+  /** The decoded token at each logit-head point f [N, d]: the argmax of the logits over the decoding vocabulary. */
   tokensAt(model: GPT2, f: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => argmaxRows(augmentedVocab(model).cols, this.logitQuery(f)));
+    return tf.tidy(() => {
+      const { cols, ids } = this.decodingColumns(model);
+      const at = argmaxRows(cols, this.logitQuery(f));
+      return ids ? (tf.gather(ids, at) as tf.Tensor1D) : at;
+    });
   }
 
   /** The K highest-scoring tokens at each logit-head point f [N, d] and their logits (unnormalised), best first. */
@@ -197,15 +240,17 @@ export class SentenceAE {
       let start = 0;
       const ids: tf.Tensor2D[] = [];
       const vals: tf.Tensor2D[] = [];
-      for (const c of augmentedVocab(model).cols) {
+      const vocab = this.decodingColumns(model);
+      for (const c of vocab.cols) {
         const top = tf.topk(tf.matMul(q, c), Math.min(K, c.shape[1]));
         vals.push(top.values as tf.Tensor2D);
         ids.push(tf.add(top.indices, tf.scalar(start, 'int32')) as tf.Tensor2D);
         start += c.shape[1];
       }
       const best = tf.topk(tf.concat(vals, 1), K);
-      const allIds = tf.concat(ids, 1) as tf.Tensor2D;
-      return { ids: gatherPerRow(allIds, best.indices as tf.Tensor2D), logits: best.values as tf.Tensor2D };
+      const columns = gatherPerRow(tf.concat(ids, 1) as tf.Tensor2D, best.indices as tf.Tensor2D);
+      const tokenIds = vocab.ids ? (tf.reshape(tf.gather(vocab.ids, tf.reshape(columns, [-1])), columns.shape) as tf.Tensor2D) : columns;
+      return { ids: tokenIds, logits: best.values as tf.Tensor2D };
     });
   }
 
@@ -228,6 +273,7 @@ export class SentenceAE {
   }
 
   dispose(): void {
+    this.disposeRestricted();
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }

@@ -1,7 +1,8 @@
 // Training the sentence autoencoder against a frozen language model: token reconstruction cross-entropy (over a
 // candidate vocabulary: the frequent tokens plus the batch's own, so a step costs a fraction of a full softmax),
-// embedding MSE, and Gaussian noise on the latent so that nearby latents decode to nearby sentences (the
-// intermediate-layer heads are fitted afterwards in closed form: residualHeads.ts).
+// embedding MSE, Gaussian noise on the latent so that nearby latents decode to nearby sentences, and mixup toward
+// the nearer sentence so that the points between two sentences decode to a sentence (the intermediate-layer heads
+// are fitted afterwards in closed form: residualHeads.ts).
 // Resumable from a checkpoint with the optimiser's moments.
 import * as tf from '@tensorflow/tfjs-core';
 import { rng, shuffle } from '../corpus/rng.js';
@@ -32,6 +33,11 @@ export interface TrainAEOptions {
   candidates: number;
   /** Weight of padding positions after the terminating <|endoftext|> (easy, so they count less). */
   padWeight: number;
+  /**
+   * Weight of mixup toward the nearer sentence: at a point between two training sentences' latents (weight α on the
+   * first, uniform in [0, 1)), reconstruct the sentence with the larger weight (mixNearestLoss); 0 = off.
+   */
+  mixNearest?: number;
   evalEvery: number;
   evalSentences: number;
   checkpointEvery: number;
@@ -138,8 +144,11 @@ export class AETrainer {
     this.params = [...this.ae.params].filter(([name]) => !name.startsWith('dec.resid')).map(([name, v]) => ({ name, v, decay: v.rank === 2 && name !== 'enc.pos' }));
     this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
     if (saved) restoreMoments(this.opt, this.params, saved.moments, this.state.step);
+    if ((this.opts.mixNearest ?? 0) > 0 && this.opts.candidates <= 0) throw new Error('mixNearest needs a candidate vocabulary (candidates > 0; the default is 4096)');
     if (this.opts.candidates > 0) {
       const ids = frequentTokens(trainRows, this.opts.candidates, this.model.config.eosTokenId, this.model.config.vocabSize);
+      // Decode into the tokens every step's softmax shaped (SentenceAE.vocabulary); evaluation and the export use it.
+      this.ae.restrictVocabulary(ids);
       const rows = tf.tidy(() => augmentRows(chunkedGather(vocabRows(this.model), tf.tensor1d(ids, 'int32'))));
       this.base = { rows, cols: tf.transpose(rows), index: new Map(ids.map((id, i) => [id, i])) };
     }
@@ -187,6 +196,7 @@ export class AETrainer {
     const feats = tf.reshape(this.ae.head(h, 'logit'), [B * T, d]) as tf.Tensor2D;
     const rowsE = vocabRows(this.model);
     let ce: tf.Tensor1D;
+    let cand: { Ec: tf.Tensor2D; EcT: tf.Tensor2D; local: Int32Array } | null = null;
     if (this.base) {
       // Candidates: the frequent tokens (persistent rows) plus the batch's rarer tokens gathered this step.
       const { rows: baseRows, cols: baseCols, index } = this.base; // augmented rows [E_v, ‖E_v‖²]
@@ -200,18 +210,42 @@ export class AETrainer {
       const EcT = tf.keep(extraRows ? (tf.concat([baseCols, tf.transpose(extraRows)], 1) as tf.Tensor2D) : baseCols.clone());
       this.stepTensors.push(Ec, EcT);
       ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, tf.tensor1d(local, 'int32'));
+      cand = { Ec, EcT, local };
     } else {
       const { rows: all, cols } = augmentedVocab(this.model);
       ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: all[0], ETChunks: cols, EChunks: all.length > 1 ? all : undefined }, flatIds);
     }
     const ceMean = wMean(ce);
     let total: tf.Tensor = ceMean;
+    if (cand && (this.opts.mixNearest ?? 0) > 0) total = tf.add(total, tf.mul(this.opts.mixNearest!, this.mixNearestLoss(this.ae.normalize(mu), cand, lengths, noiseSeed)));
     // Embedding MSE, relative to the mean squared norm of the target rows (scale-free across models).
     const target = tf.reshape(tokens, [B * T, d]);
     const emb = tf.reshape(this.ae.head(h, 'embed'), [B * T, d]);
     const embErr = tf.div(wMean(tf.sum(tf.square(tf.sub(emb, target)), 1) as tf.Tensor1D), tf.mean(tf.sum(tf.square(target), 1)));
     total = tf.add(total, tf.mul(embedWeight, embErr));
     return { total: total as tf.Scalar, ce: ceMean };
+  }
+
+  /**
+   * Mixup toward the nearer sentence: each latent u_b mixed with the next one's, α·u_b + (1 − α)·u_{b+1} with α
+   * uniform in [0, 1), decoded, and scored against the sentence with the larger weight: the points between two
+   * sentences are taught to decode to a sentence (one of the two) instead of a word-by-word blend of both.
+   */
+  private mixNearestLoss(u: tf.Tensor2D, cand: { Ec: tf.Tensor2D; EcT: tf.Tensor2D; local: Int32Array }, lengths: number[], seed: number): tf.Scalar {
+    const { T, dModel: d } = this.opts.shape;
+    const B = u.shape[0];
+    const rand = rng(seed + 29);
+    const alpha = Array.from({ length: B }, () => rand());
+    const target = new Int32Array(B * T);
+    const nearer = alpha.map((a, b) => (a >= 0.5 ? b : (b + 1) % B));
+    nearer.forEach((src, b) => target.set(cand.local.subarray(src * T, src * T + T), b * T));
+    const weights = tf.tensor1d(positionWeights(nearer.map((src) => lengths[src]), T, this.opts.padWeight));
+    const a = tf.tensor2d(alpha, [B, 1]);
+    const partner = tf.concat([tf.slice(u, [1, 0], [B - 1, -1]), tf.slice(u, [0, 0], [1, -1])], 0);
+    const zm = tf.add(tf.mul(a, u), tf.mul(tf.sub(1, a), partner)) as tf.Tensor2D;
+    const feats = tf.reshape(this.ae.head(this.ae.decode(zm), 'logit'), [B * T, d]) as tf.Tensor2D;
+    const ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: cand.Ec, ETChunks: [cand.EcT], EChunks: [cand.Ec] }, tf.tensor1d(target, 'int32'));
+    return tf.div(tf.sum(tf.mul(ce, weights)), tf.sum(weights)) as tf.Scalar;
   }
 
   /** The rows of step `step`: an epoch-wise shuffle of the training set, deterministic in the seed. */

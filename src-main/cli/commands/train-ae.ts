@@ -21,6 +21,7 @@ export default defineCommand({
     lr: { type: 'string', arg: '<x>', description: `peak learning rate (default ${AE_TRAINING_DEFAULTS.lr})` },
     noise: { type: 'string', arg: '<σ>', description: `latent noise during training, per unit-variance dimension (default ${AE_TRAINING_DEFAULTS.noise})` },
     candidates: { type: 'string', arg: '<n>', description: `softmax over the n most frequent tokens plus the batch's own; 0 for the whole vocabulary (default ${AE_TRAINING_DEFAULTS.candidates})` },
+    'mix-nearest': { type: 'string', arg: '<w>', description: `weight of mixup toward the nearer sentence: a point between two sentences' latents learns to decode to the one it is closer to; 0 = off (default ${AE_TRAINING_DEFAULTS.mixNearest})` },
     corpus: { type: 'string', arg: `<${CORPUS_NAMES.join('|')}>`, description: 'sentences to learn (default brown+sotu, the default model\'s corpus)' },
     out: { type: 'string', arg: '<dir>', description: 'where ae.json and ae.safetensors go (default <model folder>/autoencoders/k<k>)' },
     work: { type: 'string', arg: '<dir>', description: 'checkpoint and train.log (default .cache/train-ae/<model>-k<k>)' },
@@ -45,6 +46,7 @@ export default defineCommand({
         lr: parseNumber(values.lr, '--lr', { min: 0 }) ?? d.lr,
         noise: parseNumber(values.noise, '--noise', { min: 0 }) ?? d.noise,
         candidates: int(values.candidates, '--candidates', 0, 10_000_000) ?? d.candidates,
+        mixNearest: parseNumber(values['mix-nearest'], '--mix-nearest', { min: 0 }) ?? d.mixNearest,
         seed: int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? d.seed,
       };
       const outDir = resolve(values.out ?? autoencoderDirFor(lm.source.dir, k));
