@@ -71,7 +71,8 @@ async function reconstructions(rows: number[][], decoding: LatentDecoding): Prom
   const z = tf.tidy(() => ae.encode(lm.model, tf.tensor2d(ids, [rows.length, ae.shape.T], 'int32'), lengths));
   const out = await decodeLatents(lm.model, ae, z, decoding);
   z.dispose();
-  return out.ids.map((r, b) => lm.tokenizer.encode(lm.tokenizer.decode(r.slice(0, out.lengths[b]))));
+  // A latent the decoder ends at once has no text to score.
+  return out.ids.map((r, b) => lm.tokenizer.encode(lm.tokenizer.decode(r.slice(0, out.lengths[b])))).filter((r) => r.length > 0);
 }
 
 const rows = [];

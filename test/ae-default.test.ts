@@ -1,8 +1,7 @@
 // The shipped sentence autoencoders of the embedded default model, on held-out sentences (the LM's document split,
-// never seen by the model or the autoencoder): k = 32 reconstructs what its card says it does, and the points
-// between two held-out sentences' latents, decoded fused with the model (ae/decode.ts), stay within 2.5 nats of the
-// corpus median cross-entropy. The project's targets (60 % accuracy, within 1 nat) are not met yet (AE_CARD.md: 58.6 %
-// and 1.8 nats): these guard what is shipped. Fixed seeds.
+// never seen by the model or the autoencoder): k = 32 reconstructs at least 60 % of held-out tokens, as its card
+// says, and the points between two held-out sentences' latents, decoded fused with the model (ae/decode.ts), have a
+// cross-entropy within 1 nat of the corpus median (the project's two targets; AE_CARD.md). Fixed seeds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
 import { autoencoderDirFor, loadAutoencoder, readAEFile } from '../src-main/ae/files.js';
@@ -39,16 +38,17 @@ describe('the default k = 32 sentence autoencoder', { timeout: 300_000 }, () => 
     const { accuracy } = await reconstructionAccuracy(lm.model, ae, sample);
     const stated = (await readAEFile(autoencoderDirFor(defaultModelDir(), 32))).metrics.heldOutTokenAccuracy as number;
     expect(Math.abs(accuracy - stated)).toBeLessThan(0.03);
-    expect(accuracy).toBeGreaterThan(0.5);
+    expect(stated).toBeGreaterThanOrEqual(0.6);
+    expect(accuracy).toBeGreaterThanOrEqual(0.6);
   });
 
-  it('decodes the path between two held-out sentences (fused with the model) within 2.5 nats of the corpus median cross-entropy', async () => {
+  it('decodes the path between two held-out sentences (fused with the model) within 1 nat of the corpus median cross-entropy', async () => {
     const { medianRows, pairs } = interpolationCheckSample(heldOut);
     const corpusMedian = await medianCrossEntropy(lm.model, lm.tokenizer, medianRows);
     // Hard: each decoded text is re-tokenised and scored as any text would be.
     const interior = await interiorCrossEntropies(lm.model, lm.tokenizer, ae, pairs, FUSED_DECODING);
     const mean = interior.reduce((s, p) => s + p.ce, 0) / interior.length;
     expect(interior.every((p) => p.text.trim().length > 0)).toBe(true);
-    expect(Math.abs(mean - corpusMedian), `interior mean CE ${mean.toFixed(2)} vs corpus median ${corpusMedian.toFixed(2)}: ${JSON.stringify(interior)}`).toBeLessThanOrEqual(2.5);
+    expect(Math.abs(mean - corpusMedian), `interior mean CE ${mean.toFixed(2)} vs corpus median ${corpusMedian.toFixed(2)}: ${JSON.stringify(interior)}`).toBeLessThanOrEqual(1);
   });
 });

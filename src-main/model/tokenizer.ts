@@ -25,6 +25,8 @@ class HFTokenizer implements TextTokenizer {
     return this.tok.encode(text, { add_special_tokens: false }).ids;
   }
   decode(ids: ArrayLike<number>): string {
+    // The library refuses an empty list; no tokens is the empty text (e.g. a latent the decoder ends at once).
+    if (ids.length === 0) return '';
     return this.tok.decode(Array.from(ids), { skip_special_tokens: false });
   }
   tokenStrings(ids: ArrayLike<number>): string[] {
