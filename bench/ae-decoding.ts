@@ -7,12 +7,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
-import { ARGMAX_DECODING, decodeLatents, type LatentDecoding } from '../src-main/ae/decode.js';
+import { ARGMAX_DECODING, type LatentDecoding } from '../src-main/ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../src-main/ae/files.js';
 import { interiorCrossEntropies, interpolationCheckSample, medianCrossEntropy } from '../src-main/ae/interpolate.js';
 import { aeInitialValues, SentenceAE, type AEShape } from '../src-main/ae/model.js';
-import { padRows, sentenceRows } from '../src-main/ae/sentences.js';
-import { frequentTokens, reconstructionAccuracy } from '../src-main/ae/train.js';
+import { sentenceRows } from '../src-main/ae/sentences.js';
+import { frequentTokens, reconstruct, reconstructionAccuracy } from '../src-main/ae/train.js';
 import { loadCorpus } from '../src-main/corpus/documents.js';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
 import { splitDocuments } from '../src-main/corpus/split.js';
@@ -67,10 +67,7 @@ const corpusMedian = await medianCrossEntropy(lm.model, lm.tokenizer, medianRows
 
 /** The rows encoded and decoded, re-tokenised from their text as any text would be. */
 async function reconstructions(rows: number[][], decoding: LatentDecoding): Promise<number[][]> {
-  const { ids, lengths } = padRows(rows, ae.shape.T, lm.model.config.eosTokenId);
-  const z = tf.tidy(() => ae.encode(lm.model, tf.tensor2d(ids, [rows.length, ae.shape.T], 'int32'), lengths));
-  const out = await decodeLatents(lm.model, ae, z, decoding);
-  z.dispose();
+  const out = await reconstruct(lm.model, ae, rows, decoding);
   // A latent the decoder ends at once has no text to score.
   return out.ids.map((r, b) => lm.tokenizer.encode(lm.tokenizer.decode(r.slice(0, out.lengths[b])))).filter((r) => r.length > 0);
 }

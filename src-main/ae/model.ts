@@ -106,9 +106,12 @@ export class SentenceAE {
    * The tokens the decoder may emit, sorted; null = the whole vocabulary. Training only ever pushes down the logits
    * of tokens in its candidate set, so a token no training sentence contains (e.g. "\n", which sentence splitting
    * removes) keeps whatever logit its embedding happens to give and can win the argmax: decode over the training
-   * vocabulary instead (AE_CARD.md).
+   * vocabulary instead (AE_CARD.md). Set with restrictVocabulary, which also drops the columns built for the old one.
    */
-  vocabulary: Int32Array | null = null;
+  get vocabulary(): Int32Array | null {
+    return this.decodingIds;
+  }
+  private decodingIds: Int32Array | null = null;
   /** The vocabulary's augmented columns and ids, built on first use for one model. */
   private restricted: { model: GPT2; cols: tf.Tensor2D[]; ids: tf.Tensor1D } | null = null;
 
@@ -196,21 +199,22 @@ export class SentenceAE {
   /** Decode only into `ids` (deduplicated, sorted), or into the whole vocabulary (null). */
   restrictVocabulary(ids: ArrayLike<number> | null): void {
     this.disposeRestricted();
-    this.vocabulary = ids ? Int32Array.from(new Set(Array.from(ids))).sort() : null;
+    this.decodingIds = ids ? Int32Array.from(new Set(Array.from(ids))).sort() : null;
   }
 
   /** The columns the logits are computed against, chunk by chunk, and the token id of each column (null: the column index). */
   private decodingColumns(model: GPT2): { cols: tf.Tensor2D[]; ids: tf.Tensor1D | null } {
-    if (!this.vocabulary) return { cols: augmentedVocab(model).cols, ids: null };
+    const vocab = this.decodingIds;
+    if (!vocab) return { cols: augmentedVocab(model).cols, ids: null };
     if (this.restricted?.model !== model) {
       this.disposeRestricted();
       const chunks = vocabRows(model);
       const chunk = chunks[0].shape[0];
       // Kept: built inside the caller's tidy scope, used until dispose().
-      const ids = tf.keep(tf.tensor1d(this.vocabulary, 'int32'));
+      const ids = tf.keep(tf.tensor1d(vocab, 'int32'));
       const cols: tf.Tensor2D[] = [];
-      for (let s = 0; s < this.vocabulary.length; s += chunk) {
-        const part = this.vocabulary.subarray(s, Math.min(this.vocabulary.length, s + chunk));
+      for (let s = 0; s < vocab.length; s += chunk) {
+        const part = vocab.subarray(s, Math.min(vocab.length, s + chunk));
         cols.push(tf.keep(tf.tidy(() => tf.transpose(augmentRows(chunkedGather(chunks, tf.tensor1d(part, 'int32')))) as tf.Tensor2D)));
       }
       this.restricted = { model, cols, ids };

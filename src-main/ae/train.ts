@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rng, shuffle } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
-import { chunkedGather, unembedCrossEntropy } from '../model/ops.js';
+import { chunkedGather, unembedCrossEntropy, type Unembedding } from '../model/ops.js';
 import { AdamW, lrAt, type Param } from '../train/adamw.js';
-import { ARGMAX_DECODING, decodeLatents, type LatentDecoding } from './decode.js';
+import { ARGMAX_DECODING, decodeLatents, type DecodedLatents, type LatentDecoding } from './decode.js';
 import { assertSameShape, readCheckpoint, restoreMoments, writeCheckpoint } from '../train/checkpoint.js';
 import { runTrainLoop } from '../train/loop.js';
 import { aeInitialValues, augmentedVocab, augmentRows, SentenceAE, vocabRows, type AEShape } from './model.js';
@@ -37,7 +37,7 @@ export interface TrainAEOptions {
    * Weight of mixup toward the nearer sentence: at a point between two training sentences' latents (weight α on the
    * first, uniform in [0, 1)), reconstruct the sentence with the larger weight (mixNearestLoss); 0 = off.
    */
-  mixNearest?: number;
+  mixNearest: number;
   evalEvery: number;
   evalSentences: number;
   checkpointEvery: number;
@@ -83,7 +83,23 @@ export function frequentTokens(rows: readonly number[][], n: number, pad: number
   return [...out].sort((a, b) => a - b);
 }
 
-/** Token accuracy of the reconstruction (argmax over the whole vocabulary, or `decoding`) over the sentences' own tokens. */
+/** The rows encoded and decoded (`decoding`), `batch` rows at a time: T ids per row, and where the decoder ends each. */
+export async function reconstruct(model: GPT2, ae: SentenceAE, rows: readonly number[][], decoding: LatentDecoding = ARGMAX_DECODING, batch = 64): Promise<DecodedLatents> {
+  const { T } = ae.shape;
+  const out: DecodedLatents = { ids: [], lengths: [] };
+  for (let s = 0; s < rows.length; s += batch) {
+    const part = rows.slice(s, s + batch);
+    const { ids, lengths } = padRows(part, T, model.config.eosTokenId);
+    const z = tf.tidy(() => ae.encode(model, tf.tensor2d(ids, [part.length, T], 'int32'), lengths));
+    const decoded = await decodeLatents(model, ae, z, decoding);
+    z.dispose();
+    out.ids.push(...decoded.ids);
+    out.lengths.push(...decoded.lengths);
+  }
+  return out;
+}
+
+/** Token accuracy of the reconstruction (argmax over the decoding vocabulary, or `decoding`) over the sentences' own tokens. */
 export async function reconstructionAccuracy(
   model: GPT2,
   ae: SentenceAE,
@@ -91,28 +107,26 @@ export async function reconstructionAccuracy(
   decoding: LatentDecoding = ARGMAX_DECODING,
   batch = 64,
 ): Promise<{ accuracy: number; exact: number; tokens: number }> {
-  const { T } = ae.shape;
-  const pad = model.config.eosTokenId;
+  const pred = (await reconstruct(model, ae, rows, decoding, batch)).ids;
   let right = 0;
   let total = 0;
   let exact = 0;
-  for (let s = 0; s < rows.length; s += batch) {
-    const part = rows.slice(s, s + batch);
-    const { ids, lengths } = padRows(part, T, pad);
-    const z = tf.tidy(() => ae.encode(model, tf.tensor2d(ids, [part.length, T], 'int32'), lengths));
-    const pred = (await decodeLatents(model, ae, z, decoding)).ids;
-    z.dispose();
-    part.forEach((r, b) => {
-      let ok = 0;
-      r.forEach((id, t) => {
-        if (pred[b][t] === id) ok += 1;
-      });
-      right += ok;
-      total += r.length;
-      if (ok === r.length) exact += 1;
+  rows.forEach((r, b) => {
+    let ok = 0;
+    r.forEach((id, t) => {
+      if (pred[b][t] === id) ok += 1;
     });
-  }
+    right += ok;
+    total += r.length;
+    if (ok === r.length) exact += 1;
+  });
   return { accuracy: right / total, exact: exact / rows.length, tokens: total };
+}
+
+/** A step's candidate vocabulary: its augmented rows as an unembedding, and each position's target column. */
+interface Candidates {
+  unembed: Unembedding;
+  local: Int32Array;
 }
 
 export class AETrainer {
@@ -144,7 +158,7 @@ export class AETrainer {
     this.params = [...this.ae.params].filter(([name]) => !name.startsWith('dec.resid')).map(([name, v]) => ({ name, v, decay: v.rank === 2 && name !== 'enc.pos' }));
     this.opt = new AdamW(this.params, { lr: this.opts.lr, weightDecay: this.opts.weightDecay, clipNorm: this.opts.clipNorm });
     if (saved) restoreMoments(this.opt, this.params, saved.moments, this.state.step);
-    if ((this.opts.mixNearest ?? 0) > 0 && this.opts.candidates <= 0) throw new Error('mixNearest needs a candidate vocabulary (candidates > 0; the default is 4096)');
+    if (this.opts.mixNearest > 0 && this.opts.candidates <= 0) throw new Error('mixNearest needs a candidate vocabulary (candidates > 0; the default is 4096)');
     if (this.opts.candidates > 0) {
       const ids = frequentTokens(trainRows, this.opts.candidates, this.model.config.eosTokenId, this.model.config.vocabSize);
       // Decode into the tokens every step's softmax shaped (SentenceAE.vocabulary); evaluation and the export use it.
@@ -196,7 +210,7 @@ export class AETrainer {
     const feats = tf.reshape(this.ae.head(h, 'logit'), [B * T, d]) as tf.Tensor2D;
     const rowsE = vocabRows(this.model);
     let ce: tf.Tensor1D;
-    let cand: { Ec: tf.Tensor2D; EcT: tf.Tensor2D; local: Int32Array } | null = null;
+    let cand: Candidates | null = null;
     if (this.base) {
       // Candidates: the frequent tokens (persistent rows) plus the batch's rarer tokens gathered this step.
       const { rows: baseRows, cols: baseCols, index } = this.base; // augmented rows [E_v, ‖E_v‖²]
@@ -209,15 +223,15 @@ export class AETrainer {
       const Ec = tf.keep(extraRows ? (tf.concat([baseRows, extraRows], 0) as tf.Tensor2D) : baseRows.clone());
       const EcT = tf.keep(extraRows ? (tf.concat([baseCols, tf.transpose(extraRows)], 1) as tf.Tensor2D) : baseCols.clone());
       this.stepTensors.push(Ec, EcT);
-      ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, tf.tensor1d(local, 'int32'));
-      cand = { Ec, EcT, local };
+      cand = { unembed: { E: Ec, ETChunks: [EcT], EChunks: [Ec] }, local };
+      ce = unembedCrossEntropy(this.ae.logitQuery(feats), cand.unembed, tf.tensor1d(local, 'int32'));
     } else {
       const { rows: all, cols } = augmentedVocab(this.model);
       ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: all[0], ETChunks: cols, EChunks: all.length > 1 ? all : undefined }, flatIds);
     }
     const ceMean = wMean(ce);
     let total: tf.Tensor = ceMean;
-    if (cand && (this.opts.mixNearest ?? 0) > 0) total = tf.add(total, tf.mul(this.opts.mixNearest!, this.mixNearestLoss(this.ae.normalize(mu), cand, lengths, noiseSeed)));
+    if (cand && this.opts.mixNearest > 0) total = tf.add(total, tf.mul(this.opts.mixNearest, this.mixNearestLoss(this.ae.normalize(mu), cand, lengths, noiseSeed)));
     // Embedding MSE, relative to the mean squared norm of the target rows (scale-free across models).
     const target = tf.reshape(tokens, [B * T, d]);
     const emb = tf.reshape(this.ae.head(h, 'embed'), [B * T, d]);
@@ -231,7 +245,7 @@ export class AETrainer {
    * uniform in [0, 1), decoded, and scored against the sentence with the larger weight: the points between two
    * sentences are taught to decode to a sentence (one of the two) instead of a word-by-word blend of both.
    */
-  private mixNearestLoss(u: tf.Tensor2D, cand: { Ec: tf.Tensor2D; EcT: tf.Tensor2D; local: Int32Array }, lengths: number[], seed: number): tf.Scalar {
+  private mixNearestLoss(u: tf.Tensor2D, cand: Candidates, lengths: number[], seed: number): tf.Scalar {
     const { T, dModel: d } = this.opts.shape;
     const B = u.shape[0];
     const rand = rng(seed + 29);
@@ -244,7 +258,7 @@ export class AETrainer {
     const partner = tf.concat([tf.slice(u, [1, 0], [B - 1, -1]), tf.slice(u, [0, 0], [1, -1])], 0);
     const zm = tf.add(tf.mul(a, u), tf.mul(tf.sub(1, a), partner)) as tf.Tensor2D;
     const feats = tf.reshape(this.ae.head(this.ae.decode(zm), 'logit'), [B * T, d]) as tf.Tensor2D;
-    const ce = unembedCrossEntropy(this.ae.logitQuery(feats), { E: cand.Ec, ETChunks: [cand.EcT], EChunks: [cand.Ec] }, tf.tensor1d(target, 'int32'));
+    const ce = unembedCrossEntropy(this.ae.logitQuery(feats), cand.unembed, tf.tensor1d(target, 'int32'));
     return tf.div(tf.sum(tf.mul(ce, weights)), tf.sum(weights)) as tf.Scalar;
   }
 

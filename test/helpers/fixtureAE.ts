@@ -21,6 +21,7 @@ export function fixtureAEOptions(over: Partial<TrainAEOptions> = {}): TrainAEOpt
     noise: 0.1,
     embedWeight: 1,
     candidates: 512,
+    mixNearest: 0,
     padWeight: 0.1,
     evalEvery: 1000,
     evalSentences: 16,
