@@ -139,7 +139,7 @@ export async function initBackend(request?: BackendRequest | string, source = 'T
     else if (req === 'tensorflow') {
       throw new BackendError(
         `backend "tensorflow" requested but unavailable: ${notes.join('; ')}. ` +
-          'Install @tensorflow/tfjs-node (or -node-gpu), run ../shared/tools/tfjs-native.sh, or use --backend wasm.',
+          'Install @tensorflow/tfjs-node (`npm install @tensorflow/tfjs-node`, or -node-gpu for CUDA 11.2), or use --backend wasm.',
       );
     }
   }

@@ -1,4 +1,4 @@
-// Parity with ../shared/fixtures/tiny-gpt2: values computed in float64 by an independent implementation.
+// Parity with test/fixtures/tiny-gpt2: values computed in float64 by an independent implementation.
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -2,15 +2,13 @@ import { createHash } from 'node:crypto';
 import { copyFile, lstat, mkdtemp, readdir, readFile, readlink, rm, unlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFileError } from '../src-main/model/errors.js';
 import { hubCacheRoot, resolveModel, type DownloadProgress, type HubOptions } from '../src-main/model/hub.js';
 import { readCheckpointTensors, readSafetensorsFile, writeSafetensorsFile } from '../src-main/model/safetensors.js';
+import { FIXTURE } from './helpers/shared.js';
 import { DEFAULT_COMMIT, startHubServer, type HubServer } from './helpers/hubServer.js';
 
-const SHARED = process.env.TEXTDREAM_SHARED ?? fileURLToPath(new URL('../../shared', import.meta.url));
-const FIXTURE = join(SHARED, 'fixtures', 'tiny-gpt2');
 const ID = 'acme/tiny-gpt2';
 const REPO = 'models--acme--tiny-gpt2';
 

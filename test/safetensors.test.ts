@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { FIXTURE } from './helpers/shared.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFileError } from '../src-main/model/errors.js';
 import {
@@ -15,8 +15,6 @@ import {
   type RawTensor,
 } from '../src-main/model/safetensors.js';
 
-const SHARED = process.env.TEXTDREAM_SHARED ?? fileURLToPath(new URL('../../shared', import.meta.url));
-const FIXTURE = join(SHARED, 'fixtures', 'tiny-gpt2');
 const isMaskBuffer = (name: string) => /(^|\.)attn\.(masked_)?bias$/.test(name);
 
 let f32: Map<string, RawTensor>;

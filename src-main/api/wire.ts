@@ -36,7 +36,7 @@ export interface ModelInfo {
 export interface ModelChoice {
   spec: string;
   label: string;
-  kind: 'default' | 'fixture' | 'recent';
+  kind: 'default' | 'recent';
   /** False when the folder is missing (e.g. the default model has not been trained yet). */
   available: boolean;
   note?: string;

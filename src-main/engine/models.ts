@@ -28,11 +28,6 @@ export interface ModelHostOptions {
   inUse: () => boolean;
 }
 
-/** The shared test fixture, offered in the picker when present (TEXTDREAM_SHARED, else ../shared). */
-export function fixtureModelDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.TEXTDREAM_SHARED ?? resolve(process.cwd(), '..', 'shared'), 'fixtures', 'tiny-gpt2');
-}
-
 /**
  * The model's content fingerprint, the store's key for everything measured on these weights (dream runs, scans,
  * explanations): the same function the CLI commands use (store/persist.ts), so pages in the UI find their scans.
@@ -77,9 +72,7 @@ export class ModelHost {
   }
 
   private choices(): ModelChoice[] {
-    const env = this.opts.env ?? process.env;
     const def = defaultModelDir();
-    const fixture = fixtureModelDir(env);
     const has = (dir: string) => existsSync(join(dir, 'config.json'));
     const out: ModelChoice[] = [
       {
@@ -90,7 +83,6 @@ export class ModelHost {
         ...(has(def) ? {} : { note: 'not built yet: run `textdream train-lm`' }),
       },
     ];
-    if (has(fixture)) out.push({ spec: fixture, label: 'tiny-gpt2 (shared test fixture)', kind: 'fixture', available: true });
     const same = (a: string, b: string) => a === b || resolve(a) === resolve(b);
     for (const spec of this.recent) {
       if (!out.some((c) => same(c.spec, spec))) out.push({ spec, label: spec, kind: 'recent', available: true });

@@ -1,4 +1,4 @@
-// Tensor ops shaped for the wasm backend. Two measured facts drive them (../shared/README.md):
+// Tensor ops shaped for the wasm backend. Two measured facts drive them (README, Backends):
 // matMul with transposeA/transposeB is ~8-10x slower on wasm than a plain matMul, and log-softmax over
 // 50,257 logits dominates a step. So linear layers carry custom gradients built only from plain matMuls,
 // and the cross-entropy is fused with a custom gradient.

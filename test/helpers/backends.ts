@@ -1,6 +1,6 @@
 // Which backends the parameterised suites run on: wasm and cpu always, webgpu when an adapter exists (in CI a
-// software Vulkan one), tensorflow when tfjs-node is installed (an optional install: ../shared/tools/tfjs-native.sh
-// on a dev machine; not in CI). TEXTDREAM_REQUIRE_WEBGPU=1 (set by .ci/run) turns a missing adapter into a failure,
+// software Vulkan one), tensorflow when tfjs-node is installed (an optional install; on a dev
+// machine without its binary download, a locally built binding; not in CI). TEXTDREAM_REQUIRE_WEBGPU=1 (set by .ci/run) turns a missing adapter into a failure,
 // so CI can never pass by skipping the GPU runs.
 import { installedNativePackages } from '../../src-main/nativePackages.js';
 import { navigatorGPU, probeAdapter } from '../../src-main/webgpu.js';

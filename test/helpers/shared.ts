@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** ../shared beside the checkout (TEXTDREAM_SHARED overrides). */
-export function sharedDir(): string {
-  return process.env.TEXTDREAM_SHARED ?? resolve(process.cwd(), '..', 'shared');
-}
-export const FIXTURE = join(sharedDir(), 'fixtures', 'tiny-gpt2');
+/** The repository's test data (test/fixtures/): everything a test reads lives inside the checkout. */
+export const FIXTURES = fileURLToPath(new URL('../fixtures', import.meta.url));
+/** The GPT-2 fixture with independently computed reference values (its README says how they were made). */
+export const FIXTURE = join(FIXTURES, 'tiny-gpt2');
 
 export interface FixtureExpected {
   tokens: Record<string, { text: string; ids: number[] }>;
