@@ -15,7 +15,7 @@ import { sentenceRows } from '../src-main/ae/sentences.js';
 import { frequentTokens, reconstruct, reconstructionAccuracy } from '../src-main/ae/train.js';
 import { loadCorpus } from '../src-main/corpus/documents.js';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
-import { splitDocuments } from '../src-main/corpus/split.js';
+import { splitBySource } from '../src-main/corpus/split.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
 import { readCheckpoint } from '../src-main/train/checkpoint.js';
 import { LM_SPLIT } from '../src-main/train/lmCorpus.js';
@@ -52,7 +52,7 @@ async function fromCheckpoint(dir: string): Promise<SentenceAE> {
 const source = values.checkpoint ?? values.autoencoder ?? autoencoderDirFor(modelDir, Number(values.k));
 const ae = values.checkpoint ? await fromCheckpoint(values.checkpoint) : (await loadAutoencoder(source, lm.model)).ae;
 
-const split = splitDocuments(await loadCorpus('brown+sotu'), LM_SPLIT);
+const split = splitBySource(await loadCorpus('brown+sotu'), LM_SPLIT);
 const heldOut = sentenceRows(split.heldOut, lm.tokenizer, ae.shape.T, 4).rows;
 if (values.vocabulary === 'all') ae.restrictVocabulary(null);
 else if (/^\d+$/.test(values.vocabulary)) {

