@@ -99,15 +99,20 @@ function allocate(sizes: number[], fraction: number, target: number): number[] {
  * before other sources existed, so their held-out documents stay the comparison split across model generations.
  */
 export function splitBySource(docs: readonly CorpusDocument[], options: SplitOptions = {}): CorpusSplit {
-  const groupOf = (d: CorpusDocument) => (d.source === 'brown' || d.source === 'sotu' ? 'brown+sotu' : d.source);
+  const groups = sourceGroups(docs);
+  const heldOutIds = new Set<string>();
+  for (const list of groups.values()) for (const d of splitDocuments(list, options).heldOut) heldOutIds.add(d.id);
+  return { train: docs.filter((d) => !heldOutIds.has(d.id)), heldOut: docs.filter((d) => heldOutIds.has(d.id)) };
+}
+
+/** Documents by split group: Brown and SOTU together (see splitBySource), every other source on its own. */
+export function sourceGroups(docs: readonly CorpusDocument[]): Map<string, CorpusDocument[]> {
   const groups = new Map<string, CorpusDocument[]>();
   for (const d of docs) {
-    const g = groupOf(d);
+    const g = d.source === 'brown' || d.source === 'sotu' ? 'brown+sotu' : d.source;
     let list = groups.get(g);
     if (!list) groups.set(g, (list = []));
     list.push(d);
   }
-  const heldOutIds = new Set<string>();
-  for (const list of groups.values()) for (const d of splitDocuments(list, options).heldOut) heldOutIds.add(d.id);
-  return { train: docs.filter((d) => !heldOutIds.has(d.id)), heldOut: docs.filter((d) => heldOutIds.has(d.id)) };
+  return groups;
 }

@@ -1,7 +1,7 @@
 // One validated RunConfig for dreams, shared by CLI, server, UI and the stored record. Dependency-free (no tfjs,
 // no Node): the contract (api/wire.ts) re-exports its types for the renderer.
 
-export const METHODS = ['embed', 'projected', 'fluent', 'subspace', 'latent'] as const;
+export const METHODS = ['embed', 'projected', 'fluent', 'subspace', 'latent', 'beam', 'seeded'] as const;
 export type Method = (typeof METHODS)[number];
 
 /** How per-token activations become one value per sequence (objectives.ts). */
@@ -57,6 +57,15 @@ export interface DreamConfig {
   topP: number;
   /** Hard-evaluate and emit a step record every `every` steps (and at the last). */
   every: number;
+  /** `beam`: beams kept per λ, and next tokens tried per beam (among the model's top-p, default p 0.9). */
+  beamWidth: number;
+  expand: number;
+  /** `beam`, `seeded`, `fluent`: ρ, subtracted from the search score per repeated word occurrence. */
+  repetitionPenalty: number;
+  /** `seeded`: token edits allowed away from the corpus window a dream starts from. */
+  maxEdits: number;
+  /** `fluent`, `seeded`, `beam`: σ, weight of the readability judge's score (SLOR + log-probability) in the search score. */
+  judgeWeight: number;
 }
 
 export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
@@ -82,6 +91,11 @@ export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
   topK: 24,
   topP: 0,
   every: 5,
+  beamWidth: 3,
+  expand: 12,
+  repetitionPenalty: 0,
+  maxEdits: 3,
+  judgeWeight: 0,
 };
 
 export class DreamConfigError extends Error {
@@ -109,6 +123,11 @@ export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec
   int('topK', 1, 50257);
   int('every', 1, 1_000_000);
   int('latentLayer', 0, 1024);
+  int('beamWidth', 1, 256);
+  int('expand', 1, 512);
+  int('maxEdits', 0, 1024);
+  num('repetitionPenalty', 0);
+  num('judgeWeight', 0);
   if (c.method === 'latent' && c.latentLayer > 0 && c.manifold > 0) throw new DreamConfigError('--manifold applies to input embeddings: with --latent-layer > 0 the decoder writes a residual stream; drop --manifold');
   if (c.autoencoder === '') throw new DreamConfigError('--autoencoder is empty: give an autoencoder folder or leave it out');
   int('seed', 0, 2 ** 31 - 1);

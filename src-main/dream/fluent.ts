@@ -13,11 +13,12 @@ import { hardEvaluate, type HardEval } from './hard.js';
 import type { DreamMethod, MethodStep } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import { fluencyPenalty } from './regularisers.js';
+import { breaksNoRepeat, searchScore } from './beam.js';
 
 const score = (e: HardEval, lambda: number) => (Number.isFinite(e.value) && Number.isFinite(e.ce) ? e.value - lambda * e.ce : -Infinity);
 
 /** For each (member, position): candidate token ids ranked by the linearised gain of the member's loss. */
-async function proposeTokens(model: GPT2, objective: Objective, pop: number[][], lambdas: number[], topK: number, topP: number): Promise<number[][][]> {
+export async function proposeTokens(model: GPT2, objective: Objective, pop: number[][], lambdas: number[], topK: number, topP: number, banned?: Set<number>): Promise<number[][][]> {
   const P = pop.length;
   const T = pop[0].length;
   const V = model.config.vocabSize;
@@ -43,7 +44,6 @@ async function proposeTokens(model: GPT2, objective: Objective, pop: number[][],
     // Linearised gain of swapping in token v at (i, t): g·e_v − g·e_current.
     const d = model.config.dModel;
     const scores = unembed(tf.reshape(g, [P * T, d]) as tf.Tensor2D, model.weights.unembed); // [P·T, V]
-    let ranked = scores;
     let nucleusIds: tf.Tensor | null = null;
     if (topP > 0 && logitsOut) {
       // The model's own next-token distribution at each free position (predicted from the position before).
@@ -52,10 +52,9 @@ async function proposeTokens(model: GPT2, objective: Objective, pop: number[][],
       const probs = tf.softmax(pred);
       const topProbs = gatherPerRow(probs, top.indices as tf.Tensor2D);
       nucleusIds = tf.keep(tf.stack([tf.cast(top.indices, 'float32'), topProbs as tf.Tensor2D], 2));
-      ranked = scores;
     }
     logitsOut?.dispose();
-    gainIds = tf.keep(tf.topk(ranked, Math.min(topP > 0 ? 2048 : topK, V)).indices);
+    gainIds = tf.keep(tf.topk(scores, Math.min(topP > 0 || banned ? 2048 : topK, V)).indices);
     nucleus = nucleusIds;
   });
   const gainRows = (await gainIds.array()) as number[][];
@@ -78,44 +77,85 @@ async function proposeTokens(model: GPT2, objective: Objective, pop: number[][],
   return Array.from({ length: P }, (_, i) =>
     Array.from({ length: T }, (_, t) => {
       const row = gainRows[i * T + t];
-      const ok = allowed ? row.filter((id) => allowed![i * T + t].has(id)) : row;
-      return (ok.length ? ok : row).slice(0, topK);
+      const free = banned ? row.filter((id) => !banned.has(id)) : row;
+      const ok = allowed ? free.filter((id) => allowed![i * T + t].has(id)) : free;
+      return (ok.length ? ok : free).slice(0, topK);
     }),
   );
 }
 
-export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], initCost = 0): DreamMethod {
-  const lambdas = cfg.lambdas;
+export interface SubstitutionOptions {
+  name: string;
+  /** λ of each population member (the fluency weight it trades activation against). */
+  lambdas: number[];
+  /** Display label of each member. */
+  labels: string[];
+  /** Starting sequences the members may not move further than `maxEdits` token edits from (seeded edits). */
+  origins?: number[][];
+  maxEdits?: number;
+  /** Token ids never proposed (line breaks, <|endoftext|> for searches that keep one run of prose). */
+  banned?: Set<number>;
+  /** Refuse candidates that repeat a bigram or use a word a third time. */
+  noRepeat?: boolean;
+  /** What each member maximises; default value − λ·CE. */
+  score?: (e: HardEval, lambda: number) => number;
+  initCost?: number;
+}
+
+const hamming = (a: number[], b: number[]) => a.reduce((n, x, i) => n + (x === b[i] ? 0 : 1), 0);
+
+/**
+ * The discrete search `fluent` and `seeded` share: each step proposes single-token substitutions per member from the
+ * gradient (optionally inside the model's top-p), evaluates every candidate hard, and keeps for each member the best
+ * of the pool by its own score; the member itself wins ties, so nothing churns without improving.
+ */
+export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], opts: SubstitutionOptions): DreamMethod {
+  const { lambdas } = opts;
+  const scoreOf = opts.score ?? score;
   const rand = rng(cfg.seed + 1);
   let pop = lambdas.map((_, i) => init[i % init.length].slice());
   let evals: HardEval[] | null = null;
-  let forwardEquivalents = pop.length + initCost;
+  let forwardEquivalents = pop.length + (opts.initCost ?? 0);
+  const allowed = (next: number[], i: number) =>
+    (!opts.origins || hamming(next, opts.origins[i]) <= (opts.maxEdits ?? Infinity)) && (!opts.noRepeat || !breaksNoRepeat(tok.decode(next)));
   return {
-    name: 'fluent',
+    name: opts.name,
     async step(): Promise<MethodStep> {
       const P = pop.length;
       const T = pop[0].length;
       const popEvals = evals ?? (await hardEvaluate(model, tok, target, pop, cfg.reduce));
-      const options = await proposeTokens(model, objective, pop, lambdas, cfg.topK, cfg.topP);
+      const options = await proposeTokens(model, objective, pop, lambdas, cfg.topK, cfg.topP, opts.banned);
       const cands: number[][] = [];
+      const owner: number[] = [];
       for (let i = 0; i < P; i++) {
         for (let c = 0; c < cfg.candidates; c++) {
           const t = Math.floor(rand() * T);
           const choices = options[i][t];
+          if (!choices.length) continue;
           const next = pop[i].slice();
           next[t] = choices[Math.floor(rand() * choices.length)];
+          if (!allowed(next, i)) continue;
           cands.push(next);
+          owner.push(i);
         }
       }
-      const candEvals = await hardEvaluate(model, tok, target, cands, cfg.reduce);
-      const pool = [...pop.map((p, i) => ({ ids: p, e: popEvals[i] })), ...cands.map((c, i) => ({ ids: c, e: candEvals[i] }))];
+      const candEvals = cands.length ? await hardEvaluate(model, tok, target, cands, cfg.reduce) : [];
       const nextPop: number[][] = [];
       const nextEvals: HardEval[] = [];
       lambdas.forEach((lam, i) => {
-        let best = i; // the member itself wins ties: no churn without improvement
-        for (let j = 0; j < pool.length; j++) if (score(pool[j].e, lam) > score(pool[best].e, lam)) best = j;
-        nextPop.push(pool[best].ids.slice());
-        nextEvals.push(pool[best].e);
+        // A member competes with its own candidates and, without origins, with every other candidate too.
+        let best = { ids: pop[i], e: popEvals[i] };
+        if (!opts.origins) {
+          pop.forEach((p, j) => {
+            if (scoreOf(popEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: p, e: popEvals[j] };
+          });
+        }
+        cands.forEach((c, j) => {
+          if (opts.origins && owner[j] !== i) return;
+          if (scoreOf(candEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: c, e: candEvals[j] };
+        });
+        nextPop.push(best.ids.slice());
+        nextEvals.push(best.e);
       });
       pop = nextPop;
       evals = nextEvals;
@@ -124,8 +164,19 @@ export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
       return { soft, fluencyCE: nextEvals.reduce((a, e) => a + e.ce, 0) / P, forwardEquivalents };
     },
     current: async () => pop.map((p) => p.slice()),
-    labels: () => lambdas.map((l) => `λ=${l}`),
-    rank: (e, i) => score(e, lambdas[i]),
+    labels: () => opts.labels,
+    rank: (e, i) => scoreOf(e, lambdas[i]),
     dispose: () => undefined,
   };
+}
+
+export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], initCost = 0): DreamMethod {
+  const rho = cfg.repetitionPenalty;
+  return substitutionSearch(model, tok, target, objective, cfg, init, {
+    name: 'fluent',
+    lambdas: cfg.lambdas,
+    labels: cfg.lambdas.map((l) => `λ=${l}`),
+    initCost,
+    ...(rho > 0 ? { score: (e: HardEval, lam: number) => searchScore(e, lam, rho) } : {}),
+  });
 }

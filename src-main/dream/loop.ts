@@ -1,6 +1,8 @@
 // The one dreaming loop: step a method, hard-evaluate at a cadence, yield step records, stop on an AbortSignal.
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
+import { assessReadability } from '../readability/assess.js';
+import type { ReadabilityJudge } from '../readability/judge.js';
 import type { DreamConfig } from './config.js';
 import { hardEvaluate } from './hard.js';
 import type { DreamMethod } from './method.js';
@@ -14,12 +16,38 @@ export interface DreamContext {
   tokenizer: TextTokenizer;
   /** The model's folder: where `latent` finds its sentence autoencoders (autoencoders/k<k>). */
   modelDir?: string;
+  /** The readability judge: every dream gets its readability, and the result its most activating readable dream. */
+  judge?: ReadabilityJudge;
+  /** Where `seeded` gets its corpus windows (dream/seeded.ts). */
+  seedSource?: import('./seeded.js').SeedSource;
 }
 
 async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Promise<Dream[]> {
   const seqs = await method.current();
   const labels = method.labels?.() ?? seqs.map((_, i) => `#${i}`);
-  return (await hardEvaluate(ctx.model, ctx.tokenizer, target, seqs, cfg.reduce)).map((e, i) => ({ ...e, label: labels[i] }));
+  const origins = (await method.origins?.()) ?? [];
+  return (await hardEvaluate(ctx.model, ctx.tokenizer, target, seqs, cfg.reduce)).map((e, i) => {
+    const d: Dream = { ...e, label: labels[i] };
+    if (ctx.judge) d.readability = assessReadability(ctx.judge, e.text);
+    if (origins[i]) d.origin = origins[i];
+    return d;
+  });
+}
+
+/** Dreams no other dream beats on both hard value and judge percentile (one per text), by descending value. */
+export function paretoSet(dreams: Iterable<Dream>): Dream[] {
+  const byText = new Map<string, Dream>();
+  for (const d of dreams) if (d.readability && Number.isFinite(d.value) && !byText.has(d.text)) byText.set(d.text, d);
+  const all = [...byText.values()].sort((a, b) => b.value - a.value || b.readability!.percentile - a.readability!.percentile);
+  const front: Dream[] = [];
+  let bestPct = -Infinity;
+  for (const d of all) {
+    if (d.readability!.percentile > bestPct) {
+      front.push(d);
+      bestPct = d.readability!.percentile;
+    }
+  }
+  return front;
 }
 
 const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite(a.value) && !(a.value <= b.value));
@@ -29,12 +57,16 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
   const t0 = Date.now();
   const initial = await evaluate(ctx, target, method, cfg);
   let best: Dream | null = null;
+  let bestReadable: Dream | null = null;
+  let front: Dream[] = [];
   const bestPerLabel = new Map<string, Dream>();
   const rank = (d: Dream, i: number) => (method.rank ? method.rank(d, i) : d.value);
   const perLabelRank = new Map<string, number>();
   const keep = (dreams: Dream[]) => {
+    if (ctx.judge) front = paretoSet([...front, ...dreams]);
     dreams.forEach((d, i) => {
       if (better(d, best)) best = d;
+      if (d.readability?.readable && better(d, bestReadable)) bestReadable = d;
       const r = rank(d, i);
       if (Number.isFinite(r) && !(r <= (perLabelRank.get(d.label) ?? -Infinity))) {
         perLabelRank.set(d.label, r);
@@ -88,6 +120,7 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
     best,
     bestPerLabel: [...bestPerLabel.values()],
     initial,
+    ...(ctx.judge ? { bestReadable, pareto: front } : {}),
     forwardEquivalents: fe,
     elapsedMs: Date.now() - t0,
   };

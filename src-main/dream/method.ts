@@ -1,4 +1,5 @@
 import type { HardEval } from './hard.js';
+import type { DreamOrigin } from './records.js';
 
 // The contract every dreaming method implements; the loop in loop.ts knows nothing else about them.
 
@@ -20,5 +21,7 @@ export interface DreamMethod {
   labels?(): string[];
   /** What the i-th sequence maximises, if not its hard value (fluent: value − λ_i·CE); ranks the per-label bests. */
   rank?(e: HardEval, i: number): number;
+  /** `seeded`: where each current sequence started, aligned with current(). */
+  origins?(): Promise<(DreamOrigin | undefined)[]>;
   dispose(): void;
 }

@@ -1,5 +1,6 @@
 // What a dream run records: hard evaluations, step records and the result. Dependency-free (no tfjs, no Node):
 // the store's types and the contract (api/wire.ts) build on these.
+import type { Readability } from '../readability/types.js';
 import type { DreamConfig } from './config.js';
 
 export interface HardEval {
@@ -16,9 +17,21 @@ export interface HardEval {
   ce: number;
 }
 
+/** Where a seeded dream started: the corpus window, its hard value, and how many tokens the search changed. */
+export interface DreamOrigin {
+  seedText: string;
+  seedValue: number;
+  seedDoc: string;
+  edits: number;
+}
+
 export interface Dream extends HardEval {
   /** e.g. `λ=0.3` for fluent, or the batch row. */
   label: string;
+  /** Judged independently of the dreamed model (readability/assess.ts), when a judge is loaded. */
+  readability?: Readability;
+  /** `seeded`: the corpus window it was edited from. */
+  origin?: DreamOrigin;
 }
 
 export interface StepRecord {
@@ -43,6 +56,9 @@ export interface DreamResult {
   best: Dream | null;
   bestPerLabel: Dream[];
   initial: Dream[];
+  /** With a judge: the most activating readable dream seen, and the Pareto set of activation against readability. */
+  bestReadable?: Dream | null;
+  pareto?: Dream[];
   forwardEquivalents: number;
   elapsedMs: number;
 }

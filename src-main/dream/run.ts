@@ -4,6 +4,8 @@ import type { TextTokenizer } from '../model/tokenizer.js';
 import { dreamConfig, type DreamConfig, type TargetSpec } from './config.js';
 import { gradientMethod } from './continuous.js';
 import { fluentMethod } from './fluent.js';
+import { beamMethod } from './beam.js';
+import { seededMethod } from './seeded.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, targetObjective, type Target } from './objectives.js';
@@ -60,6 +62,13 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
       return gradientMethod(model, subspaceParam(model, init, cfg.k, cfg.basis, cfg.seed), objective, cfg, initCost);
     case 'fluent':
       return fluentMethod(model, tokenizer, target, objective, cfg, init, initCost);
+    case 'beam':
+      return beamMethod(model, tokenizer, target, cfg);
+    case 'seeded': {
+      if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
+      const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
+      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost);
+    }
     case 'latent': {
       const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);
       try {

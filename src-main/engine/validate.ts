@@ -97,6 +97,11 @@ const SETTING_CHECKS: { [K in Exclude<keyof DreamSettings, 'target'>]: (v: unkno
   topK: (v, w) => int(v, w, 1, 50257),
   topP: (v, w) => num(v, w),
   every: (v, w) => int(v, w, 1, 1_000_000),
+  beamWidth: (v, w) => int(v, w, 1, 256),
+  expand: (v, w) => int(v, w, 1, 512),
+  repetitionPenalty: (v, w) => num(v, w),
+  maxEdits: (v, w) => int(v, w, 0, 1024),
+  judgeWeight: (v, w) => num(v, w),
 };
 
 /** `dreams.start`'s settings → a partial DreamConfig (defaults and remaining ranges: dreamConfig). Unknown keys fail. */

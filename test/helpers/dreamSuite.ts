@@ -13,6 +13,12 @@ import { lensLogits } from '../../src-main/model/lens.js';
 import { loadModel, type LoadedModel } from '../../src-main/model/load.js';
 import { rng } from '../../src-main/corpus/rng.js';
 import { FIXTURE } from './shared.js';
+import type { SeedSource } from '../../src-main/dream/seeded.js';
+import { seedPoolDocuments, seedSourceFrom } from '../../src-main/dream/seedPool.js';
+import { readabilitySplits } from '../../src-main/readability/splits.js';
+import { loadCorpus } from '../../src-main/corpus/documents.js';
+import { repetition } from '../../src-main/readability/repetition.js';
+import { sampleSequences } from '../../src-main/model/generate.js';
 import { brownSentences, trainFixtureAE } from './fixtureAE.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,11 +30,17 @@ export function dreamSuite(backend: 'wasm' | 'cpu' | 'webgpu' | 'tensorflow'): v
   let lm: LoadedModel;
   // The fixture's own sentence autoencoder (trained briefly here) for `latent`.
   const aeDir = join(mkdtempSync(join(tmpdir(), 'td-suite-ae-')), 'k8');
-  const ctx = () => ({ model: lm.model, tokenizer: lm.tokenizer });
+  // `seeded` starts from windows of the Brown seed pool (a few documents, to keep the suite quick).
+  let seedSource: SeedSource;
+  let seedPoolIds: Set<string>;
+  const ctx = () => ({ model: lm.model, tokenizer: lm.tokenizer, seedSource });
   beforeAll(async () => {
     const info = await initBackend(backend);
     expect(info.name).toBe(backend);
     lm = await loadModel(FIXTURE);
+    const pool = (await seedPoolDocuments('brown', lm.tokenizer)).slice(0, 6);
+    seedPoolIds = new Set(pool.map((d) => d.id));
+    seedSource = seedSourceFrom(lm.model, lm.tokenizer, pool, 120);
     await trainFixtureAE(lm, aeDir, await brownSentences(lm, 8, 64), { steps: 80, lr: 1e-2 });
   }, 600_000);
   afterAll(() => lm?.model.dispose());
@@ -91,7 +103,7 @@ const slow = backend !== 'wasm';
 describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
   const small = { target, steps: 12, every: 4, seqLen: 6, batch: 3, lambdas: [0, 0.5, 2], candidates: 6 };
 
-  it.each(METHODS)('%s raises the hard activation above its start', async (method) => {
+  it.each(METHODS.filter((m) => m !== 'beam'))('%s raises the hard activation above its start', async (method) => {
     const res = await dreamToEnd(runDream(ctx(), { ...small, method, autoencoder: aeDir, steps: method === 'fluent' ? (slow ? 6 : 12) : slow ? 12 : 30, lr: 0.1 }));
     const start = Math.max(...res.initial.map((d) => d.value));
     expect(res.stopped).toBe('completed');
@@ -116,14 +128,50 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     expect(again.value).toBeCloseTo(res.best!.value, 4);
   });
 
+  it('beam writes texts that activate more than the model writes unguided, and never a word three times', async () => {
+    const texts: string[] = [];
+    const res = await dreamToEnd(runDream(ctx(), { ...small, method: 'beam', seqLen: 6, steps: 2, every: 1, beamWidth: 2, expand: slow ? 6 : 10, lambdas: [0, 1] }), (r) => texts.push(...r.dreams.map((d) => d.text)));
+    expect(res.stopped).toBe('completed');
+    // Unguided: the model's own top-p samples of the same length (what the beam's λ → ∞ would approach).
+    const samples = await sampleSequences(lm.model, 6, 6, { topP: 0.9, seed: 1 });
+    const unguided = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), samples.map((s) => lm.tokenizer.decode(s)), 'mean');
+    expect(res.best!.value).toBeGreaterThan(Math.max(...unguided.map((e) => e.value)));
+    expect(res.best!.ids).toHaveLength(6);
+    for (const t of texts) {
+      expect(repetition(t).maxWordCount).toBeLessThanOrEqual(2);
+      expect(t).not.toMatch(/\n|<\|endoftext\|>/);
+    }
+    const [again] = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), [res.best!.text], 'mean');
+    expect(again.value).toBeCloseTo(res.best!.value, 4);
+  });
+
+  it('seeded edits seed-pool windows only, within its edit budget, reporting seed, edits and lift', async () => {
+    const texts: string[] = [];
+    const res = await dreamToEnd(runDream(ctx(), { ...small, method: 'seeded', steps: slow ? 6 : 12, every: 2, maxEdits: 2, batch: 3 }), (r) => texts.push(...r.dreams.map((d) => d.text)));
+    const best = res.best!;
+    expect(best.origin).toBeDefined();
+    expect(best.origin!.edits).toBeGreaterThan(0);
+    expect(best.origin!.edits).toBeLessThanOrEqual(2);
+    expect(best.value).toBeGreaterThan(best.origin!.seedValue);
+    for (const t of texts) expect(repetition(t).maxWordCount).toBeLessThanOrEqual(2);
+    // Every seed came from the seed pool: never a held-out document, never one the judge counts.
+    const splits = readabilitySplits(await loadCorpus('brown'));
+    const forbidden = new Set([...splits.heldOut, ...splits.judge].map((d) => d.id));
+    for (const d of res.initial) {
+      expect(seedPoolIds.has(d.origin!.seedDoc)).toBe(true);
+      expect(forbidden.has(d.origin!.seedDoc)).toBe(false);
+    }
+  });
+
   it('latent refuses a layer past the target, before reading any file', () => {
     expect(() => runDream(ctx(), { ...small, target: { kind: 'neuron', layer: 0, neuron: 3 }, method: 'latent', latentLayer: 1, autoencoder: '/nonexistent' })).toThrow(/--latent-layer 1 is past what the target reads \(layer 0\)/);
   });
 
-  it.each(['embed', 'fluent'] as const)('%s is deterministic for a seed', async (method) => {
+  it.each(['embed', 'fluent', 'beam', 'seeded'] as const)('%s is deterministic for a seed', async (method) => {
     const run = async (seed: number) => {
       const texts: string[] = [];
-      const res = await dreamToEnd(runDream(ctx(), { ...small, method, seed, steps: slow && method === 'fluent' ? 4 : small.steps }), (r) => texts.push(...r.dreams.map((d) => d.text)));
+      const steps = method === 'embed' ? small.steps : method === 'beam' ? 2 : slow ? 4 : 6;
+      const res = await dreamToEnd(runDream(ctx(), { ...small, method, seed, steps, expand: 6, beamWidth: 2 }), (r) => texts.push(...r.dreams.map((d) => d.text)));
       return { texts, best: res.best!.value };
     };
     const a = await run(3);
@@ -133,10 +181,10 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     expect(c.texts).not.toEqual(a.texts);
   });
 
-  it('stops on an AbortSignal in the middle of a run', async () => {
+  it.each(['embed', 'beam', 'seeded'] as const)('%s stops on an AbortSignal in the middle of a run', async (method) => {
     const ac = new AbortController();
     let records = 0;
-    const res = await dreamToEnd(runDream(ctx(), { ...small, method: 'embed', steps: 1000, every: 2 }, ac.signal), () => {
+    const res = await dreamToEnd(runDream(ctx(), { ...small, method, steps: 1000, every: 2, expand: 4, beamWidth: 2 }, ac.signal), () => {
       records += 1;
       if (records === 3) ac.abort();
     });
@@ -169,9 +217,11 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     expect(res.steps).toBe(steps);
   });
 
-  it('fluent keeps tf.memory().numTensors flat', async () => {
+  it.each(['fluent', 'beam', 'seeded'] as const)('%s keeps tf.memory().numTensors flat', async (method) => {
     const counts: number[] = [];
-    await dreamToEnd(runDream(ctx(), { ...small, method: 'fluent', steps: slow ? 15 : 30, every: 5, topP: 0.9 }), () => counts.push(tf.memory().numTensors));
+    // A beam step is a whole round (seqLen extensions): fewer steps, each recorded.
+    const steps = method === 'beam' ? 5 : slow ? 15 : 30;
+    await dreamToEnd(runDream(ctx(), { ...small, method, steps, every: method === 'beam' ? 1 : 5, topP: 0.9, expand: 4, beamWidth: 2, seqLen: 5 }), () => counts.push(tf.memory().numTensors));
     expect(new Set(counts.slice(1)).size).toBe(1);
   });
 

@@ -3,7 +3,11 @@
 import { DECODERS } from '../../dream/decode.js';
 import { DEFAULT_DREAM, DreamConfigError, METHODS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
-import { runDream } from '../../dream/run.js';
+import { buildTarget, runDream } from '../../dream/run.js';
+import { seedPoolDocuments, seedSourceFrom } from '../../dream/seedPool.js';
+import { heldOutMax } from '../../dream/yardstick.js';
+import { loadShippedJudge } from '../../readability/shipped.js';
+import { READABLE_RULE } from '../../readability/assess.js';
 import { openStore, type SqliteStore } from '../../store/sqlite.js';
 import { modelRefOf, persistDream } from '../../store/persist.js';
 import type { GPT2Config } from '../../model/config.js';
@@ -13,6 +17,31 @@ import { openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine, parseChoice, parseNumber, parseNumberList } from '../progress.js';
 
 const D = DEFAULT_DREAM;
+/** Seed-pool windows `seeded` measures to choose its starting texts (each one forward pass, counted). */
+const SEED_WINDOWS = 1000;
+/** Held-out tokens the neuron's corpus maximum is taken over. */
+const YARDSTICK_TOKENS = 20_000;
+
+/** The most readable dream that beats the held-out maximum, else the most activating readable one, from the Pareto set. */
+export function readableVerdict(res: DreamResult, corpusMax: number | null): { beats: Dream | null; bestReadable: Dream | null } {
+  const readable = (res.pareto ?? []).filter((d) => d.readability?.readable);
+  const beats = corpusMax === null ? [] : readable.filter((d) => d.value >= corpusMax);
+  const mostReadable = beats.reduce<Dream | null>((a, d) => (!a || d.readability!.percentile > a.readability!.percentile ? d : a), null);
+  return { beats: mostReadable, bestReadable: res.bestReadable ?? null };
+}
+
+function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yard: { max: number; tokens: number } | null): string {
+  const r = READABLE_RULE;
+  const rule = `readable = judge percentile ≥ ${r.minPercentile}, no word more than ${r.maxWordCount} times, no line break, every interior word known`;
+  const line = (d: Dream) => `value ${fmt(d.value)} · judge percentile ${d.readability!.percentile.toFixed(0)} · ${JSON.stringify(oneLine(d.text, 200))}`;
+  const out = ['', `readability (${rule}):`];
+  if (yard) out.push(`  the neuron's maximum over ${yard.tokens} held-out tokens: ${fmt(yard.max)}`);
+  if (v.beats) out.push(`  most readable dream that beats it: ${line(v.beats)}`);
+  else if (yard) out.push(`  no readable dream beat it.${v.bestReadable ? ` The most activating readable dream: ${line(v.bestReadable)}` : ' No dream was readable.'}`);
+  else if (v.bestReadable) out.push(`  most activating readable dream: ${line(v.bestReadable)}`);
+  else out.push('  no dream was readable');
+  return out.join('\n') + '\n';
+}
 
 /** `--sum "1:7:1.0,0:3:-0.5"` → terms (a missing weight is 1); syntax only, ranges are checked against the model. */
 export function parseSum(value: string): { layer: number; neuron: number; weight: number }[] {
@@ -55,6 +84,12 @@ function strongest(d: Dream): number {
   return at;
 }
 
+/** Readability in one line: percentile, repetition, and the verdict with its reason. */
+export function readabilityLine(d: Dream): string {
+  const r = d.readability!;
+  return `readability: judge percentile ${r.percentile.toFixed(1)} · most repeated word ×${r.maxWordCount} · distinct-2 ${r.distinct2.toFixed(2)} · ${r.readable ? 'readable' : `not readable (${r.reason})`}`;
+}
+
 function progressLine(r: StepRecord, steps: number): string {
   const b = r.dreams[r.best];
   const hard = b ? `best hard ${fmt(b.value)} (CE ${fmt(b.ce, 2)} nats)` : 'best hard n/a';
@@ -78,6 +113,7 @@ function summaryText(res: DreamResult, last: StepRecord | undefined, bestStep: n
     const when = bestStep === null ? 'one of the initial texts' : `step ${bestStep}`;
     out.push(`best dream (${b.label}, ${when}): hard value ${fmt(b.value)} (${c.reduce}) · max ${fmt(b.max)} · mean ${fmt(b.mean)} · CE ${fmt(b.ce, 3)} nats`);
     out.push(`  ${oneLine(b.text, 400)}`);
+    if (b.readability) out.push(`  ${readabilityLine(b)}`);
     out.push(`  ${markStrongest(b)}`);
     const at = strongest(b);
     const width = Math.min(18, Math.max(...b.tokens.map((t) => JSON.stringify(t).length)));
@@ -90,7 +126,10 @@ function summaryText(res: DreamResult, last: StepRecord | undefined, bestStep: n
     out.push('');
     out.push(res.method === 'fluent' ? 'best per λ (the fluency frontier: higher λ trades activation for lower CE):' : 'best per sequence:');
     const w = Math.max(...res.bestPerLabel.map((d) => d.label.length));
-    for (const d of res.bestPerLabel) out.push(`  ${d.label.padEnd(w)}  value ${fmt(d.value).padStart(9)}  CE ${fmt(d.ce, 3).padStart(7)} nats  ${oneLine(d.text, 80)}`);
+    for (const d of res.bestPerLabel) {
+      const pct = d.readability ? `  judge pct ${d.readability.percentile.toFixed(0).padStart(3)}${d.readability.readable ? ' readable' : '         '}` : '';
+      out.push(`  ${d.label.padEnd(w)}  value ${fmt(d.value).padStart(9)}  CE ${fmt(d.ce, 3).padStart(7)} nats${pct}  ${oneLine(d.text, 80)}`);
+    }
   }
   const init = res.initial.reduce<Dream | null>((a, d) => (Number.isFinite(d.value) && (!a || d.value > a.value) ? d : a), null);
   out.push('');
@@ -138,6 +177,11 @@ export default defineCommand({
     'top-k': { type: 'string', arg: '<n>', description: `fluent: tokens proposed per position (default ${D.topK})` },
     'top-p': { type: 'string', arg: '<p>', description: `fluent: keep proposals inside the model's top-p next-token mass; 0 = off (default ${D.topP})` },
     every: { type: 'string', arg: '<n>', description: `hard-evaluate and report every n steps, and at the last (default ${D.every})` },
+    'beam-width': { type: 'string', arg: '<n>', description: `beam: beams kept per λ (default ${D.beamWidth})` },
+    expand: { type: 'string', arg: '<n>', description: `beam: next tokens tried per beam, among the model's top-p (default ${D.expand})` },
+    'repetition-penalty': { type: 'string', arg: '<ρ>', description: `beam, seeded, fluent: subtracted per repeated word occurrence (default ${D.repetitionPenalty})` },
+    'max-edits': { type: 'string', arg: '<n>', description: `seeded: token edits allowed away from the corpus window (default ${D.maxEdits})` },
+    'judge-weight': { type: 'string', arg: '<σ>', description: `fluent, seeded, beam: weight of the readability judge's score in the search (default ${D.judgeWeight})` },
   },
   async run(values, _positionals, io) {
     // Syntax and model-independent ranges first (fail before loading anything).
@@ -183,6 +227,11 @@ export default defineCommand({
       topK: int(values['top-k'], '--top-k', 1, 50257),
       topP: parseNumber(values['top-p'], '--top-p', { min: 0, max: 1 }),
       every: int(values.every, '--every', 1, 1_000_000),
+      beamWidth: int(values['beam-width'], '--beam-width', 1, 256),
+      expand: int(values.expand, '--expand', 1, 512),
+      repetitionPenalty: parseNumber(values['repetition-penalty'], '--repetition-penalty', { min: 0 }),
+      maxEdits: int(values['max-edits'], '--max-edits', 0, 1024),
+      judgeWeight: parseNumber(values['judge-weight'], '--judge-weight', { min: 0 }),
     };
     if (values.prompt !== undefined && values.prompt.trim() === '') throw new UsageError('--prompt is empty: give some text or leave it out');
 
@@ -199,7 +248,9 @@ export default defineCommand({
       try {
         // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
         store = openStore(values.db, io.env);
-        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir }, cfg, interrupt.signal), cfg);
+        const judge = (await loadShippedJudge(lm.tokenizer)).judge;
+        const seedSource = cfg.method === 'seeded' ? seedSourceFrom(lm.model, lm.tokenizer, await seedPoolDocuments('brown+sotu', lm.tokenizer), SEED_WINDOWS) : undefined;
+        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource }, cfg, interrupt.signal), cfg);
         runId = persisted.runId;
         gen = persisted;
       } catch (e) {
@@ -223,8 +274,11 @@ export default defineCommand({
         if (values.json) io.stdout(JSON.stringify({ type: 'step', ...n.value }) + '\n');
         io.stderr(progressLine(n.value, steps));
       }
-      if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, runId, ...result }) + '\n');
-      else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec));
+      // The yardstick: the neuron's maximum over held-out text (targets other than one neuron have none here).
+      const yard = target.kind === 'neuron' ? await heldOutMax(lm.model, lm.tokenizer, buildTarget(lm.model, target), YARDSTICK_TOKENS) : null;
+      const verdict = readableVerdict(result, yard?.max ?? null);
+      if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, runId, ...result, heldOutMax: yard, readableVerdict: verdict }) + '\n');
+      else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec) + verdictText(verdict, yard));
       io.stderr(`saved as run ${runId} in ${store!.path}\n`);
       if (result.stopped === 'aborted') {
         io.stderr(`stopped early at step ${result.steps}/${steps}: the summary covers the steps run so far\n`);

@@ -15,3 +15,4 @@ export { default as trainMnist } from './train-mnist.js';
 export { default as scan } from './scan.js';
 export { default as neuron } from './neuron.js';
 export { default as history } from './history.js';
+export { default as buildJudge } from './build-judge.js';

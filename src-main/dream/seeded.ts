@@ -1,0 +1,120 @@
+// `seeded`: corpus-seeded editing. Start from the seed pool's windows that activate the target most (real text the
+// readability judge never counted, readability/splits.ts) and make at most `maxEdits` single-token edits, each among
+// the model's own top-p next tokens and proposed by the activation's gradient, that raise value − λ·CE − ρ·repeats.
+// A dream that is a real sentence plus two edits is readable, and shows what change drives the neuron: every
+// dream carries its seed, its edit count and its lift over the seed.
+import * as tf from '@tensorflow/tfjs-core';
+import type { GPT2 } from '../model/gpt2.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
+import { breakingTokens, searchScore } from './beam.js';
+import type { DreamConfig, Reduce } from './config.js';
+import { substitutionSearch } from './fluent.js';
+import type { DreamMethod } from './method.js';
+import type { Objective, Target } from './objectives.js';
+import type { DreamOrigin } from './records.js';
+
+export interface SeedWindow {
+  ids: number[];
+  text: string;
+  /** The target's hard value on the window. */
+  value: number;
+  docId: string;
+}
+
+/** Where seeds come from: the `count` best windows of `seqLen` tokens for a target, and the forward passes that cost. */
+export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count: number) => Promise<{ seeds: SeedWindow[]; cost: number }>;
+
+/**
+ * Candidate windows of a seed pool: `seqLen` tokens starting at a word (a token that begins with a space), inside one
+ * document, holding no line break or <|endoftext|>, at a stride of half a window; at most `maxWindows`, spread evenly.
+ */
+export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string }[] {
+  const out: { ids: number[]; docId: string }[] = [];
+  const stride = Math.max(1, Math.floor(seqLen / 2));
+  const startsWord = new Map<number, boolean>();
+  const isStart = (id: number) => {
+    let v = startsWord.get(id);
+    if (v === undefined) startsWord.set(id, (v = /^ [\p{L}\p{N}"'(]/u.test(tok.decode([id]))));
+    return v;
+  };
+  for (const d of docs) {
+    for (let s = 0; s + seqLen <= d.ids.length; s += stride) {
+      if (!isStart(d.ids[s])) continue;
+      const ids = d.ids.slice(s, s + seqLen);
+      if (/[\r\n]|<\|endoftext\|>/.test(tok.decode(ids))) continue;
+      out.push({ ids, docId: d.id });
+    }
+  }
+  if (out.length <= maxWindows) return out;
+  const step = out.length / maxWindows;
+  return Array.from({ length: maxWindows }, (_, i) => out[Math.floor(i * step)]);
+}
+
+/** Per-token activations of many windows for many MLP neurons at once: the top `keep` windows of each neuron by max. */
+export async function scanSeedWindows(
+  model: GPT2,
+  windows: { ids: number[]; docId: string }[],
+  layers: number[],
+  keep: number,
+  batch = 64,
+): Promise<Map<string, { index: number; value: number }[]>> {
+  const { hookName } = await import('../model/hooks.js');
+  const hooks = layers.map((l) => hookName(l, 'mlp.hook_post'));
+  const top = new Map<string, { index: number; value: number }[]>();
+  const bos = model.config.bosTokenId;
+  const dMlp = model.config.dMlp;
+  for (let w = 0; w < windows.length; w += batch) {
+    const rows = windows.slice(w, w + batch);
+    const T = rows[0].ids.length + 1;
+    const maxT = tf.tidy(() => {
+      const ids = tf.tensor2d(rows.map((r) => [bos, ...r.ids]), [rows.length, T], 'int32');
+      const run = model.run({ ids }, { hooks, skipLogits: true });
+      // The free positions only (the <|endoftext|> prefix is never counted), max over tokens: [layers, rows, dMlp].
+      return tf.stack(hooks.map((h) => tf.max(tf.slice(run.cache.get(h)!, [0, 1, 0], [-1, -1, -1]), 1)));
+    });
+    const m = (await maxT.data()) as Float32Array;
+    maxT.dispose();
+    layers.forEach((layer, li) => {
+      for (let r = 0; r < rows.length; r++) {
+        const base = (li * rows.length + r) * dMlp;
+        for (let n = 0; n < dMlp; n++) {
+          const key = `${layer}:${n}`;
+          let list = top.get(key);
+          if (!list) top.set(key, (list = []));
+          const v = m[base + n];
+          if (list.length < keep || v > list[list.length - 1].value) {
+            list.push({ index: w + r, value: v });
+            list.sort((a, b) => b.value - a.value);
+            if (list.length > keep) list.pop();
+          }
+        }
+      }
+    });
+  }
+  return top;
+}
+
+export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, seeds: SeedWindow[], seedCost: number): DreamMethod {
+  if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
+  const rho = cfg.repetitionPenalty;
+  const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
+  const origins = seeds.map((s) => s.ids);
+  const inner = substitutionSearch(model, tok, target, objective, { ...cfg, topP: cfg.topP > 0 ? cfg.topP : 0.9 }, origins, {
+    name: 'seeded',
+    lambdas,
+    labels: seeds.map((_, i) => `seed ${i + 1} λ=${lambdas[i]}`),
+    origins,
+    maxEdits: cfg.maxEdits,
+    banned: breakingTokens(model, tok),
+    noRepeat: true,
+    score: (e, lam) => searchScore(e, lam, rho),
+    initCost: seedCost,
+  });
+  return {
+    ...inner,
+    origins: async () => {
+      const cur = await inner.current();
+      return cur.map((ids, i): DreamOrigin => ({ seedText: seeds[i].text, seedValue: seeds[i].value, seedDoc: seeds[i].docId, edits: ids.reduce((n, x, t) => n + (x === origins[i][t] ? 0 : 1), 0) }));
+    },
+  };
+}

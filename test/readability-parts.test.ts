@@ -1,0 +1,181 @@
+// The readability measure's parts, each against values worked out by hand: the Kneser-Ney judge on a toy corpus,
+// repetition on fixed strings, the percentile table on a synthetic distribution, window sampling, the splits, and
+// the judge file's round trip.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { CorpusDocument } from '../src-main/corpus/documents.js';
+import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
+import { PercentileTable, sampleWindows } from '../src-main/readability/calibration.js';
+import { buildJudge } from '../src-main/readability/judge.js';
+import { readJudgeFile, writeJudgeFile } from '../src-main/readability/judgeFile.js';
+import { KneserNeyJudge } from '../src-main/readability/kneserNey.js';
+import { repetition, textWords } from '../src-main/readability/repetition.js';
+import { readabilitySplits } from '../src-main/readability/splits.js';
+
+describe('Kneser-Ney trigram judge', () => {
+  // Vocabulary {0..4}; documents [0 1 2 0 1 3] and [0 1 2]; D = 0.75. By hand (see the comments):
+  //   trigrams: 012 ×2, 120, 201, 013 → c(01·) = 3 with 2 types; c(12·) = 1; c(20·) = 1
+  //   bigram types: 01, 12, 20, 13 → N1+(··) = 4; N1+(·w) = 1 for w = 0, 1, 2, 3
+  //   left contexts of bigrams (from trigram types): ·12, ·20, ·01, ·13 one each → N1+(·1·) = 2, N1+(1·) = 2
+  const judge = new KneserNeyJudge(5);
+  judge.addDocument([0, 1, 2, 0, 1, 3]);
+  judge.addDocument([0, 1, 2]);
+  const P1seen = 0.25 / 4 + 0.75 * (4 / 4) * (1 / 5); // 0.2125
+  const P1unseen = 0.75 * (4 / 4) * (1 / 5); // 0.15
+  const P2_2_1 = 0.25 / 2 + 0.75 * (2 / 2) * P1seen; // 0.284375
+
+  it('P1 (continuation unigram with a uniform floor) sums to one', () => {
+    expect(judge.p1(0)).toBeCloseTo(P1seen, 12);
+    expect(judge.p1(4)).toBeCloseTo(P1unseen, 12);
+    expect([0, 1, 2, 3, 4].reduce((a, w) => a + judge.p1(w), 0)).toBeCloseTo(1, 12);
+  });
+
+  it('P2 and P3 match the interpolated formulas and are distributions', () => {
+    expect(judge.p2(1, 2)).toBeCloseTo(P2_2_1, 12);
+    expect(judge.p2(1, 0)).toBeCloseTo(0.75 * P1seen, 12);
+    expect(judge.p3(0, 1, 2)).toBeCloseTo(1.25 / 3 + 0.75 * (2 / 3) * P2_2_1, 12); // 0.5588542
+    expect(judge.p3(0, 1, 3)).toBeCloseTo(0.25 / 3 + 0.75 * (2 / 3) * P2_2_1, 12);
+    expect(judge.p3(0, 1, 4)).toBeCloseTo(0.75 * (2 / 3) * (0.75 * P1unseen), 12);
+    for (const [u, v] of [
+      [0, 1],
+      [1, 2],
+      [3, 3],
+      [4, 0],
+    ]) {
+      expect([0, 1, 2, 3, 4].reduce((a, w) => a + judge.p3(u, v, w), 0)).toBeCloseTo(1, 12);
+    }
+    // An unseen history backs off entirely: (3, 3) was never seen, and nothing follows 3 in a trigram.
+    expect(judge.p3(3, 3, 2)).toBeCloseTo(judge.p1(2), 12);
+  });
+
+  it('scores a text with its own context only, and SLOR subtracts the add-½ unigram', () => {
+    const s = judge.score([0, 1, 2]);
+    const p = [P1seen, 0.25 / 1 + 0.75 * (1 / 1) * P1seen, 1.25 / 3 + 0.75 * (2 / 3) * P2_2_1];
+    // Unigram counts 0:3 1:3 2:2 3:1 of 9 tokens; add-½ over V = 5.
+    const u = [3.5 / 11.5, 3.5 / 11.5, 2.5 / 11.5];
+    s.logProbs.forEach((l, i) => expect(l).toBeCloseTo(Math.log(p[i]), 12));
+    expect(s.meanLogProb).toBeCloseTo(p.reduce((a, x) => a + Math.log(x), 0) / 3, 12);
+    expect(s.slor).toBeCloseTo(p.reduce((a, x, i) => a + Math.log(x) - Math.log(u[i]), 0) / 3, 12);
+  });
+
+  it('gives a repeated word no credit for being repeated (no copying from context)', () => {
+    // "0 1 0 1 0 1": after the first two tokens each step is P3 of a seen or unseen trigram, never boosted by
+    // the repetition itself; the same trigram scores the same wherever it occurs.
+    const s = judge.score([0, 1, 0, 1, 0, 1]);
+    expect(s.logProbs[2]).toBeCloseTo(s.logProbs[4], 12);
+    expect(s.logProbs[3]).toBeCloseTo(s.logProbs[5], 12);
+  });
+
+  it('round-trips through arrays, and pruning trigrams of count 1 keeps every aggregate', () => {
+    const back = KneserNeyJudge.fromArrays(judge.toArrays());
+    for (const [u, v, w] of [
+      [0, 1, 2],
+      [1, 2, 0],
+      [2, 0, 4],
+    ]) {
+      expect(back.p3(u, v, w)).toBe(judge.p3(u, v, w));
+    }
+    const pruned = KneserNeyJudge.fromArrays(judge.toArrays(2));
+    expect(pruned.p3(0, 1, 2)).toBe(judge.p3(0, 1, 2)); // count 2 kept
+    expect(pruned.p3(0, 1, 3)).toBeCloseTo(judge.p3(0, 1, 3) - 0.25 / 3, 12); // count 1: only its back-off mass
+    expect(() => back.addDocument([1])).toThrow(/cannot count more/);
+  });
+
+  it('refuses ids outside its vocabulary', () => {
+    expect(() => new KneserNeyJudge(5).addDocument([5])).toThrow(/outside the vocabulary/);
+  });
+});
+
+describe('repetition', () => {
+  it('counts words, the most repeated one, repeated bigrams and distinct-n', () => {
+    const r = repetition('The cat and the dog, and the bird.');
+    expect(r).toEqual({ words: 8, maxWordCount: 3, mostRepeated: 'the', repeatedBigrams: 1, distinct1: 5 / 8, distinct2: 6 / 7 });
+    expect(repetition('Nation Nation Americans working.6')).toMatchObject({ maxWordCount: 2, mostRepeated: 'nation', repeatedBigrams: 0 });
+    expect(repetition('')).toEqual({ words: 0, maxWordCount: 0, mostRepeated: null, repeatedBigrams: 0, distinct1: 1, distinct2: 1 });
+    expect(textWords("He didn’t say \"yes\" -- 42 times")).toEqual(['he', "didn't", 'say', 'yes', '42', 'times']);
+  });
+});
+
+describe('percentile calibration', () => {
+  it('places a score among reference scores of its length, ties counting half', () => {
+    const t = new PercentileTable(
+      new Map([
+        [10, Array.from({ length: 100 }, (_, i) => i)],
+        [20, Array.from({ length: 100 }, (_, i) => 2 * i)],
+      ]),
+    );
+    expect(t.percentile(49.5, 10)).toBe(50);
+    expect(t.percentile(50, 10)).toBe(50.5);
+    expect(t.percentile(-1, 10)).toBe(0);
+    expect(t.percentile(1000, 10)).toBe(100);
+    expect(t.percentile(99, 20)).toBe(50);
+    expect(t.percentile(99, 18)).toBe(50); // nearest length with references: 20
+    expect(t.percentile(Number.NaN, 10)).toBe(0);
+    expect(PercentileTable.fromJSON(t.toJSON()).percentile(49.5, 10)).toBe(50);
+  });
+
+  it('samples windows inside single documents, deterministically for a seed', () => {
+    const docs = [Array.from({ length: 10 }, (_, i) => i), [100, 101, 102, 103, 104]];
+    const w = sampleWindows(docs, 3, 6, 50, 5);
+    for (const [len, ws] of w) {
+      expect(ws).toHaveLength(50);
+      for (const x of ws) {
+        expect(x).toHaveLength(len);
+        x.forEach((id, i) => i && expect(id).toBe(x[i - 1] + 1)); // contiguous: never across the two documents
+      }
+    }
+    expect(w.get(6)!.every((x) => x[0] < 100)).toBe(true); // only the first document holds 6 tokens
+    expect(w.get(3)!.some((x) => x[0] >= 100)).toBe(true);
+    expect(sampleWindows(docs, 3, 6, 50, 5)).toEqual(w);
+  });
+});
+
+describe('readability splits', () => {
+  const docs: CorpusDocument[] = [
+    ...Array.from({ length: 60 }, (_, i) => ({ id: `b${i}`, source: 'brown', genre: 'news', text: `b ${i}` })),
+    ...Array.from({ length: 40 }, (_, i) => ({ id: `k${i}`, source: 'kjv', text: `k ${i}` })),
+  ];
+
+  it('are disjoint, cover every document, and are fixed by their seed', () => {
+    const s = readabilitySplits(docs);
+    const ids = (d: CorpusDocument[]) => new Set(d.map((x) => x.id));
+    const [j, p, h] = [ids(s.judge), ids(s.seedPool), ids(s.heldOut)];
+    expect(j.size + p.size + h.size).toBe(100);
+    for (const id of p) expect(j.has(id) || h.has(id)).toBe(false);
+    for (const id of h) expect(j.has(id)).toBe(false);
+    expect(p.size).toBe(Math.round(0.1 * (100 - h.size)));
+    expect(readabilitySplits([...docs].reverse()).seedPool.map((d) => d.id).sort()).toEqual([...p].sort());
+    expect(readabilitySplits(docs, { seed: 1 }).seedPool.map((d) => d.id).sort()).not.toEqual([...p].sort());
+  });
+
+  it("picks each source's seed pool on its own, so loading another source never moves Brown documents", () => {
+    const alone = readabilitySplits(docs.filter((d) => d.source === 'brown'));
+    const mixed = readabilitySplits(docs);
+    const brown = (d: CorpusDocument[]) => d.filter((x) => x.source === 'brown').map((x) => x.id);
+    expect(brown(mixed.seedPool)).toEqual(brown(alone.seedPool));
+    expect(brown(mixed.judge)).toEqual(brown(alone.judge));
+  });
+});
+
+describe('judge file', () => {
+  it('writes and reads back the same judge, and refuses a corrupt file with the command that rebuilds it', async () => {
+    const tok = gpt2Tokenizer();
+    const text = ['The cat sat on the mat. The dog sat on the rug.', 'A bird flew over the house and sang a song.', 'The man went to the market to buy bread.'];
+    const judge = buildJudge(tok, text, ['The cat went over the house to buy a song.']);
+    const dir = await mkdtemp(join(tmpdir(), 'textdream-judge-'));
+    try {
+      const file = join(dir, 'judge.bin.gz');
+      await writeJudgeFile(file, judge, { corpus: 'toy', splits: null, judgeDocuments: 3, heldOutDocuments: 1, minTrigramCount: 1, command: 'test' });
+      const { judge: back, provenance } = await readJudgeFile(file, tok);
+      expect(provenance.corpus).toBe('toy');
+      for (const t of ['The cat sat on the rug.', 'bread song the the']) expect(back.percentile(t)).toEqual(judge.percentile(t));
+      expect([...back.lexicon].sort()).toEqual([...judge.lexicon].sort());
+      await writeFile(file, 'not gzip');
+      await expect(readJudgeFile(file, tok)).rejects.toThrow(/textdream build-judge/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,72 @@
+// The readability measure against people: test/fixtures/readability/rated.tsv holds 174 short texts (real windows
+// and dreams) that readers rated 1-5 without knowing which was which. The measure, with the shipped judge, must call
+// readable nearly every text people rate ≥ 4 and almost none they rate ≤ 2.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assessReadability, doubledWord, READABLE_RULE, unbalancedParentheses } from '../src-main/readability/assess.js';
+import type { ReadabilityJudge } from '../src-main/readability/judge.js';
+import { loadShippedJudge } from '../src-main/readability/shipped.js';
+import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
+import { FIXTURES } from './helpers/shared.js';
+
+interface Rated {
+  text: string;
+  kind: string;
+  rating: number;
+}
+
+const rated: Rated[] = readFileSync(join(FIXTURES, 'readability', 'rated.tsv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => {
+    const [json, kind, rating] = line.split('\t');
+    return { text: JSON.parse(json) as string, kind, rating: Number(rating) };
+  });
+
+let judge: ReadabilityJudge;
+beforeAll(async () => {
+  judge = (await loadShippedJudge(gpt2Tokenizer())).judge;
+}, 120_000);
+
+describe('readable, as people rate it', () => {
+  it('reads the whole rated file', () => {
+    expect(rated).toHaveLength(174);
+    expect(rated.filter((r) => r.rating >= 4).length).toBe(36);
+  });
+
+  it('calls readable most texts people rate ≥ 4 and almost none they rate ≤ 2', () => {
+    const good = rated.filter((r) => r.rating >= 4);
+    const bad = rated.filter((r) => r.rating <= 2);
+    const readable = (r: Rated) => assessReadability(judge, r.text).readable;
+    const recall = good.filter(readable).length / good.length;
+    const falseReadable = bad.filter(readable).length / bad.length;
+    // Measured with the shipped judge: recall 29/36 = 80.6 %, false readable 2/135 = 1.5 %. The issue's target is
+    // ≥ 90 % and ≤ 2 %: the second is met, the first is not (README, "Readability"); these bounds guard what is reached.
+    expect(recall).toBeGreaterThanOrEqual(29 / 36);
+    expect(falseReadable).toBeLessThanOrEqual(2 / 135);
+  });
+
+  it('is not fooled by repetition, punctuation-and-newline salad or word fragments', () => {
+    const verdict = (t: string) => assessReadability(judge, t);
+    expect(verdict(' you you you know whom\n"There"?\n').readable).toBe(false);
+    expect(verdict(' wuie.\n\n" him"?\n').reason).toMatch(/line break/);
+    expect(verdict(' Americans Americans Nation budget Nation Nation Americans working.6').reason).toMatch(/occurs 3 times|twice in a row/);
+    expect(verdict('He got the American on the American American young young').readable).toBe(false);
+    expect(verdict(' strokes prescription Anglo Pop jurisd Mao ankles commercialsande pictured').readable).toBe(false);
+    const sentence = verdict(' He said that the money would be spent on the new roads next year.');
+    expect(sentence.readable).toBe(true);
+    expect(sentence.percentile).toBeGreaterThan(READABLE_RULE.minPercentile);
+  });
+});
+
+describe('readability rule parts', () => {
+  it('finds unbalanced parentheses and doubled words', () => {
+    expect(unbalancedParentheses('a (b) c')).toBe(false);
+    expect(unbalancedParentheses('S\') Supreme')).toBe(true);
+    expect(unbalancedParentheses('for now - (" OF')).toBe(true);
+    expect(doubledWord('many such such many')).toBe('such');
+    expect(doubledWord('that is that')).toBeNull();
+  });
+});
