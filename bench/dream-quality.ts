@@ -1,180 +1,217 @@
-// bench/dream-quality: do dreams beat the corpus? For neurons drawn with a fixed seed (stratified over layers),
-// every method gets the same compute (single-sequence forward-pass equivalents, hard evaluations included), and
-// each best dream is judged by its HARD activation against the neuron's maximum over held-out corpus text, and
-// by its cross-entropy against the corpus median. Prints one JSON object on stdout; progress on stderr.
-//   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 3000] [--methods fluent,embed,projected,subspace,latent-k32] [--seed 7] [--fluent-init samples]
-// `latent-k<k>` runs --method latent with the model folder's autoencoders/k<k> (its decoder's own compute is not
-// counted: the budget counts the language model's forward passes only); `latent-k<k>-fused` judges the latent's text
-// decoded fused with the model (--latent-decode fused; those decoding passes are not counted either).
+// bench/dream-quality: do dreams beat the corpus, readably? For neurons drawn with a fixed seed (stratified over
+// layers, among neurons alive on held-out text), every method gets the same compute (single-sequence forward-pass
+// equivalents, hard evaluations included), and every dream is judged on its HARD activation against the neuron's
+// maximum over held-out text and over all splits, and on its readability (readability/assess.ts: the shipped judge,
+// independent of the dreamed model). Split rules: a dream equal to corpus text is a corpus example and does not count;
+// a seeded dream counts only with ≥ 1 edit and a hard value above its seed's. One JSON object on stdout at the end,
+// rows as JSON lines on --rows as they come (a stopped run keeps them); progress on stderr.
+//   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 1500] [--methods fluent,fluent-rep,embed,beam,seeded] [--seed 7]
+// `latent-k<k>[-fused]` runs --method latent with the model folder's autoencoders/k<k> (decoder compute not counted).
 import * as tf from '@tensorflow/tfjs-core';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
+import { loadCorpus } from '../src-main/corpus/documents.js';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
-import { crossEntropies } from '../src-main/dream/hard.js';
+import type { DreamConfig, Method } from '../src-main/dream/config.js';
+import { measureIds } from '../src-main/dream/hard.js';
+import type { Dream } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
-import type { Method } from '../src-main/dream/config.js';
+import { scanSeedWindows, seedWindows, type SeedSource } from '../src-main/dream/seeded.js';
+import { isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
 import { hookName } from '../src-main/model/hooks.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
-import { loadLMCorpus } from '../src-main/train/lmCorpus.js';
-import { evalWindows } from '../src-main/train/lmData.js';
+import { sampleWindows } from '../src-main/readability/calibration.js';
+import { assessReadability } from '../src-main/readability/assess.js';
+import { loadShippedJudge } from '../src-main/readability/shipped.js';
+import { readabilitySplits } from '../src-main/readability/splits.js';
 
 const { values } = parseArgs({
   options: {
     model: { type: 'string' },
     neurons: { type: 'string', default: '24' },
-    budget: { type: 'string', default: '3000' },
-    methods: { type: 'string', default: 'fluent,embed,projected,subspace' },
+    budget: { type: 'string', default: '1500' },
+    methods: { type: 'string', default: 'fluent,fluent-rep,embed,beam,seeded' },
     seed: { type: 'string', default: '7' },
     'corpus-tokens': { type: 'string', default: '40000' },
+    'all-splits-tokens': { type: 'string', default: '200000' },
+    'seed-windows': { type: 'string', default: '20000' },
     'seq-len': { type: 'string', default: '10' },
-    // How fluent starts: random tokens, or the model's own samples (--init samples).
-    'fluent-init': { type: 'string', default: 'random' },
+    corpus: { type: 'string', default: 'brown+sotu' },
+    rows: { type: 'string' },
   },
 });
 const log = (s: string) => process.stderr.write(s + '\n');
 const backend = await initBackend(process.env.TEXTDREAM_BACKEND ?? 'auto');
 const spec = values.model ?? defaultModelDir();
 const lm = await loadModel(spec);
-const { model, tokenizer } = lm;
+const { model, tokenizer: tok } = lm;
 const c = model.config;
 const seqLen = Number(values['seq-len']);
 const budget = Number(values.budget);
+const { judge, provenance } = await loadShippedJudge(tok);
 
-// 1. Corpus yardsticks on held-out text: each neuron's max activation, and the median cross-entropy of
-//    held-out sentences of dream-like length, measured exactly as dreams are (BOS prefix, hard evaluation).
-const corpus = await loadLMCorpus('brown+sotu', '.cache/train-lm/tokens', log);
+// 1. Splits of the model's corpus: held-out (the yardstick), seed pool (where seeded starts), judge (the rest).
+const splits = readabilitySplits(await loadCorpus(values.corpus as 'brown+sotu'));
+const tokenised = (docs: { id: string; text: string }[]) => docs.map((d) => ({ id: d.id, ids: tok.encode(d.text) }));
+const heldOut = tokenised(splits.heldOut);
+const seedPool = tokenised(splits.seedPool);
+const judgeDocs = tokenised(shuffle(splits.judge, rng(3)).slice(0, 60));
+log(`splits of ${values.corpus}: held-out ${splits.heldOut.length}, seed pool ${splits.seedPool.length}, judge ${splits.judge.length} documents`);
+const corpusText = normaliseForCopy([...splits.heldOut, ...splits.seedPool, ...splits.judge].map((d) => d.text).join('\n'));
+
+// 2. Per-neuron maxima over windows of a token stream, all MLP neurons per pass.
 const hooks = Array.from({ length: c.nLayer }, (_, l) => hookName(l, 'mlp.hook_post'));
-const corpusMax = Array.from({ length: c.nLayer }, () => new Float32Array(c.dMlp).fill(-Infinity));
-let scanned = 0;
-const held = corpus.heldOut.tokens.subarray(0, Number(values['corpus-tokens']));
-for (const { x, rows } of evalWindows(held, Math.min(64, c.nPositions), 8)) {
-  const T = x.length / rows;
-  const maxes = tf.tidy(() => {
-    const r = model.run({ ids: tf.tensor2d(x, [rows, T], 'int32') }, { hooks, skipLogits: true });
-    return hooks.map((h) => tf.max(tf.reshape(r.cache.get(h)!, [-1, c.dMlp]), 0).dataSync() as Float32Array);
-  });
-  maxes.forEach((m, l) => m.forEach((v, i) => (corpusMax[l][i] = Math.max(corpusMax[l][i], v))));
-  scanned += x.length;
+function maxima(docs: { ids: number[] }[], maxTokens: number): Float32Array[] {
+  const out = Array.from({ length: c.nLayer }, () => new Float32Array(c.dMlp).fill(-Infinity));
+  const W = Math.min(64, c.nPositions - 1);
+  const rows: number[][] = [];
+  let n = 0;
+  for (const d of docs) for (let s = 0; s < d.ids.length && n < maxTokens; s += W, n += W) rows.push(d.ids.slice(s, s + W));
+  for (let i = 0; i < rows.length; i += 8) {
+    const batch = rows.slice(i, i + 8).filter((r) => r.length === W);
+    if (!batch.length) continue;
+    const m = tf.tidy(() => {
+      const r = model.run({ ids: tf.tensor2d(batch.map((x) => [c.bosTokenId, ...x]), [batch.length, W + 1], 'int32') }, { hooks, skipLogits: true });
+      return hooks.map((h) => tf.max(tf.reshape(tf.slice(r.cache.get(h)!, [0, 1, 0], [-1, -1, -1]), [-1, c.dMlp]), 0).dataSync() as Float32Array);
+    });
+    m.forEach((v, l) => v.forEach((x, k) => (out[l][k] = Math.max(out[l][k], x))));
+  }
+  return out;
 }
-log(`corpus maxima over ${scanned} held-out tokens`);
-const sentences = corpus.heldOut.docs
-  .flatMap((d) => tokenizer.decode(corpus.heldOut.tokens.subarray(d.start, d.end)).split(/(?<=[.!?])\s+/))
-  .map((s) => tokenizer.encode(' ' + s.trim()))
-  .filter((ids) => ids.length >= seqLen - 3 && ids.length <= seqLen + 3);
-const sample = shuffle(sentences, rng(11)).slice(0, 200);
-const sentCE = (await crossEntropies(model, tokenizer, sample, 16)).sort((a, b) => a - b);
-const corpusMedianCE = sentCE[Math.floor(sentCE.length / 2)];
-log(`corpus median CE ${corpusMedianCE.toFixed(3)} nats over ${sentCE.length} held-out sentences of ${seqLen - 3}-${seqLen + 3} tokens`);
+const heldOutMax = maxima(heldOut, Number(values['corpus-tokens']));
+const trainMax = maxima([...seedPool, ...judgeDocs], Number(values['all-splits-tokens']));
+log('corpus maxima computed (held-out, and a sample of the seed pool and judge documents)');
 
-// 2. Neurons: stratified over layers, drawn among neurons alive on held-out text.
+// 3. Sanity line: fresh held-out windows of dream length, scored by the judge: their median percentile.
+const fresh = sampleWindows(heldOut.map((d) => d.ids), seqLen, seqLen, 300, 99).get(seqLen)!.map((w) => tok.decode(w));
+const freshR = fresh.map((t) => assessReadability(judge, t));
+const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)] : null);
+const humanWindows = { count: fresh.length, medianPercentile: med(freshR.map((r) => r.percentile)), readableFraction: freshR.filter((r) => r.readable).length / fresh.length };
+log(`held-out human windows of ${seqLen} tokens: median judge percentile ${humanWindows.medianPercentile?.toFixed(1)}, readable ${(100 * humanWindows.readableFraction).toFixed(0)} %`);
+
+// 4. Neurons: stratified over layers, drawn among neurons alive on held-out text (the pre-registered draw: seed 7).
 const nNeurons = Number(values.neurons);
 const rand = rng(Number(values.seed));
 const neurons: { layer: number; neuron: number }[] = [];
 for (let l = 0; l < c.nLayer; l++) {
-  const alive = [...corpusMax[l].keys()].filter((i) => corpusMax[l][i] > 0);
+  const alive = [...heldOutMax[l].keys()].filter((i) => heldOutMax[l][i] > 0);
   const per = Math.floor(nNeurons / c.nLayer) + (l < nNeurons % c.nLayer ? 1 : 0);
   for (const n of shuffle(alive, rand).slice(0, per)) neurons.push({ layer: l, neuron: n });
 }
 
-// 3. Equal compute per method: steps chosen so that method steps + hard evaluations fit the budget.
-const methods = values.methods!.split(',');
-/** `latent-k32` → method latent with k 32 (`latent-k32-fused`: its text decoded fused with the model); anything else is a method name. */
-const methodOf = (name: string): { method: Method; k?: number; latentDecode?: 'argmax' | 'fused' } => {
-  const m = /^latent-k(\d+)(-fused)?$/.exec(name);
-  return m ? { method: 'latent', k: Number(m[1]), latentDecode: m[2] ? 'fused' : 'argmax' } : { method: name as Method };
+// 5. Seeds: the seed pool's windows, scanned once for every neuron of every layer; each neuron's share of that scan
+//    is counted against its budget, and its own top windows are re-measured (counted too).
+const windows = seedWindows(seedPool, tok, seqLen, Number(values['seed-windows']));
+const scanT0 = Date.now();
+const topWindows = await scanSeedWindows(model, windows, [...new Set(neurons.map((n) => n.layer))], 8);
+const scanShare = Math.ceil(windows.length / (c.nLayer * c.dMlp));
+log(`seed pool: ${windows.length} windows scanned in ${((Date.now() - scanT0) / 1000).toFixed(0)} s; each neuron is charged ${scanShare} forward passes for it`);
+const seedSource: SeedSource = async (target, reduce, len, count) => {
+  const key = target.description.replace(/^.*?L(\d+)N(\d+).*$/, '$1:$2');
+  const top = (topWindows.get(key) ?? []).slice(0, count);
+  const evals = await measureIds(model, tok, target, top.map((t) => windows[t.index].ids), reduce);
+  return { seeds: top.map((t, i) => ({ ids: windows[t.index].ids, text: evals[i].text, value: evals[i].value, docId: windows[t.index].docId })), cost: scanShare + top.length };
 };
+
+// 6. Methods at equal compute.
+const methods = values.methods!.split(',');
 const P = 6;
 const candidates = 16;
-function plan(name: string): { steps: number; every: number } {
-  const { method } = methodOf(name);
-  // fluent's step cost varies (duplicate candidates are evaluated once): it runs until one more step at its
-  // largest cost would pass the budget (runUntilBudget), so it spends what the others spend.
-  if (method === 'fluent') return { steps: 100_000, every: 1 };
-  const every = 5;
-  const perStep = 3 * P + P / every;
-  return { steps: Math.max(1, Math.floor((budget - P) / perStep)), every };
+function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; stepMax: number } {
+  const m = /^latent-k(\d+)(-fused)?$/.exec(name);
+  if (m) return { method: 'latent', cfg: { k: Number(m[1]), latentDecode: m[2] ? 'fused' : 'argmax', init: 'random' }, stepMax: 3 * P + P };
+  if (name === 'fluent') return { method: 'fluent', cfg: { init: 'samples' }, stepMax: 3 * P + P * candidates };
+  if (name === 'fluent-rep') return { method: 'fluent', cfg: { init: 'samples', repetitionPenalty: 0.5, judgeWeight: 0.5 }, stepMax: 3 * P + P * candidates };
+  if (name === 'beam') {
+    const width = budget >= 6000 ? 4 : 2;
+    const lambdas = [0.1, 0.3, 1];
+    const beams = width * lambdas.length;
+    const expand = Math.min(64, Math.floor(budget / (seqLen - 1) / beams) - 1);
+    return { method: 'beam', cfg: { beamWidth: width, expand, lambdas, repetitionPenalty: 0.5 }, stepMax: 1 + (seqLen - 1) * beams * (1 + expand) };
+  }
+  if (name === 'seeded') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3] }, stepMax: 3 * P + P * candidates };
+  return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };
 }
 
-const distinct2 = (texts: string[]) => {
-  const grams = new Set<string>();
-  let total = 0;
-  for (const t of texts) {
-    const w = t.trim().split(/\s+/);
-    for (let i = 0; i + 1 < w.length; i++) {
-      grams.add(w[i] + ' ' + w[i + 1]);
-      total += 1;
-    }
-  }
-  return total ? grams.size / total : 0;
-};
+/** A dream counts when it is readable, is not corpus text, and (seeded) changed its seed and beat it. */
+function counts(d: Dream): boolean {
+  if (!d.readability?.readable || isCorpusCopy(d.text, corpusText)) return false;
+  if (d.origin) return d.origin.edits >= 1 && d.value > d.origin.seedValue;
+  return true;
+}
 
 const rows: Record<string, unknown>[] = [];
 for (const { layer, neuron } of neurons) {
-  const max = corpusMax[layer][neuron];
+  const hMax = heldOutMax[layer][neuron];
+  const aMax = Math.max(hMax, trainMax[layer][neuron]);
   for (const name of methods) {
-    const { method, k, latentDecode } = methodOf(name);
-    const { steps, every } = plan(name);
-    let lastSoft = Number.NaN;
-    let lastStep = 0;
+    const { method, cfg, stepMax } = settings(name);
     const t0 = Date.now();
     const stop = new AbortController();
-    const fluentStepMax = 3 * P + P * candidates; // gradient + every candidate distinct
+    const seen: Dream[] = [];
     const res = await dreamToEnd(
       runDream(
-        { model, tokenizer, modelDir: lm.source.dir },
-        { target: { kind: 'neuron', layer, neuron }, method, ...(k ? { k, latentDecode } : {}), ...(method === 'fluent' ? { init: values['fluent-init'] as 'random' | 'samples' } : { init: 'random' as const }), steps, every, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1 },
+        { model, tokenizer: tok, modelDir: lm.source.dir, judge, seedSource },
+        { target: { kind: 'neuron', layer, neuron }, method, steps: 100_000, every: 1, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1, ...cfg },
         stop.signal,
       ),
       (r) => {
-        lastSoft = r.soft;
-        lastStep = r.step;
-        if (method === 'fluent' && r.forwardEquivalents + fluentStepMax > budget) stop.abort();
+        seen.push(...r.dreams);
+        if (r.forwardEquivalents + stepMax > budget) stop.abort();
       },
     );
-    const dreams = res.bestPerLabel.length ? res.bestPerLabel : [res.best!]; // the best dream of each row (each λ for fluent)
-    const fluentEnough = dreams.filter((d) => d.ce <= corpusMedianCE + 1);
-    const bestFluent = fluentEnough.reduce<(typeof dreams)[number] | null>((b, d) => (!b || d.value > b.value ? d : b), null);
+    const counted = seen.filter(counts);
+    const best = counted.reduce<Dream | null>((b, d) => (!b || d.value > b.value ? d : b), null);
+    const bestAny = res.best!;
     const row = {
       layer,
       neuron,
       method: name,
-      steps: lastStep,
       forwardEquivalents: res.forwardEquivalents,
-      corpusMax: max,
-      bestHard: res.best!.value,
-      ratio: res.best!.value / max,
-      bestCE: res.best!.ce,
-      ceVsMedian: res.best!.ce - corpusMedianCE,
-      bestFluentRatio: bestFluent ? bestFluent.value / max : null,
-      bestFluentText: bestFluent?.text ?? null,
-      lastSoft,
-      text: res.best!.text,
-      distinct2: distinct2(method === 'fluent' ? res.bestPerLabel.map((d) => d.text) : [res.best!.text]),
+      heldOutMax: hMax,
+      allSplitsMax: aMax,
+      bestHard: bestAny.value,
+      bestText: bestAny.text,
+      bestPercentile: bestAny.readability?.percentile ?? null,
+      bestReadable: bestAny.readability?.readable ?? false,
+      bestReason: bestAny.readability?.reason ?? null,
+      readableBest: best ? { value: best.value, text: best.text, percentile: best.readability!.percentile, origin: best.origin ?? null } : null,
+      readableRatio: best ? best.value / hMax : null,
+      readableRatioAllSplits: best ? best.value / aMax : null,
+      corpusCopies: seen.filter((d) => isCorpusCopy(d.text, corpusText)).length,
       seconds: (Date.now() - t0) / 1000,
     };
     rows.push(row);
-    log(`L${layer}N${neuron} ${name}: hard ${row.bestHard.toFixed(2)} / corpus ${max.toFixed(2)} = ${row.ratio.toFixed(2)}, CE ${row.bestCE.toFixed(2)} (median ${corpusMedianCE.toFixed(2)}), soft ${lastSoft.toFixed(2)}, ${row.seconds.toFixed(0)} s  ${JSON.stringify(row.text)}`);
+    if (values.rows) appendFileSync(values.rows, JSON.stringify({ budget, ...row }) + '\n');
+    log(
+      `L${layer}N${neuron} ${name}: best ${row.bestHard.toFixed(2)} / held-out ${hMax.toFixed(2)} (pct ${row.bestPercentile?.toFixed(0)}, ${row.bestReadable ? 'readable' : row.bestReason}) · readable best ${row.readableRatio?.toFixed(2) ?? '—'} × · ${row.forwardEquivalents} fe, ${row.seconds.toFixed(0)} s  ${JSON.stringify(best?.text ?? bestAny.text)}`,
+    );
   }
 }
 
+type Row = { method: string; readableRatio: number | null; readableRatioAllSplits: number | null; readableBest: { percentile: number; origin: { edits: number; seedValue: number } | null; value: number } | null; bestPercentile: number | null; forwardEquivalents: number };
 const summary = Object.fromEntries(
   methods.map((m) => {
-    const r = rows.filter((x) => x.method === m) as { ratio: number; ceVsMedian: number; bestFluentRatio: number | null; lastSoft: number; bestHard: number; distinct2: number }[];
-    const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+    const r = rows.filter((x) => x.method === m) as unknown as Row[];
+    const readable = r.filter((x) => x.readableBest);
+    const seeded = readable.filter((x) => x.readableBest!.origin);
     return [
       m,
       {
         neurons: r.length,
-        medianRatio: med(r.map((x) => x.ratio)),
-        fractionAtLeastCorpusMax: r.filter((x) => x.ratio >= 1).length / r.length,
-        fractionAtLeastCorpusMaxWithin1NatOfMedianCE: r.filter((x) => (x.bestFluentRatio ?? 0) >= 1).length / r.length,
-        medianCEvsCorpusMedian: med(r.map((x) => x.ceVsMedian)),
-        medianSoft: med(r.map((x) => x.lastSoft)),
-        medianHard: med(r.map((x) => x.bestHard)),
-        meanDistinct2: r.reduce((a, x) => a + x.distinct2, 0) / r.length,
+        readableAtLeastHeldOutMax: r.filter((x) => (x.readableRatio ?? 0) >= 1).length / r.length,
+        readableAtLeastAllSplitsMax: r.filter((x) => (x.readableRatioAllSplits ?? 0) >= 1).length / r.length,
+        withAnyReadableDream: readable.length / r.length,
+        medianRatioAmongReadable: med(readable.map((x) => x.readableRatio!)),
+        medianPercentileOfBestDream: med(r.map((x) => x.bestPercentile ?? 0)),
+        medianForwardEquivalents: med(r.map((x) => x.forwardEquivalents)),
+        ...(seeded.length ? { medianEdits: med(seeded.map((x) => x.readableBest!.origin!.edits)), medianLiftOverSeed: med(seeded.map((x) => x.readableBest!.value - x.readableBest!.origin!.seedValue)) } : {}),
       },
     ];
   }),
 );
-console.log(JSON.stringify({ bench: 'dream-quality', model: spec, backend: backend.name, budgetForwardEquivalents: budget, fluentInit: values['fluent-init'], seqLen, reduce: 'max', corpusMedianCE, corpusTokens: scanned, neurons: neurons.length, summary, targets: { fluentFractionAtLeastCorpusMaxWithin1Nat: 0.6 }, rows }, null, 1));
+const out = { bench: 'dream-quality', model: spec, backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpus: values.corpus, splits: splits.settings, judge: provenance, heldOutTokens: Number(values['corpus-tokens']), allSplitsSampleTokens: Number(values['all-splits-tokens']), seedWindows: windows.length, humanWindows, neurons: neurons.length, summary, targets: { readableAtLeastHeldOutMax: 0.6 }, rows };
+console.log(JSON.stringify(out, null, 1));
+if (values.rows) writeFileSync(values.rows.replace(/\.jsonl$/, '') + '.summary.json', JSON.stringify({ ...out, rows: undefined }, null, 1));
 lm.model.dispose();

@@ -123,6 +123,9 @@ describe('the workbench in Chromium against textdream serve', () => {
     const stepsBefore = Number(await page.getByTestId('run-view').getAttribute('data-steps'));
     expect(stepsBefore).toBeGreaterThanOrEqual(3);
     await page.getByTestId('pareto').waitFor();
+    // Every dream shows its readability (the judge's percentile, a number), and the activation–readability chart.
+    await page.getByTestId('pareto-readability').waitFor();
+    expect(await page.getByTestId('readability').first().textContent()).toMatch(/^\s*\d+( ✓)?\s*$/);
     await shot('dream-live');
 
     // The page goes away and comes back: the run went on in the engine; the panel re-attaches to it.
@@ -146,6 +149,7 @@ describe('the workbench in Chromium against textdream serve', () => {
     await page.getByTestId('seed-input').fill('3');
     await page.getByTestId('dream-start').click();
     await page.locator('[data-testid=run-view][data-status=completed]').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('run-best-readable').textContent()).toMatch(/most activating readable dream|no dream of this run is readable/);
     completedRun = (await page.getByTestId('run-id').textContent())!;
     expect(completedRun).not.toBe(stoppedRun);
   });

@@ -29,10 +29,16 @@ export function breaksNoRepeat(text: string): boolean {
   return r.repeatedBigrams > 0 || r.maxWordCount > 2;
 }
 
-/** The search objective shared by beam and seeded edits: activation, minus λ·CE, minus ρ per repeated word. */
-export function searchScore(e: HardEval, lambda: number, rho: number): number {
+/** The readability judge's score of a text, weighted (σ · judge score), as a search term; zero without a judge. */
+export type JudgeTerm = (text: string) => number;
+
+/**
+ * The search objective shared by beam, seeded edits and fluent with its fluency terms: activation, minus λ·CE,
+ * minus ρ per repeated word, plus the judge's term.
+ */
+export function searchScore(e: HardEval, lambda: number, rho: number, judgeTerm?: JudgeTerm): number {
   if (!Number.isFinite(e.value) || !Number.isFinite(e.ce)) return -Infinity;
-  return e.value - lambda * e.ce - rho * repeats(e.text);
+  return e.value - lambda * e.ce - rho * repeats(e.text) + (judgeTerm ? judgeTerm(e.text) : 0);
 }
 
 /** Token ids whose text breaks a run of prose (line breaks, <|endoftext|>), never proposed by the LM-guided searches. */
@@ -68,7 +74,7 @@ export async function nextTokenNucleus(model: GPT2, rows: number[][], topP: numb
   });
 }
 
-export function beamMethod(model: GPT2, tok: TextTokenizer, target: Target, cfg: DreamConfig): DreamMethod {
+export function beamMethod(model: GPT2, tok: TextTokenizer, target: Target, cfg: DreamConfig, judgeTerm?: JudgeTerm): DreamMethod {
   const lambdas = cfg.lambdas;
   const width = cfg.beamWidth;
   const rho = cfg.repetitionPenalty;
@@ -112,7 +118,7 @@ export function beamMethod(model: GPT2, tok: TextTokenizer, target: Target, cfg:
       forwardEquivalents += cands.length;
       groups = lambdas.map((lam, gi) => {
         const kept = cands
-          .map((ids, i) => ({ ids, e: evals[i], s: searchScore(evals[i], lam, rho) }))
+          .map((ids, i) => ({ ids, e: evals[i], s: searchScore(evals[i], lam, rho, judgeTerm) }))
           .filter((c) => Number.isFinite(c.s))
           .sort((a, b) => b.s - a.s)
           .slice(0, width)
@@ -138,7 +144,7 @@ export function beamMethod(model: GPT2, tok: TextTokenizer, target: Target, cfg:
     },
     current: async () => done.map((b) => b.ids.slice()),
     labels: () => done.map((b) => `λ=${b.lam}`),
-    rank: (e, i) => searchScore(e, done[i]?.lam ?? lambdas[0], rho),
+    rank: (e, i) => searchScore(e, done[i]?.lam ?? lambdas[0], rho, judgeTerm),
     dispose: () => undefined,
   };
 }

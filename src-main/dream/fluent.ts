@@ -13,7 +13,7 @@ import { hardEvaluate, type HardEval } from './hard.js';
 import type { DreamMethod, MethodStep } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import { fluencyPenalty } from './regularisers.js';
-import { breaksNoRepeat, searchScore } from './beam.js';
+import { breaksNoRepeat, searchScore, type JudgeTerm } from './beam.js';
 
 const score = (e: HardEval, lambda: number) => (Number.isFinite(e.value) && Number.isFinite(e.ce) ? e.value - lambda * e.ce : -Infinity);
 
@@ -170,13 +170,13 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   };
 }
 
-export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], initCost = 0): DreamMethod {
+export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], initCost = 0, judgeTerm?: JudgeTerm): DreamMethod {
   const rho = cfg.repetitionPenalty;
   return substitutionSearch(model, tok, target, objective, cfg, init, {
     name: 'fluent',
     lambdas: cfg.lambdas,
     labels: cfg.lambdas.map((l) => `λ=${l}`),
     initCost,
-    ...(rho > 0 ? { score: (e: HardEval, lam: number) => searchScore(e, lam, rho) } : {}),
+    ...(rho > 0 || judgeTerm ? { score: (e: HardEval, lam: number) => searchScore(e, lam, rho, judgeTerm) } : {}),
   });
 }

@@ -53,6 +53,9 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
     : initialTokens(model.config.vocabSize, rows, cfg.seqLen, cfg.seed, prompt);
   // Sampling costs one forward pass per token of each row (counted against the method's compute).
   const initCost = fromSamples ? rows * cfg.seqLen : 0;
+  if (cfg.judgeWeight > 0 && !ctx.judge) throw new ObjectiveError('--judge-weight needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
+  const judge = ctx.judge;
+  const judgeTerm = judge && cfg.judgeWeight > 0 ? (text: string) => cfg.judgeWeight * judge.scores(text).score : undefined;
   switch (cfg.method) {
     case 'embed':
       return gradientMethod(model, tokenEmbeddingParam(model, init), objective, cfg, initCost);
@@ -61,13 +64,13 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
     case 'subspace':
       return gradientMethod(model, subspaceParam(model, init, cfg.k, cfg.basis, cfg.seed), objective, cfg, initCost);
     case 'fluent':
-      return fluentMethod(model, tokenizer, target, objective, cfg, init, initCost);
+      return fluentMethod(model, tokenizer, target, objective, cfg, init, initCost, judgeTerm);
     case 'beam':
-      return beamMethod(model, tokenizer, target, cfg);
+      return beamMethod(model, tokenizer, target, cfg, judgeTerm);
     case 'seeded': {
       if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
       const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
-      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost);
+      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost, judgeTerm);
     }
     case 'latent': {
       const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);

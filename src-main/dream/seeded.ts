@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import { breakingTokens, searchScore } from './beam.js';
+import { breakingTokens, searchScore, type JudgeTerm } from './beam.js';
 import type { DreamConfig, Reduce } from './config.js';
 import { substitutionSearch } from './fluent.js';
 import type { DreamMethod } from './method.js';
@@ -94,7 +94,7 @@ export async function scanSeedWindows(
   return top;
 }
 
-export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, seeds: SeedWindow[], seedCost: number): DreamMethod {
+export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, seeds: SeedWindow[], seedCost: number, judgeTerm?: JudgeTerm): DreamMethod {
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
@@ -107,7 +107,7 @@ export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
     maxEdits: cfg.maxEdits,
     banned: breakingTokens(model, tok),
     noRepeat: true,
-    score: (e, lam) => searchScore(e, lam, rho),
+    score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
   });
   return {

@@ -5,6 +5,11 @@ import type { DreamStep, RunDetail, RunStatus, RunSummary } from '../api/contrac
 import { dreamConfig, type DreamConfig, type TargetSpec } from '../dream/config.js';
 import type { DreamResult, StepRecord } from '../dream/loop.js';
 import { runDream } from '../dream/run.js';
+import type { SeedSource } from '../dream/seeded.js';
+import { seedPoolDocuments, seedSourceFrom } from '../dream/seedPool.js';
+import type { GPT2 } from '../model/gpt2.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
+import { loadShippedJudge } from '../readability/shipped.js';
 import type { ExperimentStore } from '../store/types.js';
 import { BusyError, RunNotFoundError } from './errors.js';
 import type { EventHub } from './events.js';
@@ -34,13 +39,32 @@ export class RunHost {
     return this.live.size > 0;
   }
 
-  /** Validate, register in the store, and start stepping in the background. Config errors throw here. */
-  start(partial: Partial<DreamConfig> & { target: TargetSpec }): string {
+  /** `seeded`'s windows: the Brown + SOTU seed pool, tokenised once per model. */
+  private seeds: { model: GPT2; source: Promise<SeedSource> } | undefined;
+
+  private seedSource(model: GPT2, tok: TextTokenizer): Promise<SeedSource> {
+    if (this.seeds?.model !== model) {
+      const source = seedPoolDocuments('brown+sotu', tok).then((docs) => seedSourceFrom(model, tok, docs, 1000));
+      // A failed load is not kept: the next seeded run tries again.
+      source.catch(() => {
+        if (this.seeds?.source === source) this.seeds = undefined;
+      });
+      this.seeds = { model, source };
+    }
+    return this.seeds.source;
+  }
+
+  /** Validate, register in the store, and start stepping in the background. Config errors reject here. */
+  async start(partial: Partial<DreamConfig> & { target: TargetSpec }): Promise<string> {
     const max = this.opts.maxActive ?? 4;
     if (this.live.size >= max) throw new BusyError(`${this.live.size} dreams are running already (the limit is ${max}): stop one first`);
     const { lm, ref } = this.opts.models.require();
+    // Every dream is judged for readability by the shipped judge (read once per process).
+    const { judge } = await loadShippedJudge(lm.tokenizer);
+    const seedSource = partial.method === 'seeded' ? await this.seedSource(lm.model, lm.tokenizer) : undefined;
+    if (this.live.size >= max) throw new BusyError(`${this.live.size} dreams are running already (the limit is ${max}): stop one first`);
     const controller = new AbortController();
-    const gen = runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir }, partial, controller.signal);
+    const gen = runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource }, partial, controller.signal);
     // runDream validated the config (and threw on a bad one); the store keeps the filled-in form.
     let id: string;
     try {

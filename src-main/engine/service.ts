@@ -85,7 +85,7 @@ export function createEngine(opts: EngineOptions): Engine {
       return neuronActivations(m, tokenizer, check.int(r.layer, 'layer'), check.int(r.neuron, 'neuron'), check.str(r.text, 'text'));
     },
     'dreams.defaults': () => ({ settings: structuredClone(DEFAULT_DREAM), methods: [...METHODS], decoders: [...DECODERS] }),
-    'dreams.start': (req) => ({ runId: host.start(check.dreamSettings(check.object(req, 'request').settings)) }),
+    'dreams.start': async (req) => ({ runId: await host.start(check.dreamSettings(check.object(req, 'request').settings)) }),
     'dreams.stop': (req) => ({ stopped: host.stop(check.str(check.object(req, 'request').runId, 'runId', 200)) }),
     'dreams.active': () => host.active(),
     'dreams.list': (req) => {

@@ -17,7 +17,7 @@ import type { Readability } from './types.js';
 export type { Readability } from './types.js';
 
 export const READABLE_RULE = {
-  minPercentile: 2,
+  minPercentile: 25,
   maxWordCount: 2,
   maxUnknownWords: 0,
 } as const;
