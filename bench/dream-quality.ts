@@ -18,7 +18,7 @@ import { measureIds } from '../src-main/dream/hard.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
 import { scanSeedWindows, seedWindows, type SeedSource } from '../src-main/dream/seeded.js';
-import { isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
+import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
 import { hookName } from '../src-main/model/hooks.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
 import { sampleWindows } from '../src-main/readability/calibration.js';
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     'seq-len': { type: 'string', default: '10' },
     corpus: { type: 'string', default: 'brown+sotu' },
     rows: { type: 'string' },
+    // Run only this many of the drawn neurons, evenly spaced through the draw (so still stratified over layers).
+    subset: { type: 'string' },
   },
 });
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -100,6 +102,12 @@ for (let l = 0; l < c.nLayer; l++) {
   for (const n of shuffle(alive, rand).slice(0, per)) neurons.push({ layer: l, neuron: n });
 }
 
+if (values.subset) {
+  const k = Number(values.subset);
+  const keep = Array.from({ length: k }, (_, i) => neurons[Math.floor((i * neurons.length) / k)]);
+  neurons.splice(0, neurons.length, ...keep);
+}
+
 // 5. Seeds: the seed pool's windows, scanned once for every neuron of every layer; each neuron's share of that scan
 //    is counted against its budget, and its own top windows are re-measured (counted too).
 const windows = seedWindows(seedPool, tok, seqLen, Number(values['seed-windows']));
@@ -134,12 +142,7 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };
 }
 
-/** A dream counts when it is readable, is not corpus text, and (seeded) changed its seed and beat it. */
-function counts(d: Dream): boolean {
-  if (!d.readability?.readable || isCorpusCopy(d.text, corpusText)) return false;
-  if (d.origin) return d.origin.edits >= 1 && d.value > d.origin.seedValue;
-  return true;
-}
+const counts = (d: Dream) => countsAsDream(d, corpusText);
 
 const rows: Record<string, unknown>[] = [];
 for (const { layer, neuron } of neurons) {
@@ -211,7 +214,7 @@ const summary = Object.fromEntries(
     ];
   }),
 );
-const out = { bench: 'dream-quality', model: spec, backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpus: values.corpus, splits: splits.settings, judge: provenance, heldOutTokens: Number(values['corpus-tokens']), allSplitsSampleTokens: Number(values['all-splits-tokens']), seedWindows: windows.length, humanWindows, neurons: neurons.length, summary, targets: { readableAtLeastHeldOutMax: 0.6 }, rows };
+const out = { bench: 'dream-quality', model: spec, command: process.argv.slice(2).join(' '), backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpus: values.corpus, splits: splits.settings, judge: provenance, heldOutTokens: Number(values['corpus-tokens']), allSplitsSampleTokens: Number(values['all-splits-tokens']), seedWindows: windows.length, humanWindows, neurons: neurons.length, summary, targets: { readableAtLeastHeldOutMax: 0.6 }, rows };
 console.log(JSON.stringify(out, null, 1));
 if (values.rows) writeFileSync(values.rows.replace(/\.jsonl$/, '') + '.summary.json', JSON.stringify({ ...out, rows: undefined }, null, 1));
 lm.model.dispose();

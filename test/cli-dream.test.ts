@@ -71,7 +71,7 @@ describe('textdream dream: user errors exit 2 and name the flag', () => {
   it('an unknown --method lists the methods', async () => {
     const r = await runCli([...BASE, ...SMALL, '--method', 'nope']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: --method must be one of embed, projected, fluent, subspace, latent; got "nope"/);
+    expect(r.stderr).toMatch(/error: --method must be one of embed, projected, fluent, subspace, latent, beam, seeded; got "nope"/);
   });
 
   it('a missing --layer says what to give', async () => {

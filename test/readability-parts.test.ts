@@ -13,6 +13,9 @@ import { readJudgeFile, writeJudgeFile } from '../src-main/readability/judgeFile
 import { KneserNeyJudge } from '../src-main/readability/kneserNey.js';
 import { repetition, textWords } from '../src-main/readability/repetition.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
+import type { Readability } from '../src-main/readability/types.js';
+import type { Dream } from '../src-main/dream/records.js';
+import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
 
 describe('Kneser-Ney trigram judge', () => {
   // Vocabulary {0..4}; documents [0 1 2 0 1 3] and [0 1 2]; D = 0.75. By hand (see the comments):
@@ -177,5 +180,22 @@ describe('judge file', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('split rules for counting a dream', () => {
+  const corpus = normaliseForCopy('The committee met on Monday.\n\nIt said   the budget was ready.');
+  const readable = { percentile: 60, readable: true } as Readability;
+  const dream = (text: string, extra: Partial<Dream> = {}): Dream => ({ text, ids: [], tokens: [], perToken: [], max: 2, mean: 1, value: 2, ce: 5, label: 'x', readability: readable, ...extra });
+
+  it('never counts corpus text, unreadable text, or a seeded dream without an edit and a lift', () => {
+    expect(countsAsDream(dream(' a new sentence of our own'), corpus)).toBe(true);
+    expect(isCorpusCopy(' it said the BUDGET was', corpus)).toBe(true);
+    expect(countsAsDream(dream(' it said the BUDGET was'), corpus)).toBe(false);
+    expect(countsAsDream(dream(' a new sentence', { readability: { ...readable, readable: false } }), corpus)).toBe(false);
+    const origin = { seedText: ' a new one', seedValue: 1, seedDoc: 'ca01', edits: 2 };
+    expect(countsAsDream(dream(' a new sentence', { origin }), corpus)).toBe(true);
+    expect(countsAsDream(dream(' a new sentence', { origin: { ...origin, edits: 0 } }), corpus)).toBe(false);
+    expect(countsAsDream(dream(' a new sentence', { origin: { ...origin, seedValue: 2 } }), corpus)).toBe(false);
   });
 });

@@ -41,11 +41,18 @@ export function searchScore(e: HardEval, lambda: number, rho: number, judgeTerm?
   return e.value - lambda * e.ce - rho * repeats(e.text) + (judgeTerm ? judgeTerm(e.text) : 0);
 }
 
+const breaking = new WeakMap<TextTokenizer, Set<number>>();
+
 /** Token ids whose text breaks a run of prose (line breaks, <|endoftext|>), never proposed by the LM-guided searches. */
 export function breakingTokens(model: GPT2, tok: TextTokenizer): Set<number> {
-  const out = new Set<number>([model.config.eosTokenId]);
-  for (let id = 0; id < model.config.vocabSize; id++) if (/[\r\n]/.test(tok.decode([id]))) out.add(id);
-  return out;
+  let lines = breaking.get(tok);
+  if (!lines) {
+    // Decoding the whole vocabulary once per tokenizer (a fraction of a second), not once per run.
+    lines = new Set<number>();
+    for (let id = 0; id < model.config.vocabSize; id++) if (/[\r\n]/.test(tok.decode([id]))) lines.add(id);
+    breaking.set(tok, lines);
+  }
+  return new Set([...lines, model.config.eosTokenId]);
 }
 
 /** For each row of ids (after BOS), the model's nucleus of next tokens: ids by descending probability, up to mass topP. */

@@ -13,7 +13,7 @@ import { hardEvaluate, type HardEval } from './hard.js';
 import type { DreamMethod, MethodStep } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import { fluencyPenalty } from './regularisers.js';
-import { breaksNoRepeat, searchScore, type JudgeTerm } from './beam.js';
+import { breakingTokens, breaksNoRepeat, searchScore, type JudgeTerm } from './beam.js';
 
 const score = (e: HardEval, lambda: number) => (Number.isFinite(e.value) && Number.isFinite(e.ce) ? e.value - lambda * e.ce : -Infinity);
 
@@ -102,7 +102,8 @@ export interface SubstitutionOptions {
   initCost?: number;
 }
 
-const hamming = (a: number[], b: number[]) => a.reduce((n, x, i) => n + (x === b[i] ? 0 : 1), 0);
+/** Positions at which two equal-length token sequences differ: the edits a seeded dream made. */
+export const hamming = (a: number[], b: number[]): number => a.reduce((n, x, i) => n + (x === b[i] ? 0 : 1), 0);
 
 /**
  * The discrete search `fluent` and `seeded` share: each step proposes single-token substitutions per member from the
@@ -172,11 +173,14 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
 
 export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], initCost = 0, judgeTerm?: JudgeTerm): DreamMethod {
   const rho = cfg.repetitionPenalty;
+  // With a readability term (ρ or σ), fluent aims at one run of prose: no line breaks or <|endoftext|> proposed
+  // (the judge's corpus has paragraph breaks, so σ alone would reward "\n\n" salad).
+  const readable = rho > 0 || judgeTerm !== undefined;
   return substitutionSearch(model, tok, target, objective, cfg, init, {
     name: 'fluent',
     lambdas: cfg.lambdas,
     labels: cfg.lambdas.map((l) => `λ=${l}`),
     initCost,
-    ...(rho > 0 || judgeTerm ? { score: (e: HardEval, lam: number) => searchScore(e, lam, rho, judgeTerm) } : {}),
+    ...(readable ? { score: (e: HardEval, lam: number) => searchScore(e, lam, rho, judgeTerm), banned: breakingTokens(model, tok) } : {}),
   });
 }

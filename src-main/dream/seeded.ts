@@ -8,7 +8,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { breakingTokens, searchScore, type JudgeTerm } from './beam.js';
 import type { DreamConfig, Reduce } from './config.js';
-import { substitutionSearch } from './fluent.js';
+import { hamming, substitutionSearch } from './fluent.js';
 import type { DreamMethod } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import type { DreamOrigin } from './records.js';
@@ -114,7 +114,7 @@ export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
     ...inner,
     origins: async () => {
       const cur = await inner.current();
-      return cur.map((ids, i): DreamOrigin => ({ seedText: seeds[i].text, seedValue: seeds[i].value, seedDoc: seeds[i].docId, edits: ids.reduce((n, x, t) => n + (x === origins[i][t] ? 0 : 1), 0) }));
+      return cur.map((ids, i): DreamOrigin => ({ seedText: seeds[i].text, seedValue: seeds[i].value, seedDoc: seeds[i].docId, edits: hamming(ids, origins[i]) }));
     },
   };
 }

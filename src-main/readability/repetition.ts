@@ -1,18 +1,8 @@
 // Repetition within one text, on its words (letters and digits, lower-cased; an apostrophe suffix stays on its
 // word): the failure that a model which copies from its context rewards and a reader notices at once.
+import type { Repetition } from './types.js';
 
-export interface Repetition {
-  words: number;
-  /** The most times any one word occurs. */
-  maxWordCount: number;
-  /** The word that does (the first to reach the count). */
-  mostRepeated: string | null;
-  /** Bigram occurrences beyond the first of each distinct bigram. */
-  repeatedBigrams: number;
-  /** Distinct words / words, distinct bigrams / bigrams (1 when there are none). */
-  distinct1: number;
-  distinct2: number;
-}
+export type { Repetition } from './types.js';
 
 export function textWords(text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu) ?? []).map((w) => w.replace('’', "'"));

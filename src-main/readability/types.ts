@@ -1,15 +1,20 @@
 // What the readability measure records for a text. Dependency-free: the store, the API contract and the renderer
 // build on it (readability/assess.ts computes it).
 
-export interface Readability {
+/** Repetition within one text, on its words (readability/repetition.ts). */
+export interface Repetition {
   words: number;
-  /** The most times any one word occurs, and that word. */
+  /** The most times any one word occurs, and that word (the first to reach the count). */
   maxWordCount: number;
   mostRepeated: string | null;
   /** Bigram occurrences beyond the first of each distinct bigram. */
   repeatedBigrams: number;
+  /** Distinct words / words, distinct bigrams / bigrams (1 when there are none). */
   distinct1: number;
   distinct2: number;
+}
+
+export interface Readability extends Repetition {
   /** The judge's percentile (0-100) among held-out human windows of the same token length. */
   percentile: number;
   /** The judge's score (SLOR + mean log-probability per token) and its parts. */
