@@ -87,7 +87,7 @@ log('corpus maxima computed (held-out, and a sample of the seed pool and judge d
 
 // 3. Sanity line: fresh held-out windows of dream length, scored by the judge: their median percentile.
 const fresh = sampleWindows(heldOut.map((d) => d.ids), seqLen, seqLen, 300, 99).get(seqLen)!.map((w) => tok.decode(w));
-const freshR = fresh.map((t) => assessReadability(judge, t));
+const freshR = fresh.map((t) => assessReadability(judge, t, { window: true }));
 const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)] : null);
 const humanWindows = { count: fresh.length, medianPercentile: med(freshR.map((r) => r.percentile)), readableFraction: freshR.filter((r) => r.readable).length / fresh.length };
 log(`held-out human windows of ${seqLen} tokens: median judge percentile ${humanWindows.medianPercentile?.toFixed(1)}, readable ${(100 * humanWindows.readableFraction).toFixed(0)} %`);

@@ -5,7 +5,8 @@
  *   repetition; a reader stops at it);
  * - one run of prose: no line or paragraph break and no `<|endoftext|>` inside ten or twenty tokens, and no
  *   parenthesis closed before it opens or left open;
- * - words: every word but the first and last (which a window may cut) is one the judge's text uses.
+ * - words: every word but the last (a fixed token length may end inside a word) is one the judge's text uses, and
+ *   for a window cut from running text the first is exempt too.
  * The thresholds are in READABLE_RULE; test/readability.test.ts checks the rule against people's ratings. The
  * percentile cut is low because the judge's reference windows are its own corpus's held-out text, and real text
  * from elsewhere (the rated quotations) sits low among them; the other rules carry the precision.
@@ -39,10 +40,15 @@ export function doubledWord(text: string): string | null {
   return null;
 }
 
-export function assessReadability(judge: ReadabilityJudge, text: string): Readability {
+/**
+ * `window`: the text was cut from running text at a random offset (the rated file's real texts, the calibration
+ * windows), so its first word may be a cut piece and is not looked up. A dream is a whole text the search wrote
+ * after <|endoftext|>, so its first word must be a word.
+ */
+export function assessReadability(judge: ReadabilityJudge, text: string, opts: { window?: boolean } = {}): Readability {
   const p = judge.percentile(text);
   const rep = repetition(text);
-  const unknownWords = judge.unknownWords(text);
+  const unknownWords = judge.unknownWords(text, opts.window ?? false);
   const breaks = /[\r\n]|<\|endoftext\|>/.test(text);
   const R = READABLE_RULE;
   const doubled = doubledWord(text);

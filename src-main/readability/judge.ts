@@ -46,10 +46,13 @@ export class ReadabilityJudge {
     return { ...s, percentile: this.table.percentile(s.score, this.tok.encode(text).length) };
   }
 
-  /** Words of the text, except the first and last (a window may cut them), that the judge's text never uses. */
-  unknownWords(text: string): string[] {
+  /**
+   * Words the judge's text never uses, except the last (a dream of a fixed token length, like a window, may end
+   * inside a word) and, for a window cut from running text, the first.
+   */
+  unknownWords(text: string, window = false): string[] {
     const words = textWords(text);
-    return words.slice(1, -1).filter((w) => !this.lexicon.has(w) && !/^\p{N}+$/u.test(w));
+    return words.slice(window ? 1 : 0, -1).filter((w) => !this.lexicon.has(w) && !/^\p{N}+$/u.test(w));
   }
 }
 
