@@ -16,6 +16,7 @@ import { readabilitySplits } from '../src-main/readability/splits.js';
 import type { Readability } from '../src-main/readability/types.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
+import { paretoSet } from '../src-main/dream/loop.js';
 
 describe('Kneser-Ney trigram judge', () => {
   // Vocabulary {0..4}; documents [0 1 2 0 1 3] and [0 1 2]; D = 0.75. By hand (see the comments):
@@ -197,5 +198,15 @@ describe('split rules for counting a dream', () => {
     expect(countsAsDream(dream(' a new sentence', { origin }), corpus)).toBe(true);
     expect(countsAsDream(dream(' a new sentence', { origin: { ...origin, edits: 0 } }), corpus)).toBe(false);
     expect(countsAsDream(dream(' a new sentence', { origin: { ...origin, seedValue: 2 } }), corpus)).toBe(false);
+  });
+});
+
+describe('Pareto set of activation against readability', () => {
+  const d = (text: string, value: number, percentile: number): Dream =>
+    ({ text, ids: [], tokens: [], perToken: [], max: value, mean: value, value, ce: 5, label: text, readability: { percentile, readable: true } as Readability }) as Dream;
+
+  it('keeps the dreams no other beats on both, once per text, by descending value', () => {
+    const front = paretoSet([d('a', 3, 10), d('b', 2, 50), d('c', 2.5, 5), d('d', 1, 90), d('e', 1.5, 40), d('a', 3, 10), d('f', 3, 20)]);
+    expect(front.map((x) => x.text)).toEqual(['f', 'b', 'd']);
   });
 });

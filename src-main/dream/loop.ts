@@ -6,6 +6,7 @@ import type { ReadabilityJudge } from '../readability/judge.js';
 import type { DreamConfig } from './config.js';
 import { hardEvaluate } from './hard.js';
 import type { DreamMethod } from './method.js';
+import type { SeedSource } from './seeded.js';
 import type { Target } from './objectives.js';
 import type { Dream, DreamResult, StepRecord } from './records.js';
 
@@ -19,7 +20,7 @@ export interface DreamContext {
   /** The readability judge: every dream gets its readability, and the result its most activating readable dream. */
   judge?: ReadabilityJudge;
   /** Where `seeded` gets its corpus windows (dream/seeded.ts). */
-  seedSource?: import('./seeded.js').SeedSource;
+  seedSource?: SeedSource;
 }
 
 async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Promise<Dream[]> {
