@@ -16,12 +16,13 @@ const result = JSON.parse(readFileSync(file, 'utf8')) as { model: string; heldOu
 await initBackend(process.env.TEXTDREAM_BACKEND ?? 'auto');
 const lm = await loadModel(result.model);
 const rows = shuffle(result.rows.filter((r) => r.method === method), rng(Number(values.seed))).slice(0, Number(values.count));
-console.log(`| neuron | ${method} dream (readable best, else best) | value | judge pct | top held-out window (strongest token ⟦marked⟧) | value |`);
-console.log('|---|---|---|---|---|---|');
+console.log(`| neuron | ${method} dream (readable best, else best) | value | judge pct | seed it was edited from (value) | top held-out window (strongest token ⟦marked⟧) | value |`);
+console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const top = await heldOutMax(lm.model, lm.tokenizer, neuronTarget(r.layer, r.neuron), result.heldOutTokens);
   const d = r.readableBest ?? { text: r.bestText, value: r.bestHard, percentile: r.bestPercentile };
   const cell = (t: string) => JSON.stringify(t).replace(/\|/g, '\\|');
-  console.log(`| L${r.layer}N${r.neuron} | ${cell(d.text)}${r.readableBest ? '' : ' (not readable)'} | ${d.value.toFixed(2)} | ${d.percentile?.toFixed(0) ?? '—'} | ${cell(top.snippet)} | ${top.max.toFixed(2)} |`);
+  const seed = d.origin ? `${cell(d.origin.seedText)} (${d.origin.seedValue.toFixed(2)})` : '—';
+  console.log(`| L${r.layer}N${r.neuron} | ${cell(d.text)}${r.readableBest ? '' : ' (not readable)'} | ${d.value.toFixed(2)} | ${d.percentile?.toFixed(0) ?? '—'} | ${seed} | ${cell(top.snippet)} | ${top.max.toFixed(2)} |`);
 }
 lm.model.dispose();
