@@ -7,7 +7,6 @@
 // rows as JSON lines on --rows as they come (a stopped run keeps them); progress on stderr.
 //   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 1500] [--methods fluent,fluent-rep,embed,beam,seeded] [--seed 7]
 // `latent-k<k>[-fused]` runs --method latent with the model folder's autoencoders/k<k> (decoder compute not counted).
-import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
@@ -17,9 +16,8 @@ import type { DreamConfig, Method } from '../src-main/dream/config.js';
 import { measureIds } from '../src-main/dream/hard.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
-import { scanSeedWindows, seedWindows, type SeedSource } from '../src-main/dream/seeded.js';
+import { seedWindows, topWindowsPerNeuron, type SeedSource } from '../src-main/dream/seeded.js';
 import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
-import { hookName } from '../src-main/model/hooks.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
 import { sampleWindows } from '../src-main/readability/calibration.js';
 import { assessReadability } from '../src-main/readability/assess.js';
@@ -62,27 +60,20 @@ const judgeDocs = tokenised(shuffle(splits.judge, rng(3)).slice(0, 60));
 log(`splits of ${values.corpus}: held-out ${splits.heldOut.length}, seed pool ${splits.seedPool.length}, judge ${splits.judge.length} documents`);
 const corpusText = normaliseForCopy([...splits.heldOut, ...splits.seedPool, ...splits.judge].map((d) => d.text).join('\n'));
 
-// 2. Per-neuron maxima over windows of a token stream, all MLP neurons per pass.
-const hooks = Array.from({ length: c.nLayer }, (_, l) => hookName(l, 'mlp.hook_post'));
-function maxima(docs: { ids: number[] }[], maxTokens: number): Float32Array[] {
-  const out = Array.from({ length: c.nLayer }, () => new Float32Array(c.dMlp).fill(-Infinity));
+// 2. Per-neuron maxima over windows of up to 64 tokens of documents (the first `maxTokens` of them), every MLP neuron
+//    of every layer per pass.
+const layers = Array.from({ length: c.nLayer }, (_, l) => l);
+async function maxima(docs: { id: string; ids: number[] }[], maxTokens: number): Promise<Float32Array[]> {
   const W = Math.min(64, c.nPositions - 1);
-  const rows: number[][] = [];
+  const windows: { ids: number[]; docId: string }[] = [];
   let n = 0;
-  for (const d of docs) for (let s = 0; s < d.ids.length && n < maxTokens; s += W, n += W) rows.push(d.ids.slice(s, s + W));
-  for (let i = 0; i < rows.length; i += 8) {
-    const batch = rows.slice(i, i + 8).filter((r) => r.length === W);
-    if (!batch.length) continue;
-    const m = tf.tidy(() => {
-      const r = model.run({ ids: tf.tensor2d(batch.map((x) => [c.bosTokenId, ...x]), [batch.length, W + 1], 'int32') }, { hooks, skipLogits: true });
-      return hooks.map((h) => tf.max(tf.reshape(tf.slice(r.cache.get(h)!, [0, 1, 0], [-1, -1, -1]), [-1, c.dMlp]), 0).dataSync() as Float32Array);
-    });
-    m.forEach((v, l) => v.forEach((x, k) => (out[l][k] = Math.max(out[l][k], x))));
-  }
-  return out;
+  // A document's short last window is left out but counts against maxTokens, as the figures in bench/results were made.
+  for (const d of docs) for (let s = 0; s < d.ids.length && n < maxTokens; s += W, n += W) if (s + W <= d.ids.length) windows.push({ ids: d.ids.slice(s, s + W), docId: d.id });
+  const top = await topWindowsPerNeuron(model, windows, layers, 1, 8);
+  return layers.map((l) => Float32Array.from({ length: c.dMlp }, (_, k) => top.get(`${l}:${k}`)?.[0]?.value ?? -Infinity));
 }
-const heldOutMax = maxima(heldOut, Number(values['corpus-tokens']));
-const trainMax = maxima([...seedPool, ...judgeDocs], Number(values['all-splits-tokens']));
+const heldOutMax = await maxima(heldOut, Number(values['corpus-tokens']));
+const trainMax = await maxima([...seedPool, ...judgeDocs], Number(values['all-splits-tokens']));
 log('corpus maxima computed (held-out, and a sample of the seed pool and judge documents)');
 
 // 3. Sanity line: fresh held-out windows of dream length, scored by the judge: their median percentile.
@@ -112,7 +103,7 @@ if (values.subset) {
 //    is counted against its budget, and its own top windows are re-measured (counted too).
 const windows = seedWindows(seedPool, tok, seqLen, Number(values['seed-windows']));
 const scanT0 = Date.now();
-const topWindows = await scanSeedWindows(model, windows, [...new Set(neurons.map((n) => n.layer))], 8);
+const topWindows = await topWindowsPerNeuron(model, windows, [...new Set(neurons.map((n) => n.layer))], 8);
 const scanShare = Math.ceil(windows.length / (c.nLayer * c.dMlp));
 log(`seed pool: ${windows.length} windows scanned in ${((Date.now() - scanT0) / 1000).toFixed(0)} s; each neuron is charged ${scanShare} forward passes for it`);
 const seedSource: SeedSource = async (target, reduce, len, count) => {

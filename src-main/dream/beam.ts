@@ -38,7 +38,8 @@ export type JudgeTerm = (text: string) => number;
  */
 export function searchScore(e: HardEval, lambda: number, rho: number, judgeTerm?: JudgeTerm): number {
   if (!Number.isFinite(e.value) || !Number.isFinite(e.ce)) return -Infinity;
-  return e.value - lambda * e.ce - rho * repeats(e.text) + (judgeTerm ? judgeTerm(e.text) : 0);
+  // Without ρ or a judge (plain fluent) the text is not read at all: this is fluent's hot comparison.
+  return e.value - lambda * e.ce - (rho ? rho * repeats(e.text) : 0) + (judgeTerm ? judgeTerm(e.text) : 0);
 }
 
 const breaking = new WeakMap<TextTokenizer, Set<number>>();

@@ -15,8 +15,6 @@ import type { Objective, Target } from './objectives.js';
 import { fluencyPenalty } from './regularisers.js';
 import { breakingTokens, breaksNoRepeat, searchScore, type JudgeTerm } from './beam.js';
 
-const score = (e: HardEval, lambda: number) => (Number.isFinite(e.value) && Number.isFinite(e.ce) ? e.value - lambda * e.ce : -Infinity);
-
 /** For each (member, position): candidate token ids ranked by the linearised gain of the member's loss. */
 export async function proposeTokens(model: GPT2, objective: Objective, pop: number[][], lambdas: number[], topK: number, topP: number, banned?: Set<number>): Promise<number[][][]> {
   const P = pop.length;
@@ -97,8 +95,8 @@ export interface SubstitutionOptions {
   banned?: Set<number>;
   /** Refuse candidates that repeat a bigram or use a word a third time. */
   noRepeat?: boolean;
-  /** What each member maximises; default value − λ·CE. */
-  score?: (e: HardEval, lambda: number) => number;
+  /** What each member maximises (beam.ts's searchScore with the run's ρ and judge term). */
+  score: (e: HardEval, lambda: number) => number;
   initCost?: number;
 }
 
@@ -112,7 +110,7 @@ export const hamming = (a: number[], b: number[]): number => a.reduce((n, x, i) 
  */
 export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], opts: SubstitutionOptions): DreamMethod {
   const { lambdas } = opts;
-  const scoreOf = opts.score ?? score;
+  const scoreOf = opts.score;
   const rand = rng(cfg.seed + 1);
   let pop = lambdas.map((_, i) => init[i % init.length].slice());
   let evals: HardEval[] | null = null;
@@ -181,6 +179,7 @@ export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
     lambdas: cfg.lambdas,
     labels: cfg.lambdas.map((l) => `λ=${l}`),
     initCost,
-    ...(readable ? { score: (e: HardEval, lam: number) => searchScore(e, lam, rho, judgeTerm), banned: breakingTokens(model, tok) } : {}),
+    score: (e: HardEval, lam: number) => searchScore(e, lam, rho, judgeTerm),
+    ...(readable ? { banned: breakingTokens(model, tok) } : {}),
   });
 }

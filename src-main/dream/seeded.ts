@@ -5,6 +5,7 @@
 // dream carries its seed, its edit count and its lift over the seed.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
+import { hookName } from '../model/hooks.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { breakingTokens, searchScore, type JudgeTerm } from './beam.js';
 import type { DreamConfig, Reduce } from './config.js';
@@ -50,15 +51,17 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
   return Array.from({ length: maxWindows }, (_, i) => out[Math.floor(i * step)]);
 }
 
-/** Per-token activations of many windows for many MLP neurons at once: the top `keep` windows of each neuron by max. */
-export async function scanSeedWindows(
+/**
+ * Every MLP neuron of `layers` over many equal-length windows at once (each after <|endoftext|>): the top `keep`
+ * windows of each neuron (key `layer:neuron`) by its maximum over the window's tokens.
+ */
+export async function topWindowsPerNeuron(
   model: GPT2,
   windows: { ids: number[]; docId: string }[],
   layers: number[],
   keep: number,
   batch = 64,
 ): Promise<Map<string, { index: number; value: number }[]>> {
-  const { hookName } = await import('../model/hooks.js');
   const hooks = layers.map((l) => hookName(l, 'mlp.hook_post'));
   const top = new Map<string, { index: number; value: number }[]>();
   const bos = model.config.bosTokenId;
