@@ -13,6 +13,7 @@ import { readJudgeFile, writeJudgeFile } from '../src-main/readability/judgeFile
 import { KneserNeyJudge } from '../src-main/readability/kneserNey.js';
 import { repetition, textWords } from '../src-main/readability/repetition.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
+import { PUNCTUATION, SHAPES, textPieces, WordClasses } from '../src-main/readability/wordClasses.js';
 import type { Readability } from '../src-main/readability/types.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
@@ -171,16 +172,57 @@ describe('judge file', () => {
     const dir = await mkdtemp(join(tmpdir(), 'textdream-judge-'));
     try {
       const file = join(dir, 'judge.bin.gz');
-      await writeJudgeFile(file, judge, { corpus: 'toy', splits: null, judgeDocuments: 3, heldOutDocuments: 1, minTrigramCount: 1, command: 'test' });
+      await writeJudgeFile(file, judge, { corpus: 'toy', splits: null, judgeDocuments: 3, heldOutDocuments: 1, minTrigramCount: 1, wordList: null, command: 'test' });
       const { judge: back, provenance } = await readJudgeFile(file, tok);
       expect(provenance.corpus).toBe('toy');
       for (const t of ['The cat sat on the rug.', 'bread song the the']) expect(back.percentile(t)).toEqual(judge.percentile(t));
+      expect(back.syntax.classes.words).toEqual(judge.syntax.classes.words);
       expect([...back.lexicon].sort()).toEqual([...judge.lexicon].sort());
       await writeFile(file, 'not gzip');
       await expect(readJudgeFile(file, tok)).rejects.toThrow(/textdream build-judge/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('word classes and the syntax model', () => {
+  // Frequent words by count in the toy text: the ×4, sat ×2 (ties alphabetically: sat < on? no: on ×2 < sat ×2).
+  const toy = ['The cat sat on the mat.', 'The dog sat on the rug!'];
+  const classes = WordClasses.fromTexts(toy, 3);
+  const W = classes.words.length;
+  const P = (p: string) => W + PUNCTUATION.indexOf(p as (typeof PUNCTUATION)[number]);
+  const other = W + PUNCTUATION.length;
+  const shape = (name: string, capital = false) => other + 1 + 2 * SHAPES.findIndex(([n]) => n === name) + (capital ? 1 : 0);
+
+  it('keeps the most frequent words, ties in alphabetical order', () => {
+    expect(classes.words).toEqual(['the', 'on', 'sat']);
+    expect(classes.size).toBe(3 + PUNCTUATION.length + 1 + 2 * SHAPES.length);
+  });
+
+  it('maps words to themselves, punctuation to itself, and other words to their shape, capitals apart', () => {
+    expect(textPieces("The developer's car, 1999 -- quickly!")).toEqual(['The', "developer's", 'car', ',', '1999', '-', '-', 'quickly', '!']);
+    expect(classes.ids('The developer bulldozes out the trees.')).toEqual([0, shape('-er'), shape('-s'), shape('word'), 0, shape('-s'), P('.')]);
+    expect(classes.ids('Sat ON Kubla; 42 trees faded slowly, singing @')).toEqual([
+      2, 1, shape('word', true), P(';'), shape('number'), shape('-s'), shape('-ed'), shape('-ly'), P(','), shape('-ing'), other,
+    ]);
+    expect(classes.ids('the nation')).toEqual([0, shape('-tion')]);
+  });
+
+  it("scores a text's classes with the syntax n-gram model, calibrated on held-out windows", () => {
+    const tok = gpt2Tokenizer();
+    const judge = buildJudge(tok, toy, ['The cat sat on the rug.'], () => undefined, ['bulldozes']);
+    const ids = judge.syntax.classes.ids('The bird sat on the sofa.');
+    const s = judge.syntax.ngram.score(ids);
+    expect(judge.syntaxScore('The bird sat on the sofa.')).toBeCloseTo(s.slor + s.meanLogProb, 12);
+    // Words the judge never saw are their shapes: any two such sentences of one shape score alike, and the same
+    // words out of order score lower.
+    expect(judge.syntaxScore('The bird sat on the sofa.')).toBeCloseTo(judge.syntaxScore('The fox sat on the bed.'), 12);
+    expect(judge.syntaxScore('sofa bird the the on sat.')).toBeLessThan(judge.syntaxScore('The bird sat on the sofa.') - 0.5);
+    // The word list joins the lexicon, lower-cased; the judge's own words need two occurrences.
+    expect(judge.lexicon.has('bulldozes')).toBe(true);
+    expect(judge.lexicon.has('sat')).toBe(true);
+    expect(judge.lexicon.has('cat')).toBe(false);
   });
 });
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assessReadability, doubledWord, READABLE_RULE, unbalancedParentheses } from '../src-main/readability/assess.js';
+import { assessReadability, doubledWord, READABLE_RULE, runOnSentence, startsAsSentence, unbalancedParentheses } from '../src-main/readability/assess.js';
 import type { ReadabilityJudge } from '../src-main/readability/judge.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
@@ -43,12 +43,12 @@ describe('readable, as people rate it', () => {
     const readable = (r: Rated) => assessReadability(judge, r.text, { window: true }).readable;
     const recall = good.filter(readable).length / good.length;
     const falseReadable = bad.filter(readable).length / bad.length;
-    // Measured with the shipped judge at the rule's percentile cut of 25: recall 11/36 = 30.6 %, false readable
-    // 0/135. The issue's target is ≥ 90 % and ≤ 2 %: the second is met, the first is far from it — the n-gram judge
-    // places these quotations (text from outside its corpora) low among its own held-out windows (README,
-    // "Readability"). These bounds guard what is reached; they are not the target.
-    expect(recall).toBeGreaterThanOrEqual(11 / 36);
-    expect(falseReadable).toBe(0);
+    // Measured with the shipped judge (syntax percentile ≥ 5, the word list in the lexicon): recall 32/36 = 88.9 %,
+    // false readable 1/135 = 0.7 %. The issue's target is ≥ 90 % and ≤ 2 %: the second is met, the first misses by
+    // one text. The four real texts it misses: "Kubla" (a name no list holds), "to" three times in twelve words,
+    // an e-mail address, and one at the 4.8th syntax percentile (README, "Readability").
+    expect(recall).toBeGreaterThanOrEqual(32 / 36);
+    expect(falseReadable).toBeLessThanOrEqual(0.02);
   });
 
   it('is not fooled by repetition, punctuation-and-newline salad or word fragments', () => {
@@ -58,6 +58,9 @@ describe('readable, as people rate it', () => {
     expect(verdict(' Americans Americans Nation budget Nation Nation Americans working.6').reason).toMatch(/occurs 3 times|twice in a row/);
     expect(verdict('He got the American on the American American young young').readable).toBe(false);
     expect(verdict(' strokes prescription Anglo Pop jurisd Mao ankles commercialsande pictured').readable).toBe(false);
+    // Fragments whose trigrams fit: a dream must start as a sentence, and not run one sentence into the next.
+    expect(verdict(' benches to invite the courage of the people."').reason).toMatch(/start as a sentence/);
+    expect(verdict(' Af to invite the group of the people.4').reason).toMatch(/run into the next/);
     const sentence = verdict(' He said that the money would be spent on the new roads next year.');
     expect(sentence.readable).toBe(true);
     expect(sentence.percentile).toBeGreaterThan(READABLE_RULE.minPercentile);
@@ -71,5 +74,9 @@ describe('readability rule parts', () => {
     expect(unbalancedParentheses('for now - (" OF')).toBe(true);
     expect(doubledWord('many such such many')).toBe('such');
     expect(doubledWord('that is that')).toBeNull();
+    for (const t of [' The cat', 'The cat', ' "Yes', '("It', ' 1990 was', ' I am']) expect(startsAsSentence(t), t).toBe(true);
+    for (const t of [' the cat', ', and', ' "yes', ' -- It', '']) expect(startsAsSentence(t), t).toBe(false);
+    for (const t of [' the people.5', ' it.The end', ' here!Now']) expect(runOnSentence(t), t).toBe(true);
+    for (const t of [' the U.S. Army', ' e.g. this', ' 3.5 per cent', ' the end. Then', ' Mr.S. Smith']) expect(runOnSentence(t), t).toBe(false);
   });
 });

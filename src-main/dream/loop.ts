@@ -35,7 +35,7 @@ async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, 
   });
 }
 
-/** Dreams no other dream beats on both hard value and judge percentile (one per text), by descending value. */
+/** Dreams no other dream beats on both hard value and syntax percentile (one per text), by descending value. */
 export function paretoSet(dreams: Iterable<Dream>): Dream[] {
   const byText = new Map<string, Dream>();
   for (const d of dreams) if (d.readability && Number.isFinite(d.value) && !byText.has(d.text)) byText.set(d.text, d);

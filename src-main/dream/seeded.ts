@@ -26,21 +26,26 @@ export interface SeedWindow {
 export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count: number) => Promise<{ seeds: SeedWindow[]; cost: number }>;
 
 /**
- * Candidate windows of a seed pool: `seqLen` tokens starting at a word (a token that begins with a space), inside one
- * document, holding no line break or <|endoftext|>, at a stride of half a window; at most `maxWindows`, spread evenly.
+ * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
+ * or an opening quote, at the document's start or after . ! or ?), inside one document, holding no line break or
+ * <|endoftext|>; at most `maxWindows`, spread evenly. A dream is read as a text of its own, so its seed starts as
+ * one does (readability/assess.ts asks the same of every dream).
  */
 export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string }[] {
   const out: { ids: number[]; docId: string }[] = [];
-  const stride = Math.max(1, Math.floor(seqLen / 2));
-  const startsWord = new Map<number, boolean>();
-  const isStart = (id: number) => {
-    let v = startsWord.get(id);
-    if (v === undefined) startsWord.set(id, (v = /^ [\p{L}\p{N}"'(]/u.test(tok.decode([id]))));
-    return v;
+  const memo = (test: (text: string) => boolean) => {
+    const cache = new Map<number, boolean>();
+    return (id: number) => {
+      let v = cache.get(id);
+      if (v === undefined) cache.set(id, (v = test(tok.decode([id]))));
+      return v;
+    };
   };
+  const opensSentence = memo((t) => /^ ?(["'(\[] ?)?[\p{Lu}\p{N}]/u.test(t));
+  const endsSentence = memo((t) => /[.!?]["'’)\]]?$/.test(t));
   for (const d of docs) {
-    for (let s = 0; s + seqLen <= d.ids.length; s += stride) {
-      if (!isStart(d.ids[s])) continue;
+    for (let s = 0; s + seqLen <= d.ids.length; s++) {
+      if (!opensSentence(d.ids[s]) || (s > 0 && !endsSentence(d.ids[s - 1]))) continue;
       const ids = d.ids.slice(s, s + seqLen);
       if (/[\r\n]|<\|endoftext\|>/.test(tok.decode(ids))) continue;
       out.push({ ids, docId: d.id });

@@ -1,15 +1,21 @@
 /**
  * Is a dream readable? Judged independently of the dreamed model, against people's text:
- * - the judge's percentile: where the text's n-gram score falls among held-out human windows of its token length;
+ * - the syntax percentile: where the syntax model's score of the text's word classes falls among held-out human
+ *   windows of its token length; the cut is the worst 5 % of real text, not a quarter: a cut at the 25th percentile
+ *   would reject a quarter of real text by construction, and people call nearly all real text readable;
  * - repetition: no word more than twice, and no word twice in a row (a model that copies from its context rewards
  *   repetition; a reader stops at it);
- * - one run of prose: no line or paragraph break and no `<|endoftext|>` inside ten or twenty tokens, and no
- *   parenthesis closed before it opens or left open;
- * - words: every word but the last (a fixed token length may end inside a word) is one the judge's text uses, and
- *   for a window cut from running text the first is exempt too.
- * The thresholds are in READABLE_RULE; test/readability.test.ts checks the rule against people's ratings. The
- * percentile cut is low because the judge's reference windows are its own corpus's held-out text, and real text
- * from elsewhere (the rated quotations) sits low among them; the other rules carry the precision.
+ * - one run of prose: no line or paragraph break and no `<|endoftext|>` inside ten or twenty tokens, no
+ *   parenthesis closed before it opens or left open, and no sentence run into the next without a space;
+ * - a dream starts as a sentence starts (a capital letter or a digit, after an opening quote or parenthesis if
+ *   any): it is read as a text of its own, and " benches to invite the courage of the people." reads as a broken
+ *   fragment however well its trigrams fit. A window cut from running text is exempt;
+ * - words: every word but the last (a fixed token length may end inside a word) is in the judge's lexicon (its
+ *   text's words and a word list), and for a window cut from running text the first is exempt too.
+ * The token model's percentile is reported but not part of the rule: real text from outside the judge's corpora
+ * (the rated quotations) sits low among its held-out windows because its words are rare there, while the syntax
+ * model scores the shape of the sentence. The thresholds are in READABLE_RULE; test/readability.test.ts checks the
+ * rule against people's ratings.
  */
 import type { ReadabilityJudge } from './judge.js';
 import { repetition, textWords } from './repetition.js';
@@ -18,7 +24,7 @@ import type { Readability } from './types.js';
 export type { Readability } from './types.js';
 
 export const READABLE_RULE = {
-  minPercentile: 25,
+  minPercentile: 5,
   maxWordCount: 2,
   maxUnknownWords: 0,
 } as const;
@@ -40,6 +46,16 @@ export function doubledWord(text: string): string | null {
   return null;
 }
 
+/** A sentence run into the next with no space ("the people.5", "it.The"): two lower-case letters, . ! or ?, then a letter or digit. */
+export function runOnSentence(text: string): boolean {
+  return /\p{Ll}{2}[.!?]["'”’)]?[\p{L}\p{N}]/u.test(text);
+}
+
+/** Does the text start as a sentence starts: a capital or a digit, after an opening quote or parenthesis if any? */
+export function startsAsSentence(text: string): boolean {
+  return /^\s*(["'“‘(\[]\s?){0,2}[\p{Lu}\p{N}]/u.test(text);
+}
+
 /**
  * `window`: the text was cut from running text at a random offset (the rated file's real texts, the calibration
  * windows), so its first word may be a cut piece and is not looked up. A dream is a whole text the search wrote
@@ -52,21 +68,30 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
   const breaks = /[\r\n]|<\|endoftext\|>/.test(text);
   const R = READABLE_RULE;
   const doubled = doubledWord(text);
-  const reason =
-    rep.words === 0
-      ? 'no words'
-      : breaks
-        ? 'a line break or <|endoftext|> inside'
-        : rep.maxWordCount > R.maxWordCount
-          ? `"${rep.mostRepeated}" occurs ${rep.maxWordCount} times`
-          : doubled !== null
-            ? `"${doubled}" twice in a row`
-            : unbalancedParentheses(text)
-              ? 'unbalanced parentheses'
-              : unknownWords.length > R.maxUnknownWords
-            ? `not a word the judge knows: ${unknownWords.slice(0, 3).join(', ')}`
-            : !(p.percentile >= R.minPercentile)
-              ? `judge percentile ${p.percentile.toFixed(1)} < ${R.minPercentile}`
-              : null;
-  return { ...rep, percentile: p.percentile, score: p.score, slor: p.slor, logProb: p.logProb, unknownWords, breaks, readable: reason === null, reason };
+  // The rules in order; the first that fails is the reason given.
+  const checks: [boolean, () => string][] = [
+    [rep.words === 0, () => 'no words'],
+    [breaks, () => 'a line break or <|endoftext|> inside'],
+    [rep.maxWordCount > R.maxWordCount, () => `"${rep.mostRepeated}" occurs ${rep.maxWordCount} times`],
+    [doubled !== null, () => `"${doubled}" twice in a row`],
+    [unbalancedParentheses(text), () => 'unbalanced parentheses'],
+    [runOnSentence(text), () => 'a sentence run into the next without a space'],
+    [!opts.window && !startsAsSentence(text), () => 'does not start as a sentence (a capital letter or a digit)'],
+    [unknownWords.length > R.maxUnknownWords, () => `not a word the judge knows: ${unknownWords.slice(0, 3).join(', ')}`],
+    [!(p.syntaxPercentile >= R.minPercentile), () => `syntax percentile ${p.syntaxPercentile.toFixed(1)} < ${R.minPercentile}`],
+  ];
+  const failed = checks.find(([fails]) => fails);
+  const reason = failed ? failed[1]() : null;
+  return {
+    ...rep,
+    percentile: p.syntaxPercentile,
+    tokenPercentile: p.percentile,
+    score: p.score,
+    slor: p.slor,
+    logProb: p.logProb,
+    unknownWords,
+    breaks,
+    readable: reason === null,
+    reason,
+  };
 }

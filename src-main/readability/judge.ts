@@ -1,12 +1,18 @@
 /**
- * The readability judge: a Kneser-Ney trigram model over GPT-2 tokens of lower-cased text (capitals split words into
- * odd BPE pieces, and a shouted word is no less English), a lexicon of the words its text uses, and a percentile
- * table of its scores on held-out human windows. Built from the judge split only (readability/splits.ts).
+ * The readability judge, built from the judge split only (readability/splits.ts):
+ * - a Kneser-Ney trigram model over GPT-2 tokens of lower-cased text (capitals split words into odd BPE pieces, and
+ *   a shouted word is no less English): how likely the words are, and in this order (SLOR);
+ * - a syntax model: a Kneser-Ney trigram model over word classes (readability/wordClasses.ts), which scores the
+ *   order of function words, punctuation and word shapes without knowing the rarer words, so real text from outside
+ *   the judge's corpora is not mistaken for salad because its words are rare;
+ * - a lexicon: the words its text uses, and a word list;
+ * - for each model, a percentile table of its scores on held-out human windows.
  */
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { PercentileTable, sampleWindows } from './calibration.js';
 import { KneserNeyJudge } from './kneserNey.js';
 import { textWords } from './repetition.js';
+import { WordClasses } from './wordClasses.js';
 
 /** Lengths (GPT-2 tokens) the percentile table covers, and windows per length. */
 export const CALIBRATION = { minLen: 3, maxLen: 40, perLength: 400, seed: 11 } as const;
@@ -23,12 +29,26 @@ export interface JudgeScores {
   score: number;
 }
 
+/** The syntax model: word classes, its trigram model over them, and its percentile table. */
+export interface SyntaxModel {
+  classes: WordClasses;
+  ngram: KneserNeyJudge;
+  table: PercentileTable;
+}
+
+/** A model's score of a sequence: SLOR + mean log-probability (the same form for tokens and for classes). */
+function ngramScore(ngram: KneserNeyJudge, ids: number[]): number {
+  const s = ngram.score(ids);
+  return s.slor + s.meanLogProb;
+}
+
 export class ReadabilityJudge {
   constructor(
     readonly ngram: KneserNeyJudge,
     readonly lexicon: ReadonlySet<string>,
     readonly table: PercentileTable,
     private readonly tok: TextTokenizer,
+    readonly syntax: SyntaxModel,
   ) {}
 
   ids(text: string): number[] {
@@ -40,10 +60,20 @@ export class ReadabilityJudge {
     return { tokens: s.logProbs.length, logProb: s.meanLogProb, slor: s.slor, score: s.slor + s.meanLogProb };
   }
 
-  /** Percentile of the text's score among held-out human windows of its token length (by the dreamed model's tokenizer). */
-  percentile(text: string): { percentile: number } & JudgeScores {
+  /** The syntax model's score of the text's word classes. */
+  syntaxScore(text: string): number {
+    return ngramScore(this.syntax.ngram, this.syntax.classes.ids(text));
+  }
+
+  /**
+   * Percentiles among held-out human windows of the text's token length (by the dreamed model's tokenizer): of the
+   * token model's score (`percentile`) and of the syntax model's (`syntaxPercentile`).
+   */
+  percentile(text: string): { percentile: number; syntaxScore: number; syntaxPercentile: number } & JudgeScores {
     const s = this.scores(text);
-    return { ...s, percentile: this.table.percentile(s.score, this.tok.encode(text).length) };
+    const len = this.tok.encode(text).length;
+    const syntaxScore = this.syntaxScore(text);
+    return { ...s, percentile: this.table.percentile(s.score, len), syntaxScore, syntaxPercentile: this.syntax.table.percentile(syntaxScore, len) };
   }
 
   /**
@@ -56,38 +86,43 @@ export class ReadabilityJudge {
   }
 }
 
-/** Count the judge's documents (token ids of lower-cased text), its lexicon, and calibrate on held-out documents. */
+/**
+ * Count the judge's documents (token ids of lower-cased text, and word classes), its lexicon (words its text uses at
+ * least LEXICON_MIN_COUNT times, plus `wordList`), and calibrate both models on held-out documents.
+ */
 export function buildJudge(
   tok: TextTokenizer,
   judgeDocs: readonly string[],
   heldOutDocs: readonly string[],
   log: (s: string) => void = () => undefined,
+  wordList: Iterable<string> = [],
 ): ReadabilityJudge {
   const ngram = new KneserNeyJudge(tok.vocabSize);
+  const classes = WordClasses.fromTexts(judgeDocs);
+  const syntaxNgram = new KneserNeyJudge(classes.size);
   const counts = new Map<string, number>();
   judgeDocs.forEach((text, i) => {
     ngram.addDocument(tok.encode(text.toLowerCase()));
+    syntaxNgram.addDocument(classes.ids(text));
     for (const w of textWords(text)) counts.set(w, (counts.get(w) ?? 0) + 1);
     if ((i + 1) % 200 === 0) log(`judge: counted ${i + 1}/${judgeDocs.length} documents`);
   });
   const lexicon = new Set([...counts].filter(([, c]) => c >= LEXICON_MIN_COUNT).map(([w]) => w));
-  const table = calibrate(tok, ngram, heldOutDocs);
-  return new ReadabilityJudge(ngram, lexicon, table, tok);
+  for (const w of wordList) lexicon.add(w.toLowerCase());
+  const windows = calibrationWindows(tok, heldOutDocs);
+  const table = calibrate(windows, (text) => ngramScore(ngram, tok.encode(text.toLowerCase())));
+  const syntaxTable = calibrate(windows, (text) => ngramScore(syntaxNgram, classes.ids(text)));
+  return new ReadabilityJudge(ngram, lexicon, table, tok, { classes, ngram: syntaxNgram, table: syntaxTable });
 }
 
-/** Windows of held-out text at random offsets, decoded, scored as a dream would be: the percentile reference. */
-export function calibrate(tok: TextTokenizer, ngram: KneserNeyJudge, heldOutDocs: readonly string[]): PercentileTable {
+/** Windows of held-out text at random offsets (CALIBRATION), decoded as a dream would be, by token length. */
+export function calibrationWindows(tok: TextTokenizer, heldOutDocs: readonly string[]): Map<number, string[]> {
   const { minLen, maxLen, perLength, seed } = CALIBRATION;
   const windows = sampleWindows(heldOutDocs.map((d) => tok.encode(d)), minLen, maxLen, perLength, seed);
-  const scores = new Map<number, number[]>();
-  for (const [len, ws] of windows) {
-    scores.set(
-      len,
-      ws.map((w) => {
-        const s = ngram.score(tok.encode(tok.decode(w).toLowerCase()));
-        return s.slor + s.meanLogProb;
-      }),
-    );
-  }
-  return new PercentileTable(scores);
+  return new Map([...windows].map(([len, ws]) => [len, ws.map((w) => tok.decode(w))]));
+}
+
+/** The percentile reference: `score` of each calibration window. */
+export function calibrate(windows: Map<number, string[]>, score: (text: string) => number): PercentileTable {
+  return new PercentileTable(new Map([...windows].map(([len, ws]) => [len, ws.map(score)])));
 }

@@ -15,9 +15,14 @@ export interface Repetition {
 }
 
 export interface Readability extends Repetition {
-  /** The judge's percentile (0-100) among held-out human windows of the same token length. */
+  /**
+   * The rule's percentile (0-100): the syntax model's score (word classes, readability/wordClasses.ts) among held-out
+   * human windows of the same token length.
+   */
   percentile: number;
-  /** The judge's score (SLOR + mean log-probability per token) and its parts. */
+  /** The token model's percentile among the same windows (reported; not in the rule: rare words pull real text down). */
+  tokenPercentile: number;
+  /** The token model's score (SLOR + mean log-probability per token) and its parts. */
   score: number;
   slor: number;
   logProb: number;

@@ -32,8 +32,8 @@ export function readableVerdict(res: DreamResult, corpusMax: number | null): { b
 
 function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yard: { max: number; tokens: number } | null): string {
   const r = READABLE_RULE;
-  const rule = `readable = judge percentile ≥ ${r.minPercentile}, no word more than ${r.maxWordCount} times, none twice in a row, no line break, every word but the last known`;
-  const line = (d: Dream) => `value ${fmt(d.value)} · judge percentile ${d.readability!.percentile.toFixed(0)} · ${JSON.stringify(oneLine(d.text, 200))}`;
+  const rule = `readable = syntax percentile ≥ ${r.minPercentile}, no word more than ${r.maxWordCount} times, none twice in a row, no line break, every word but the last known`;
+  const line = (d: Dream) => `value ${fmt(d.value)} · syntax percentile ${d.readability!.percentile.toFixed(0)} · ${JSON.stringify(oneLine(d.text, 200))}`;
   const out = ['', `readability (${rule}):`];
   if (yard) out.push(`  the neuron's maximum over ${yard.tokens} held-out tokens: ${fmt(yard.max)}`);
   if (v.beats) out.push(`  most readable dream that beats it: ${line(v.beats)}`);
@@ -87,7 +87,7 @@ function strongest(d: Dream): number {
 /** Readability in one line: percentile, repetition, and the verdict with its reason. */
 export function readabilityLine(d: Dream): string {
   const r = d.readability!;
-  return `readability: judge percentile ${r.percentile.toFixed(1)} · most repeated word ×${r.maxWordCount} · distinct-2 ${r.distinct2.toFixed(2)} · ${r.readable ? 'readable' : `not readable (${r.reason})`}`;
+  return `readability: syntax percentile ${r.percentile.toFixed(1)} · most repeated word ×${r.maxWordCount} · distinct-2 ${r.distinct2.toFixed(2)} · ${r.readable ? 'readable' : `not readable (${r.reason})`}`;
 }
 
 function progressLine(r: StepRecord, steps: number): string {
@@ -127,7 +127,7 @@ function summaryText(res: DreamResult, last: StepRecord | undefined, bestStep: n
     out.push(res.method === 'fluent' ? 'best per λ (the fluency frontier: higher λ trades activation for lower CE):' : 'best per sequence:');
     const w = Math.max(...res.bestPerLabel.map((d) => d.label.length));
     for (const d of res.bestPerLabel) {
-      const pct = d.readability ? `  judge pct ${d.readability.percentile.toFixed(0).padStart(3)}${d.readability.readable ? ' readable' : '         '}` : '';
+      const pct = d.readability ? `  syntax pct ${d.readability.percentile.toFixed(0).padStart(3)}${d.readability.readable ? ' readable' : '         '}` : '';
       out.push(`  ${d.label.padEnd(w)}  value ${fmt(d.value).padStart(9)}  CE ${fmt(d.ce, 3).padStart(7)} nats${pct}  ${oneLine(d.text, 80)}`);
     }
   }
