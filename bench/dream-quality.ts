@@ -81,7 +81,7 @@ const fresh = sampleWindows(heldOut.map((d) => d.ids), seqLen, seqLen, 300, 99).
 const freshR = fresh.map((t) => assessReadability(judge, t, { window: true }));
 const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)] : null);
 const humanWindows = { count: fresh.length, medianPercentile: med(freshR.map((r) => r.percentile)), readableFraction: freshR.filter((r) => r.readable).length / fresh.length };
-log(`held-out human windows of ${seqLen} tokens: median judge percentile ${humanWindows.medianPercentile?.toFixed(1)}, readable ${(100 * humanWindows.readableFraction).toFixed(0)} %`);
+log(`held-out human windows of ${seqLen} tokens: median syntax percentile ${humanWindows.medianPercentile?.toFixed(1)}, readable ${(100 * humanWindows.readableFraction).toFixed(0)} %`);
 
 // 4. Neurons: stratified over layers, drawn among neurons alive on held-out text (the pre-registered draw: seed 7).
 const nNeurons = Number(values.neurons);
