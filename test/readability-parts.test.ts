@@ -14,6 +14,7 @@ import { KneserNeyJudge } from '../src-main/readability/kneserNey.js';
 import { repetition, textWords } from '../src-main/readability/repetition.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
 import { PUNCTUATION, SHAPES, textPieces, WordClasses } from '../src-main/readability/wordClasses.js';
+import { readWordList } from '../src-main/readability/wordList.js';
 import type { Readability } from '../src-main/readability/types.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
@@ -223,6 +224,22 @@ describe('word classes and the syntax model', () => {
     expect(judge.lexicon.has('bulldozes')).toBe(true);
     expect(judge.lexicon.has('sat')).toBe(true);
     expect(judge.lexicon.has('cat')).toBe(false);
+  });
+});
+
+describe('word list', () => {
+  it('reads one word per line, lower-cased and distinct, and refuses a missing or empty file with the fix', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'textdream-words-'));
+    try {
+      const file = join(dir, 'words');
+      await writeFile(file, 'Bulldozes\nbulldozes\n\n  Kubla \ndog’s\n');
+      expect(await readWordList(file)).toEqual(['bulldozes', 'kubla', "dog's"]);
+      await writeFile(file, '\n\n');
+      await expect(readWordList(file)).rejects.toThrow(/has no words/);
+      await expect(readWordList(join(dir, 'absent'))).rejects.toThrow(/cannot read the word list .*one word per line/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -98,6 +98,8 @@ export interface SubstitutionOptions {
   /** What each member maximises (beam.ts's searchScore with the run's ρ and judge term). */
   score: (e: HardEval, lambda: number) => number;
   initCost?: number;
+  /** A candidate whose text fails this is not evaluated (seeded: an edit may not break the sentence's form). */
+  keeps?: (text: string) => boolean;
 }
 
 /** Positions at which two equal-length token sequences differ: the edits a seeded dream made. */
@@ -115,8 +117,12 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   let pop = lambdas.map((_, i) => init[i % init.length].slice());
   let evals: HardEval[] | null = null;
   let forwardEquivalents = pop.length + (opts.initCost ?? 0);
-  const allowed = (next: number[], i: number) =>
-    (!opts.origins || hamming(next, opts.origins[i]) <= (opts.maxEdits ?? Infinity)) && (!opts.noRepeat || !breaksNoRepeat(tok.decode(next)));
+  const allowed = (next: number[], i: number) => {
+    if (opts.origins && hamming(next, opts.origins[i]) > (opts.maxEdits ?? Infinity)) return false;
+    if (!opts.noRepeat && !opts.keeps) return true;
+    const text = tok.decode(next);
+    return (!opts.noRepeat || !breaksNoRepeat(text)) && (!opts.keeps || opts.keeps(text));
+  };
   return {
     name: opts.name,
     async step(): Promise<MethodStep> {

@@ -1,6 +1,7 @@
 // `seeded`: corpus-seeded editing. Start from the seed pool's windows that activate the target most (real text the
 // readability judge never counted, readability/splits.ts) and make at most `maxEdits` single-token edits, each among
-// the model's own top-p next tokens and proposed by the activation's gradient, that raise value − λ·CE − ρ·repeats.
+// the model's own top-p next tokens and proposed by the activation's gradient, that raise value − λ·CE − ρ·repeats
+// and keep the sentence's form (readability/assess.ts keepsSentenceForm).
 // A dream that is a real sentence plus two edits is readable, and shows what change drives the neuron: every
 // dream carries its seed, its edit count and its lift over the seed.
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,6 +14,7 @@ import { hamming, substitutionSearch } from './fluent.js';
 import type { DreamMethod } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import type { DreamOrigin } from './records.js';
+import { keepsSentenceForm } from '../readability/assess.js';
 
 export interface SeedWindow {
   ids: number[];
@@ -28,7 +30,7 @@ export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count:
 /**
  * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
  * or an opening quote, at the document's start or after . ! or ?), inside one document, holding no line break or
- * <|endoftext|>; at most `maxWindows`, spread evenly. A dream is read as a text of its own, so its seed starts as
+ * <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm); at most `maxWindows`, spread evenly. A dream is read as a text of its own, so its seed starts as
  * one does (readability/assess.ts asks the same of every dream).
  */
 export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string }[] {
@@ -47,7 +49,8 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
     for (let s = 0; s + seqLen <= d.ids.length; s++) {
       if (!opensSentence(d.ids[s]) || (s > 0 && !endsSentence(d.ids[s - 1]))) continue;
       const ids = d.ids.slice(s, s + seqLen);
-      if (/[\r\n]|<\|endoftext\|>/.test(tok.decode(ids))) continue;
+      const text = tok.decode(ids);
+      if (/[\r\n]|<\|endoftext\|>/.test(text) || !keepsSentenceForm(text)) continue;
       out.push({ ids, docId: d.id });
     }
   }
@@ -115,6 +118,8 @@ export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
     maxEdits: cfg.maxEdits,
     banned: breakingTokens(model, tok),
     noRepeat: true,
+    // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count.
+    keeps: keepsSentenceForm,
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
   });

@@ -57,6 +57,14 @@ export function startsAsSentence(text: string): boolean {
 }
 
 /**
+ * The rule's parts that need no judge: starts as a sentence, no doubled word, no sentence run into the next, balanced
+ * parentheses. A search can keep its candidates inside them before it spends a forward pass on one.
+ */
+export function keepsSentenceForm(text: string): boolean {
+  return startsAsSentence(text) && doubledWord(text) === null && !runOnSentence(text) && !unbalancedParentheses(text);
+}
+
+/**
  * `window`: the text was cut from running text at a random offset (the rated file's real texts, the calibration
  * windows), so its first word may be a cut piece and is not looked up. A dream is a whole text the search wrote
  * after <|endoftext|>, so its first word must be a word.

@@ -13,6 +13,7 @@ import { lensLogits } from '../../src-main/model/lens.js';
 import { loadModel, type LoadedModel } from '../../src-main/model/load.js';
 import { rng } from '../../src-main/corpus/rng.js';
 import { FIXTURE } from './shared.js';
+import { keepsSentenceForm } from '../../src-main/readability/assess.js';
 import type { SeedSource } from '../../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../../src-main/dream/seedPool.js';
 import { readabilitySplits } from '../../src-main/readability/splits.js';
@@ -158,6 +159,8 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     expect(best.origin!.edits).toBeLessThanOrEqual(2);
     expect(best.value).toBeGreaterThan(best.origin!.seedValue);
     for (const t of texts) expect(repetition(t).maxWordCount).toBeLessThanOrEqual(2);
+    // Seeds start as sentences, and no edit breaks that form (a lower-case start, a doubled word, a run-on).
+    for (const t of texts) expect(keepsSentenceForm(t), t).toBe(true);
     // Every seed came from the seed pool: never a held-out document, never one the judge counts.
     const splits = readabilitySplits(await loadCorpus('brown'));
     const forbidden = new Set([...splits.heldOut, ...splits.judge].map((d) => d.id));
