@@ -67,6 +67,20 @@ describe('readable, as people rate it', () => {
   });
 });
 
+describe('an edited sentence against its seed', () => {
+  it('is readable only if the judge finds it at least as likely per token as the sentence it was edited from', () => {
+    const seed = ' The Army during the past year has been actively engaged';
+    const same = assessReadability(judge, seed, { seedText: seed });
+    expect(same.readable).toBe(true);
+    expect(same.seedLogProb).toBe(same.logProb);
+    const worse = assessReadability(judge, 'And Army during the past year got heard actively engaged', { seedText: seed });
+    expect(worse.reason).toMatch(/less likely than its seed/);
+    expect(worse.seedLogProb! - worse.logProb).toBeGreaterThan(1);
+    // Without its seed the same text is judged on the other rules alone (and passes them: the seed rule is what sees it).
+    expect(assessReadability(judge, 'And Army during the past year got heard actively engaged').readable).toBe(true);
+  });
+});
+
 describe('readability rule parts', () => {
   it('finds unbalanced parentheses and doubled words', () => {
     expect(unbalancedParentheses('a (b) c')).toBe(false);

@@ -98,8 +98,8 @@ export interface SubstitutionOptions {
   /** What each member maximises (beam.ts's searchScore with the run's ρ and judge term). */
   score: (e: HardEval, lambda: number) => number;
   initCost?: number;
-  /** A candidate whose text fails this is not evaluated (seeded: an edit may not break the sentence's form). */
-  keeps?: (text: string) => boolean;
+  /** A candidate of member `i` whose text fails this is not evaluated (seeded: an edit may not break the sentence). */
+  keeps?: (text: string, i: number) => boolean;
 }
 
 /** Positions at which two equal-length token sequences differ: the edits a seeded dream made. */
@@ -121,7 +121,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
     if (opts.origins && hamming(next, opts.origins[i]) > (opts.maxEdits ?? Infinity)) return false;
     if (!opts.noRepeat && !opts.keeps) return true;
     const text = tok.decode(next);
-    return (!opts.noRepeat || !breaksNoRepeat(text)) && (!opts.keeps || opts.keeps(text));
+    return (!opts.noRepeat || !breaksNoRepeat(text)) && (!opts.keeps || opts.keeps(text, i));
   };
   return {
     name: opts.name,

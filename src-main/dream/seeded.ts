@@ -105,11 +105,27 @@ export async function topWindowsPerNeuron(
   return top;
 }
 
-export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, seeds: SeedWindow[], seedCost: number, judgeTerm?: JudgeTerm): DreamMethod {
+/**
+ * `judgeLogProb`: the readability judge's mean log-probability per token. With it, an edit must leave the text at
+ * least as likely to the judge as its seed (the readability rule asks the same of an edited dream), so the search
+ * spends no forward pass on an edit a reader would see as damage.
+ */
+export function seededMethod(
+  model: GPT2,
+  tok: TextTokenizer,
+  target: Target,
+  objective: Objective,
+  cfg: DreamConfig,
+  seeds: SeedWindow[],
+  seedCost: number,
+  judgeTerm?: JudgeTerm,
+  judgeLogProb?: (text: string) => number,
+): DreamMethod {
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
   const origins = seeds.map((s) => s.ids);
+  const seedLogProbs = judgeLogProb ? seeds.map((s) => judgeLogProb(s.text)) : undefined;
   const inner = substitutionSearch(model, tok, target, objective, { ...cfg, topP: cfg.topP > 0 ? cfg.topP : 0.9 }, origins, {
     name: 'seeded',
     lambdas,
@@ -118,8 +134,9 @@ export function seededMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
     maxEdits: cfg.maxEdits,
     banned: breakingTokens(model, tok),
     noRepeat: true,
-    // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count.
-    keeps: keepsSentenceForm,
+    // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count, nor
+    // one the judge finds less likely than the seed.
+    keeps: (text, i) => keepsSentenceForm(text) && (!judgeLogProb || judgeLogProb(text) >= seedLogProbs![i]),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
   });

@@ -10,6 +10,8 @@
  * - a dream starts as a sentence starts (a capital letter or a digit, after an opening quote or parenthesis if
  *   any): it is read as a text of its own, and " benches to invite the courage of the people." reads as a broken
  *   fragment however well its trigrams fit. A window cut from running text is exempt;
+ * - an edited real sentence (a seeded dream): the token model finds it at least as likely per token as the sentence it
+ *   was edited from — read beside their seeds, most edits make a sentence worse, and this is where a reader sees it;
  * - words: every word but the last (a fixed token length may end inside a word) is in the judge's lexicon (its
  *   text's words and a word list), and for a window cut from running text the first is exempt too.
  * The token model's percentile is reported but not part of the rule: real text from outside the judge's corpora
@@ -69,8 +71,9 @@ export function keepsSentenceForm(text: string): boolean {
  * windows), so its first word may be a cut piece and is not looked up. A dream is a whole text the search wrote
  * after <|endoftext|>, so its first word must be a word.
  */
-export function assessReadability(judge: ReadabilityJudge, text: string, opts: { window?: boolean } = {}): Readability {
+export function assessReadability(judge: ReadabilityJudge, text: string, opts: { window?: boolean; seedText?: string } = {}): Readability {
   const p = judge.percentile(text);
+  const seedLogProb = opts.seedText === undefined ? null : judge.scores(opts.seedText).logProb;
   const rep = repetition(text);
   const unknownWords = judge.unknownWords(text, opts.window ?? false);
   const breaks = /[\r\n]|<\|endoftext\|>/.test(text);
@@ -87,6 +90,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
     [!opts.window && !startsAsSentence(text), () => 'does not start as a sentence (a capital letter or a digit)'],
     [unknownWords.length > R.maxUnknownWords, () => `not a word the judge knows: ${unknownWords.slice(0, 3).join(', ')}`],
     [!(p.syntaxPercentile >= R.minPercentile), () => `syntax percentile ${p.syntaxPercentile.toFixed(1)} < ${R.minPercentile}`],
+    [seedLogProb !== null && !(p.logProb >= seedLogProb), () => `less likely than its seed (judge log-probability ${p.logProb.toFixed(2)} < ${seedLogProb!.toFixed(2)} per token)`],
   ];
   const failed = checks.find(([fails]) => fails);
   const reason = failed ? failed[1]() : null;
@@ -99,6 +103,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
     logProb: p.logProb,
     unknownWords,
     breaks,
+    ...(seedLogProb === null ? {} : { seedLogProb }),
     readable: reason === null,
     reason,
   };

@@ -30,6 +30,8 @@ export interface Readability extends Repetition {
   unknownWords: string[];
   /** A line break or `<|endoftext|>` inside the text. */
   breaks: boolean;
+  /** An edited dream: the token model's mean log-probability of the seed it was edited from (`logProb` must reach it). */
+  seedLogProb?: number;
   readable: boolean;
   /** The first rule a text that is not readable fails. */
   reason: string | null;

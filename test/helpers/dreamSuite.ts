@@ -9,11 +9,13 @@ import { decodeIds } from '../../src-main/dream/decode.js';
 import { measureTexts } from '../../src-main/dream/hard.js';
 import { neuronTarget } from '../../src-main/dream/objectives.js';
 import { dreamToEnd, runDream } from '../../src-main/dream/run.js';
+import type { Dream } from '../../src-main/dream/records.js';
 import { lensLogits } from '../../src-main/model/lens.js';
 import { loadModel, type LoadedModel } from '../../src-main/model/load.js';
 import { rng } from '../../src-main/corpus/rng.js';
 import { FIXTURE } from './shared.js';
 import { keepsSentenceForm } from '../../src-main/readability/assess.js';
+import { loadShippedJudge } from '../../src-main/readability/shipped.js';
 import type { SeedSource } from '../../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../../src-main/dream/seedPool.js';
 import { readabilitySplits } from '../../src-main/readability/splits.js';
@@ -152,7 +154,13 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
 
   searchIt('seeded edits seed-pool windows only, within its edit budget, reporting seed, edits and lift', async () => {
     const texts: string[] = [];
-    const res = await dreamToEnd(runDream(ctx(), { ...small, method: 'seeded', steps: slow ? 6 : 12, every: 2, maxEdits: 2, batch: 3 }), (r) => texts.push(...r.dreams.map((d) => d.text)));
+    const dreams: Dream[] = [];
+    // With the judge loaded, as the CLI and the workbench run it: no edit may leave a text less likely than its seed.
+    const { judge } = await loadShippedJudge(lm.tokenizer);
+    const res = await dreamToEnd(runDream({ ...ctx(), judge }, { ...small, method: 'seeded', steps: slow ? 6 : 12, every: 2, maxEdits: 2, batch: 3 }), (r) => {
+      texts.push(...r.dreams.map((d) => d.text));
+      dreams.push(...r.dreams);
+    });
     const best = res.best!;
     expect(best.origin).toBeDefined();
     expect(best.origin!.edits).toBeGreaterThan(0);
@@ -161,6 +169,7 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     for (const t of texts) expect(repetition(t).maxWordCount).toBeLessThanOrEqual(2);
     // Seeds start as sentences, and no edit breaks that form (a lower-case start, a doubled word, a run-on).
     for (const t of texts) expect(keepsSentenceForm(t), t).toBe(true);
+    for (const d of dreams) expect(d.readability!.logProb, d.text).toBeGreaterThanOrEqual(d.readability!.seedLogProb!);
     // Every seed came from the seed pool: never a held-out document, never one the judge counts.
     const splits = readabilitySplits(await loadCorpus('brown'));
     const forbidden = new Set([...splits.heldOut, ...splits.judge].map((d) => d.id));
