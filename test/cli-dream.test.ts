@@ -60,6 +60,24 @@ describe('textdream dream --json', () => {
   }
 });
 
+describe('textdream dream --objective', () => {
+  it('dreams for a weighted difference of neurons, and every value is that difference measured neuron by neuron', async () => {
+    const r = await runCli([...BASE, '--objective', 'L1N7 - 0.5*L0N3', '--steps', '2', '--every', '2', '--seq-len', '6', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!) as DreamResult;
+    expect(summary.config).toMatchObject({ target: { kind: 'sum', terms: [{ layer: 1, neuron: 7, weight: 1 }, { layer: 0, neuron: 3, weight: -0.5 }] } });
+    lm ??= await loadModel(FIXTURE);
+    const dreams = [summary.best!, ...summary.initial];
+    const texts = dreams.map((d) => d.text);
+    const a = await measureTexts(lm.model, lm.tokenizer, neuronTarget(1, 7), texts, 'mean');
+    const b = await measureTexts(lm.model, lm.tokenizer, neuronTarget(0, 3), texts, 'mean');
+    dreams.forEach((d, i) => {
+      // mean over tokens is linear: the sum's value is the same combination of the two neurons' means.
+      expect(Math.abs(d.value - (a[i].value - 0.5 * b[i].value)), d.text).toBeLessThan(1e-4);
+    });
+  });
+});
+
 describe('textdream dream: user errors exit 2 and name the flag', () => {
   it('--neuron out of range names --neuron and the range', async () => {
     const r = await runCli([...BASE, '--layer', '1', '--neuron', '999', '--steps', '1']);
@@ -98,6 +116,15 @@ describe('textdream dream: user errors exit 2 and name the flag', () => {
     const bad = await runCli([...BASE, '--sum', '1:7:x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--sum term 1 "1:7:x" is not layer:neuron:weight/);
+    const expr = await runCli([...BASE, '--objective', 'L1N7 -', '--steps', '1']);
+    expect(expr.code).toBe(2);
+    expect(expr.stderr).toMatch(/error: --objective: objective "L1N7 -": expected a neuron/);
+    const mixed = await runCli([...BASE, ...SMALL, '--objective', 'L1N7']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/either --objective, --layer\/--neuron or --sum/);
+    const exprRange = await runCli([...BASE, '--objective', 'L1N7 - 0.5*L1N300', '--steps', '1']);
+    expect(exprRange.code).toBe(2);
+    expect(exprRange.stderr).toMatch(/--objective term 2: neuron 300 is out of range: each layer has neurons 0-127/);
     const range = await runCli([...BASE, '--sum', '1:7:1,5:3:-0.5', '--steps', '1']);
     expect(range.code).toBe(2);
     expect(range.stderr).toMatch(/--sum term 2: layer 5 is out of range: this model has layers 0-1/);

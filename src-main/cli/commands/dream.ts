@@ -1,5 +1,6 @@
 // `textdream dream`: optimise an input text so that a neuron (or a weighted sum of neurons) fires. Every
 // reported value is a hard one: the dream is decoded to text, re-tokenised and run through the model again.
+import { ObjectiveExpressionError, parseObjectiveExpression } from '../../dream/objectiveExpression.js';
 import { DECODERS } from '../../dream/decode.js';
 import { DEFAULT_DREAM, DreamConfigError, METHODS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
@@ -43,6 +44,19 @@ function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yar
   return out.join('\n') + '\n';
 }
 
+/** `--objective "L2N100 - 0.5*L2N7"` → the target: one neuron when that is all it names, else a sum. */
+export function objectiveTarget(expression: string): TargetSpec {
+  let terms;
+  try {
+    terms = parseObjectiveExpression(expression);
+  } catch (e) {
+    if (e instanceof ObjectiveExpressionError) throw new UsageError(`--objective: ${e.message}`);
+    throw e;
+  }
+  if (terms.length === 1 && terms[0].weight === 1) return { kind: 'neuron', layer: terms[0].layer, neuron: terms[0].neuron };
+  return { kind: 'sum', terms };
+}
+
 /** `--sum "1:7:1.0,0:3:-0.5"` → terms (a missing weight is 1); syntax only, ranges are checked against the model. */
 export function parseSum(value: string): { layer: number; neuron: number; weight: number }[] {
   const parts = value.split(',').map((s) => s.trim());
@@ -56,16 +70,16 @@ export function parseSum(value: string): { layer: number; neuron: number; weight
   });
 }
 
-function checkTarget(target: TargetSpec, c: GPT2Config): void {
+function checkTarget(target: TargetSpec, c: GPT2Config, sumFlag: string): void {
   const layers = { min: 0, max: c.nLayer - 1, describe: `this model has layers 0-${c.nLayer - 1}` };
   const neurons = { min: 0, max: c.dMlp - 1, describe: `each layer has neurons 0-${c.dMlp - 1}` };
   if (target.kind === 'neuron') {
-    inRange(target.layer, '--layer', layers);
-    inRange(target.neuron, '--neuron', neurons);
+    inRange(target.layer, sumFlag === '--objective' ? '--objective: layer' : '--layer', layers);
+    inRange(target.neuron, sumFlag === '--objective' ? '--objective: neuron' : '--neuron', neurons);
   } else if (target.kind === 'sum') {
     target.terms.forEach((t, i) => {
-      inRange(t.layer, `--sum term ${i + 1}: layer`, layers);
-      inRange(t.neuron, `--sum term ${i + 1}: neuron`, neurons);
+      inRange(t.layer, `${sumFlag} term ${i + 1}: layer`, layers);
+      inRange(t.neuron, `${sumFlag} term ${i + 1}: neuron`, neurons);
     });
   }
 }
@@ -147,10 +161,11 @@ function summaryText(res: DreamResult, last: StepRecord | undefined, bestStep: n
 export default defineCommand({
   name: 'dream',
   summary: 'dream a text that makes a neuron fire: optimise, decode, and report hard (re-measured) activations',
-  usage: '(--layer <L> --neuron <N> | --sum <L:N:w,...>) [--method <m>] [--steps <n>] [--seq-len <T>] [options] [--json: one JSON line per record, then a summary line]',
+  usage: '(--layer <L> --neuron <N> | --objective "<expr>" | --sum <L:N:w,...>) [--method <m>] [--steps <n>] [--seq-len <T>] [options] [--json: one JSON line per record, then a summary line]',
   options: {
     layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
+    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons written as an expression, e.g. "L2N100 - 0.5*L2N7"' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
     db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
     method: { type: 'string', arg: `<${METHODS.join('|')}>`, description: `how the text is parameterised and searched (default ${D.method})` },
@@ -187,8 +202,11 @@ export default defineCommand({
     // Syntax and model-independent ranges first (fail before loading anything).
     const hasNeuron = values.layer !== undefined || values.neuron !== undefined;
     if (values.sum !== undefined && hasNeuron) throw new UsageError('give either --layer/--neuron or --sum, not both');
+    if (values.objective !== undefined && (hasNeuron || values.sum !== undefined)) throw new UsageError('give either --objective, --layer/--neuron or --sum, not two of them');
     let target: TargetSpec;
-    if (values.sum !== undefined) {
+    if (values.objective !== undefined) {
+      target = objectiveTarget(values.objective);
+    } else if (values.sum !== undefined) {
       target = { kind: 'sum', terms: parseSum(values.sum) };
     } else {
       const layer = parseInteger(values.layer, '--layer');
@@ -241,7 +259,7 @@ export default defineCommand({
     let runId = '';
     try {
       const c = lm.config;
-      checkTarget(target, c);
+      checkTarget(target, c, values.objective !== undefined ? '--objective' : '--sum');
       if (cfg.seqLen !== undefined) inRange(cfg.seqLen, '--seq-len', { min: 1, max: c.nPositions - 1, describe: `use 1-${c.nPositions - 1} (the context is ${c.nPositions}, one goes to the <|endoftext|> prefix)` });
       if (cfg.topK !== undefined) inRange(cfg.topK, '--top-k', { min: 1, max: c.vocabSize, describe: `use 1-${c.vocabSize} (the vocabulary size)` });
       let gen: ReturnType<typeof runDream>;
