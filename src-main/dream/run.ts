@@ -70,7 +70,7 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
     case 'seeded': {
       if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
       const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
-      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost, judgeTerm, judge ? (text) => judge.scores(text).logProb : undefined);
+      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost, judgeTerm);
     }
     case 'latent': {
       const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);

@@ -30,8 +30,9 @@ export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count:
 /**
  * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
  * or an opening quote, at the document's start or after . ! or ?), inside one document, holding no line break or
- * <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm); at most `maxWindows`, spread evenly. A dream is read as a text of its own, so its seed starts as
- * one does (readability/assess.ts asks the same of every dream).
+ * <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm); at most `maxWindows`, spread
+ * evenly. A dream is read as a text of its own, so its seed starts as one does (readability/assess.ts asks the same
+ * of every dream).
  */
 export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string }[] {
   const out: { ids: number[]; docId: string }[] = [];
@@ -105,11 +106,6 @@ export async function topWindowsPerNeuron(
   return top;
 }
 
-/**
- * `judgeLogProb`: the readability judge's mean log-probability per token. With it, an edit must leave the text at
- * least as likely to the judge as its seed (the readability rule asks the same of an edited dream), so the search
- * spends no forward pass on an edit a reader would see as damage.
- */
 export function seededMethod(
   model: GPT2,
   tok: TextTokenizer,
@@ -119,13 +115,11 @@ export function seededMethod(
   seeds: SeedWindow[],
   seedCost: number,
   judgeTerm?: JudgeTerm,
-  judgeLogProb?: (text: string) => number,
 ): DreamMethod {
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
   const origins = seeds.map((s) => s.ids);
-  const seedLogProbs = judgeLogProb ? seeds.map((s) => judgeLogProb(s.text)) : undefined;
   const inner = substitutionSearch(model, tok, target, objective, { ...cfg, topP: cfg.topP > 0 ? cfg.topP : 0.9 }, origins, {
     name: 'seeded',
     lambdas,
@@ -134,9 +128,10 @@ export function seededMethod(
     maxEdits: cfg.maxEdits,
     banned: breakingTokens(model, tok),
     noRepeat: true,
-    // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count, nor
-    // one the judge finds less likely than the seed.
-    keeps: (text, i) => keepsSentenceForm(text) && (!judgeLogProb || judgeLogProb(text) >= seedLogProbs![i]),
+    // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count. The
+    // judge's comparison with the seed stays out of the search: searched against, it was met by edits a reader
+    // rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
+    keeps: keepsSentenceForm,
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
   });
