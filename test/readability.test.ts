@@ -61,6 +61,7 @@ describe('readable, as people rate it', () => {
     // Fragments whose trigrams fit: a dream must start as a sentence, and not run one sentence into the next.
     expect(verdict(' benches to invite the courage of the people."').reason).toMatch(/start as a sentence/);
     expect(verdict(' Af to invite the group of the people.4').reason).toMatch(/run into the next/);
+    expect(verdict('Trigger\uFFFD\uFFFD CAR ERA\uFFFD vows Pull Eva tuber').reason).toMatch(/broken character/);
     const sentence = verdict(' He said that the money would be spent on the new roads next year.');
     expect(sentence.readable).toBe(true);
     expect(sentence.percentile).toBeGreaterThan(READABLE_RULE.minPercentile);

@@ -6,7 +6,8 @@
  * - repetition: no word more than twice, and no word twice in a row (a model that copies from its context rewards
  *   repetition; a reader stops at it);
  * - one run of prose: no line or paragraph break and no `<|endoftext|>` inside ten or twenty tokens, no
- *   parenthesis closed before it opens or left open, and no sentence run into the next without a space;
+ *   parenthesis closed before it opens or left open, no sentence run into the next without a space, and no broken
+ *   character (U+FFFD: a token that is half of a multi-byte character);
  * - a dream starts as a sentence starts (a capital letter or a digit, after an opening quote or parenthesis if
  *   any): it is read as a text of its own, and " benches to invite the courage of the people." reads as a broken
  *   fragment however well its trigrams fit. A window cut from running text is exempt;
@@ -83,6 +84,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
   const checks: [boolean, () => string][] = [
     [rep.words === 0, () => 'no words'],
     [breaks, () => 'a line break or <|endoftext|> inside'],
+    [text.includes('\uFFFD'), () => 'a broken character (a token that is half of a multi-byte character)'],
     [rep.maxWordCount > R.maxWordCount, () => `"${rep.mostRepeated}" occurs ${rep.maxWordCount} times`],
     [doubled !== null, () => `"${doubled}" twice in a row`],
     [unbalancedParentheses(text), () => 'unbalanced parentheses'],

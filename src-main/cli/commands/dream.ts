@@ -33,7 +33,7 @@ export function readableVerdict(res: DreamResult, corpusMax: number | null): { b
 
 function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yard: { max: number; tokens: number } | null): string {
   const r = READABLE_RULE;
-  const rule = `readable = syntax percentile ≥ ${r.minPercentile}, no word more than ${r.maxWordCount} times, none twice in a row, no line break, every word but the last known`;
+  const rule = `readable = syntax percentile ≥ ${r.minPercentile}, starts as a sentence, no word more than ${r.maxWordCount} times or twice in a row, no line break, run-on or broken character, every word but the last known; README: Readability`;
   const line = (d: Dream) => `value ${fmt(d.value)} · syntax percentile ${d.readability!.percentile.toFixed(0)} · ${JSON.stringify(oneLine(d.text, 200))}`;
   const out = ['', `readability (${rule}):`];
   if (yard) out.push(`  the neuron's maximum over ${yard.tokens} held-out tokens: ${fmt(yard.max)}`);
