@@ -16,7 +16,7 @@ const result = JSON.parse(readFileSync(file, 'utf8')) as { model: string; heldOu
 await initBackend(process.env.TEXTDREAM_BACKEND ?? 'auto');
 const lm = await loadModel(result.model);
 const rows = shuffle(result.rows.filter((r) => r.method === method), rng(Number(values.seed))).slice(0, Number(values.count));
-console.log(`| neuron | ${method} dream (readable best, else best) | value | judge pct | seed it was edited from (value) | top held-out window (strongest token ⟦marked⟧) | value |`);
+console.log(`| neuron | ${method} dream (readable best, else best) | value | syntax pct | seed it was edited from (value) | top held-out window (strongest token ⟦marked⟧) | value |`);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const top = await heldOutMax(lm.model, lm.tokenizer, neuronTarget(r.layer, r.neuron), result.heldOutTokens);
