@@ -12,7 +12,8 @@
  *   any): it is read as a text of its own, and " benches to invite the courage of the people." reads as a broken
  *   fragment however well its trigrams fit. A window cut from running text is exempt;
  * - an edited real sentence (a seeded dream): the token model finds it at least as likely per token as the sentence it
- *   was edited from — read beside their seeds, most edits make a sentence worse, and this is where a reader sees it;
+ *   was edited from — read beside their seeds, most edits make a sentence worse, and beside the seed the judge sees
+ *   some of that damage (not all: see README, "Dream quality");
  * - words: every word but the last (a fixed token length may end inside a word) is in the judge's lexicon (its
  *   text's words and a word list), and for a window cut from running text the first is exempt too.
  * The token model's percentile is reported but not part of the rule: real text from outside the judge's corpora
