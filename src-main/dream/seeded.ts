@@ -14,7 +14,7 @@ import { hamming, substitutionSearch } from './fluent.js';
 import type { DreamMethod } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import type { DreamOrigin } from './records.js';
-import { keepsSentenceForm } from '../readability/assess.js';
+import { keepsSentenceForm, startsAsSentence } from '../readability/assess.js';
 
 export interface SeedWindow {
   ids: number[];
@@ -44,7 +44,8 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
       return v;
     };
   };
-  const opensSentence = memo((t) => /^ ?(["'(\[] ?)?[\p{Lu}\p{N}]/u.test(t));
+  // A cheap per-token filter before the window's own check (keepsSentenceForm, which asks startsAsSentence again).
+  const opensSentence = memo(startsAsSentence);
   const endsSentence = memo((t) => /[.!?]["'’)\]]?$/.test(t));
   for (const d of docs) {
     for (let s = 0; s + seqLen <= d.ids.length; s++) {
