@@ -92,6 +92,12 @@ describe('textdream dream: user errors exit 2 and name the flag', () => {
     expect(r.stderr).toMatch(/error: --method must be one of embed, projected, fluent, subspace, latent, beam, seeded; got "nope"/);
   });
 
+  it('an unknown --seed-edits lists the kinds', async () => {
+    const r = await runCli([...BASE, ...SMALL, '--method', 'seeded', '--seed-edits', 'nouns']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: --seed-edits must be one of part-of-speech, any; got "nouns"/);
+  });
+
   it('a missing --layer says what to give', async () => {
     const r = await runCli([...BASE, '--neuron', '7']);
     expect(r.code).toBe(2);

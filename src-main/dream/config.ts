@@ -15,6 +15,9 @@ export type TargetSpec =
   | { kind: 'direction'; hook: string; layer: number; direction: number[]; label?: string }
   | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[] };
 
+export const SEED_EDITS = ['part-of-speech', 'any'] as const;
+export type SeedEdits = (typeof SEED_EDITS)[number];
+
 export interface DreamConfig {
   target: TargetSpec;
   method: Method;
@@ -64,6 +67,11 @@ export interface DreamConfig {
   repetitionPenalty: number;
   /** `seeded`: token edits allowed away from the corpus window a dream starts from. */
   maxEdits: number;
+  /**
+   * `seeded`: which edits a dream may make: 'part-of-speech' swaps a word only for one of the same part of speech
+   * (readability/partOfSpeech.ts), keeping the real sentence's grammar; 'any' allows any token among the model's top-p.
+   */
+  seedEdits: SeedEdits;
   /** `fluent`, `seeded`, `beam`: σ, weight of the readability judge's score (SLOR + log-probability) in the search score. */
   judgeWeight: number;
 }
@@ -95,6 +103,7 @@ export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
   expand: 12,
   repetitionPenalty: 0,
   maxEdits: 3,
+  seedEdits: 'part-of-speech',
   judgeWeight: 0,
 };
 
@@ -134,6 +143,7 @@ export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec
   num('lr', 0);
   num('fluency', 0);
   num('manifold', 0);
+  if (!(SEED_EDITS as readonly string[]).includes(c.seedEdits)) throw new DreamConfigError(`--seed-edits must be one of ${SEED_EDITS.join(', ')}, got "${c.seedEdits}"`);
   if (!['auto', 'random', 'samples'].includes(c.init)) throw new DreamConfigError(`--init must be auto, random or samples, got "${c.init}"`);
   if (c.topP < 0 || c.topP > 1) throw new DreamConfigError(`--top-p must be in [0, 1], got ${c.topP}`);
   if (!c.lambdas.length || c.lambdas.some((l) => !(l >= 0))) throw new DreamConfigError('--lambdas must be non-negative numbers');

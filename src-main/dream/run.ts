@@ -14,6 +14,7 @@ import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
 import { latentParam } from './latentParam.js';
 import { sampleSequences } from '../model/generate.js';
+import { brownTagLexicon } from '../readability/partOfSpeech.js';
 
 /** Nucleus mass of the model samples `--init samples` starts from. */
 export const INIT_TOP_P = 0.9;
@@ -70,7 +71,8 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
     case 'seeded': {
       if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
       const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
-      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost, judgeTerm);
+      const tags = cfg.seedEdits === 'part-of-speech' ? await brownTagLexicon() : undefined;
+      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost, judgeTerm, tags);
     }
     case 'latent': {
       const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);

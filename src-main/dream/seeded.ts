@@ -1,7 +1,8 @@
 // `seeded`: corpus-seeded editing. Start from the seed pool's windows that activate the target most (real text the
 // readability judge never counted, readability/splits.ts) and make at most `maxEdits` single-token edits, each among
 // the model's own top-p next tokens and proposed by the activation's gradient, that raise value − λ·CE − ρ·repeats
-// and keep the sentence's form (readability/assess.ts keepsSentenceForm).
+// and keep the sentence's form (readability/assess.ts keepsSentenceForm) and, by default, its grammar: a word is
+// swapped only for one of the same part of speech (readability/partOfSpeech.ts).
 // A dream that is a real sentence plus two edits is readable, and shows what change drives the neuron: every
 // dream carries its seed, its edit count and its lift over the seed.
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +16,7 @@ import type { DreamMethod } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import type { DreamOrigin } from './records.js';
 import { keepsSentenceForm, startsAsSentence } from '../readability/assess.js';
+import { keepsPartsOfSpeech, type TagLexicon } from '../readability/partOfSpeech.js';
 
 export interface SeedWindow {
   ids: number[];
@@ -116,11 +118,14 @@ export function seededMethod(
   seeds: SeedWindow[],
   seedCost: number,
   judgeTerm?: JudgeTerm,
+  /** With a lexicon, a word is swapped only for one of the same part of speech (cfg.seedEdits 'part-of-speech'). */
+  tags?: TagLexicon,
 ): DreamMethod {
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
   const origins = seeds.map((s) => s.ids);
+  const seedTexts = origins.map((ids) => tok.decode(ids));
   const inner = substitutionSearch(model, tok, target, objective, { ...cfg, topP: cfg.topP > 0 ? cfg.topP : 0.9 }, origins, {
     name: 'seeded',
     lambdas,
@@ -129,10 +134,11 @@ export function seededMethod(
     maxEdits: cfg.maxEdits,
     banned: breakingTokens(model, tok),
     noRepeat: true,
-    // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count. The
+    // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count, nor,
+    // with a lexicon, one that changes a word's part of speech ("They all prayed" -> "They Our New"). The
     // judge's comparison with the seed stays out of the search: searched against, it was met by edits a reader
     // rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
-    keeps: keepsSentenceForm,
+    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[i], text)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
   });

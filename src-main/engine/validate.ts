@@ -3,7 +3,7 @@
 // seq-len) are checked by the engine code that knows the model, with messages that name the field.
 import type { DreamSettings, ExportFormat } from '../api/contract.js';
 import { DECODERS, type DecoderName } from '../dream/decode.js';
-import { METHODS, type DreamConfig, type TargetSpec } from '../dream/config.js';
+import { METHODS, SEED_EDITS, type DreamConfig, type TargetSpec } from '../dream/config.js';
 import { InvalidRequestError } from './errors.js';
 
 type Obj = Record<string, unknown>;
@@ -101,6 +101,7 @@ const SETTING_CHECKS: { [K in Exclude<keyof DreamSettings, 'target'>]: (v: unkno
   expand: (v, w) => int(v, w, 1, 512),
   repetitionPenalty: (v, w) => num(v, w),
   maxEdits: (v, w) => int(v, w, 0, 1024),
+  seedEdits: (v, w) => choice(v, w, SEED_EDITS),
   judgeWeight: (v, w) => num(v, w),
 };
 

