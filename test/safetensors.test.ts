@@ -314,6 +314,21 @@ describe('broken files fail loudly, naming the file and tensor', () => {
     expect([...t.keys()]).toEqual(['h.0.ln_1.weight']);
     expect(Array.from(t.get('h.0.ln_1.weight')!.data)).toEqual([0.5, 2]);
   });
+  it('byte ranges that overlap, leave a gap, or do not reach the end of the data (skipped tensors included)', () => {
+    const data = f32Bytes([1, 2, 3]);
+    const two = (a: [number, number], b: [number, number], bytes = data) =>
+      rawFile({ a: { dtype: 'F32', shape: [(a[1] - a[0]) / 4], data_offsets: a }, b: { dtype: 'F32', shape: [(b[1] - b[0]) / 4], data_offsets: b } }, bytes);
+    expect(parseSafetensors(two([4, 12], [0, 4]), F).size).toBe(2); // out of header order is fine
+    expectModelFileError(() => parseSafetensors(two([0, 8], [4, 12]), F), F, '"b"', 'overlap tensor "a"');
+    expectModelFileError(() => parseSafetensors(two([0, 4], [8, 12]), F), F, '"b"', '4-byte gap after tensor "a"');
+    expectModelFileError(() => parseSafetensors(two([4, 8], [8, 12]), F), F, '"a"', 'gap after the start of the data section');
+    expectModelFileError(() => parseSafetensors(two([0, 4], [4, 8]), F), F, '12-byte data section is not covered exactly', 'ends at 8');
+    // A skipped mask buffer's bytes count: without them the weights would leave a gap.
+    const masked = rawFile({ 'h.0.attn.bias': { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, 'h.0.ln_1.weight': { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, data);
+    expect([...parseSafetensors(masked, F, { skip: isMaskBuffer }).keys()]).toEqual(['h.0.ln_1.weight']);
+    const overlapping = rawFile({ 'h.0.attn.bias': { dtype: 'U8', shape: [8], data_offsets: [0, 8] }, 'h.0.ln_1.weight': { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, data);
+    expectModelFileError(() => parseSafetensors(overlapping, F, { skip: isMaskBuffer }), '"h.0.ln_1.weight"', 'overlap tensor "h.0.attn.bias"');
+  });
   it('NaN or Inf in a tensor', () => {
     const err = expectModelFileError(
       () => parseSafetensors(one({ dtype: 'F32', shape: [2], data_offsets: [0, 8] }, f32Bytes([1, NaN])), F),

@@ -300,10 +300,18 @@ function parseHeader(
   const dataStart = 8 + headerBytes.length;
   const dataLen = fileSize - dataStart;
   const entries: Entry[] = [];
+  const spans: { name: string; start: number; end: number }[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__' || skip?.(name)) continue;
+    if (name === '__metadata__') continue;
     const bad = (problem: string, fix = CORRUPT_FIX) => new ModelFileError(`tensor "${name}": ${problem}`, label, fix);
     const { dtype, shape, data_offsets: offsets } = (info ?? {}) as Record<string, unknown>;
+    const skipped = skip?.(name) ?? false;
+    // A skipped tensor's dtype and shape are not read (mask buffers may be U8 or F64), but its bytes are part of the
+    // layout checked below.
+    if (skipped && Array.isArray(offsets) && offsets.length === 2 && offsets.every(isNonNegInt) && offsets[0] <= offsets[1]) {
+      spans.push({ name, start: offsets[0], end: offsets[1] });
+      continue;
+    }
     if (typeof dtype !== 'string') throw bad('header entry has no dtype');
     if (!(dtype in ITEM_SIZE)) {
       throw bad(
@@ -322,9 +330,36 @@ function parseHeader(
     if (end - start !== want) {
       throw bad(`data_offsets [${start}, ${end}] span ${end - start} bytes but ${dtype} [${shape}] needs ${want}`);
     }
-    entries.push({ name, dtype: dtype as SafeDtype, shape: [...shape], begin: dataStart + start, end: dataStart + end });
+    spans.push({ name, start, end });
+    if (!skipped) entries.push({ name, dtype: dtype as SafeDtype, shape: [...shape], begin: dataStart + start, end: dataStart + end });
   }
+  checkLayout(spans, dataLen, label);
   return entries;
+}
+
+/**
+ * The format's layout rules: the tensors' byte ranges, in offset order, start at 0, follow each other with no gap and
+ * no overlap, and end exactly where the file does. A file that breaks them was cut short, padded or hand-edited.
+ */
+function checkLayout(spans: { name: string; start: number; end: number }[], dataLen: number, label: string): void {
+  const sorted = spans.slice().sort((a, b) => a.start - b.start || a.end - b.end);
+  let at = 0;
+  let prev: string | undefined;
+  for (const s of sorted) {
+    if (s.start < at) {
+      throw new ModelFileError(`tensor "${s.name}": data_offsets [${s.start}, ${s.end}] overlap tensor "${prev}", which ends at ${at}`, label, CORRUPT_FIX);
+    }
+    if (s.start > at) {
+      const after = prev === undefined ? 'the start of the data section' : `tensor "${prev}" (ends at ${at})`;
+      throw new ModelFileError(`tensor "${s.name}": data_offsets [${s.start}, ${s.end}] leave a ${s.start - at}-byte gap after ${after}`, label, CORRUPT_FIX);
+    }
+    at = s.end;
+    prev = s.name;
+  }
+  if (at !== dataLen) {
+    const last = prev === undefined ? 'the header lists no tensor' : `the last tensor, "${prev}", ends at ${at}`;
+    throw new ModelFileError(`the ${dataLen}-byte data section is not covered exactly: ${last}`, label, CORRUPT_FIX);
+  }
 }
 
 function decodeEntry(e: Entry, raw: Uint8Array, label: string): RawTensor {
