@@ -4,6 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
+import { augmentedVocab } from '../src-main/ae/model.js';
+import { decodeTensor } from '../src-main/dream/decode.js';
 import { neuronObjective } from '../src-main/dream/objectives.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { meanCrossEntropy } from '../src-main/model/ops.js';
@@ -54,4 +56,26 @@ it('200 steps of forward+backward+Adam keep numTensors and numBytes flat after b
 
   optimizer.dispose();
   tf.dispose([embeds, targets]);
+});
+
+it('loading and unloading two models returns numTensors to its baseline, decoder caches included', async () => {
+  const baseline = tf.memory().numTensors;
+  for (let round = 0; round < 2; round++) {
+    const a = await loadModel(FIXTURE);
+    const b = await loadModel(FIXTURE);
+    for (const m of [a.model, b.model]) {
+      // Cosine decoding builds the unit-norm embedding cache and the autoencoder's augmented vocabulary another,
+      // both from inside a tidy scope, as dreams and training call them.
+      tf.tidy(() => {
+        const emb = m.embed(tf.tensor2d([expected.tokens.fox.ids], [1, expected.tokens.fox.ids.length], 'int32'));
+        const ids = decodeTensor(m, emb, 'cosine');
+        expect(Array.from(ids.dataSync())).toEqual(expected.tokens.fox.ids);
+        augmentedVocab(m);
+      });
+    }
+    expect(tf.memory().numTensors).toBeGreaterThan(baseline);
+    a.model.dispose();
+    b.model.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+  }
 });

@@ -295,17 +295,12 @@ export function augmentRows(E: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.concat([E, tf.sum(tf.square(E), 1, true)], 1) as tf.Tensor2D);
 }
 
-/** The whole vocabulary's augmented rows and their transposes, by chunk, cached per model. */
-const augmentedCache = new WeakMap<GPT2, { rows: tf.Tensor2D[]; cols: tf.Tensor2D[] }>();
+/** The whole vocabulary's augmented rows and their transposes, by chunk, kept with the model (released with it). */
 export function augmentedVocab(model: GPT2): { rows: tf.Tensor2D[]; cols: tf.Tensor2D[] } {
-  let a = augmentedCache.get(model);
-  if (!a) {
-    // Kept: the first call may come from inside a tidy scope, and the cache outlives it.
-    const rows = vocabRows(model).map((r) => tf.keep(augmentRows(r)));
-    a = { rows, cols: rows.map((r) => tf.keep(tf.transpose(r) as tf.Tensor2D)) };
-    augmentedCache.set(model, a);
-  }
-  return a;
+  return model.derived('augmented-vocab', () => {
+    const rows = vocabRows(model).map((r) => augmentRows(r));
+    return { rows, cols: rows.map((r) => tf.transpose(r) as tf.Tensor2D) };
+  });
 }
 
 /** argmax over the vocabulary of q·colsᵀ, chunk by chunk (never a [N, V] tensor) → int32 [N]. */

@@ -11,28 +11,16 @@ export const DECODERS: readonly DecoderName[] = ['cosine', 'dot', 'lens'];
 
 /**
  * Unit-norm rows of the token embeddings, chunked like the model's own unembedding (so never bound whole on a
- * GPU), cached per model: cosine decoding reads them every step.
+ * GPU), kept with the model (released when it is disposed): cosine decoding reads them every step.
  */
-const unitCache = new WeakMap<GPT2, Unembedding>();
 function unitEmbeddings(model: GPT2): Unembedding {
-  let u = unitCache.get(model);
-  if (!u) {
-    u = tf.tidy(() => {
-      const rows = tiedEmbeddingChunks(model.weights) ?? [model.weights.wte];
-      const unit = rows.map((r) => tf.keep(tf.div(r, tf.maximum(tf.norm(r, 2, 1, true), 1e-8)) as tf.Tensor2D));
-      const ETChunks = unit.map((r) => tf.keep(tf.transpose(r) as tf.Tensor2D));
-      // With several chunks `E` is never read (the chunked paths use EChunks); it names the first chunk.
-      return { E: unit[0], ETChunks, EChunks: unit.length > 1 ? unit : undefined };
-    });
-    unitCache.set(model, u);
-  }
-  return u;
-}
-
-export function releaseDecoderCache(model: GPT2): void {
-  const u = unitCache.get(model);
-  if (u) tf.dispose([u.E, ...(u.ETChunks ?? []), ...(u.EChunks ?? [])]);
-  unitCache.delete(model);
+  return model.derived('unit-embeddings', () => {
+    const rows = tiedEmbeddingChunks(model.weights) ?? [model.weights.wte];
+    const unit = rows.map((r) => tf.div(r, tf.maximum(tf.norm(r, 2, 1, true), 1e-8)) as tf.Tensor2D);
+    const ETChunks = unit.map((r) => tf.transpose(r) as tf.Tensor2D);
+    // With several chunks `E` is never read (the chunked paths use EChunks); it names the first chunk.
+    return { E: unit[0], ETChunks, ...(unit.length > 1 ? { EChunks: unit } : {}) };
+  });
 }
 
 /** Scores of every vocabulary token for each embedding: [N, d] → [N, V]. */

@@ -8,8 +8,6 @@ import {
   settle,
   type ApiChannel,
   type ApiEnvelope,
-  type ApiEventName,
-  type ApiEvents,
   type ApiHandlers,
   type ApiRequest,
   type ApiResponse,
@@ -100,9 +98,4 @@ export function wireClient(wire: Wire): WireClient {
       pending.clear();
     },
   };
-}
-
-/** Type-safe event dispatch for a client that wants one event name. */
-export function isEvent<E extends ApiEventName>(event: AnyEvent, name: E): event is Extract<AnyEvent, { name: E }> & { payload: ApiEvents[E] } {
-  return event.name === name;
 }

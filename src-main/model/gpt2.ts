@@ -34,7 +34,22 @@ export class ModelInputError extends Error {
 
 export class GPT2 {
   private mask: tf.Tensor2D | null = null;
+  private readonly derivedTensors = new Map<string, tf.TensorContainer>();
   constructor(readonly config: GPT2Config, readonly weights: GPT2Weights) {}
+
+  /**
+   * Tensors derived from the weights (unit-norm embeddings, augmented vocabulary rows), built on first use and kept
+   * until the model is disposed, so switching models releases them too. Safe to call inside a tidy scope.
+   */
+  derived<T extends tf.TensorContainer>(key: string, build: () => T): T {
+    let v = this.derivedTensors.get(key) as T | undefined;
+    if (v === undefined) {
+      v = tf.tidy(build as () => T);
+      keepAll(v);
+      this.derivedTensors.set(key, v);
+    }
+    return v;
+  }
 
   /** Token embeddings [B, T, d] for ids [B, T]: the rows of wte the gradient is taken on. */
   embed(ids: tf.Tensor2D): tf.Tensor3D {
@@ -185,5 +200,14 @@ export class GPT2 {
     for (const t of weightTensors(this.weights)) t.dispose();
     this.mask?.dispose();
     this.mask = null;
+    for (const v of this.derivedTensors.values()) tf.dispose(v);
+    this.derivedTensors.clear();
   }
+}
+
+/** tf.keep every tensor of a container (an enclosing tidy scope would otherwise dispose them when it ends). */
+function keepAll(v: tf.TensorContainer): void {
+  if (v instanceof tf.Tensor) tf.keep(v);
+  else if (Array.isArray(v)) v.forEach(keepAll);
+  else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) Object.values(v).forEach((x) => x !== undefined && keepAll(x as tf.TensorContainer));
 }
