@@ -91,6 +91,57 @@ export interface Target {
   hooks: string[];
   maxLayer: number;
   perToken(cache: Map<string, tf.Tensor>): tf.Tensor2D;
+  /**
+   * What an optimiser climbs, when it differs from what is judged: an SAE latent's pre-activation, since the real
+   * (thresholded, top-k) activation has no gradient wherever the latent is off. Absent: perToken itself.
+   */
+  perTokenSoft?(cache: Map<string, tf.Tensor>): tf.Tensor2D;
+}
+
+/** Weighted sum of targets of any kind (neurons, directions, SAE latents): `latent − 0.5·neuron`. */
+export function weightedSumTarget(terms: { target: Target; weight: number }[]): Target {
+  if (!terms.length) throw new ObjectiveError('a weighted sum needs at least one term');
+  const sum = (pick: (t: Target) => (cache: Map<string, tf.Tensor>) => tf.Tensor2D) => (cache: Map<string, tf.Tensor>) =>
+    tf.addN(terms.map((p) => tf.mul(pick(p.target)(cache), p.weight))) as tf.Tensor2D;
+  const soft = terms.some((p) => p.target.perTokenSoft);
+  return {
+    description: terms.map((p) => `${p.weight}·${p.target.description}`).join(' + '),
+    hooks: [...new Set(terms.flatMap((p) => p.target.hooks))],
+    maxLayer: Math.max(...terms.map((p) => p.target.maxLayer)),
+    perToken: sum((t) => t.perToken),
+    ...(soft ? { perTokenSoft: sum((t) => t.perTokenSoft ?? t.perToken) } : {}),
+  };
+}
+
+/** What an SAE latent target needs of an SAE (src-main/sae/load.ts's Sae). */
+export interface LatentEncoder {
+  config: { dSae: number; hook: { layer: number; name: string } };
+  preActivation(x: tf.Tensor): tf.Tensor;
+  encode(x: tf.Tensor): tf.Tensor;
+  dir: string;
+}
+
+/**
+ * One latent of a sparse autoencoder reading a hook point: judged on its real activation (encode), climbed on its
+ * pre-activation (perTokenSoft).
+ */
+export function saeLatentTarget(sae: LatentEncoder, latent: number, label = `SAE ${sae.dir}`): Target {
+  const { dSae, hook } = sae.config;
+  if (!Number.isInteger(latent) || latent < 0 || latent >= dSae) {
+    throw new ObjectiveError(`latent ${latent} is out of range: the SAE at ${sae.dir} has latents 0-${dSae - 1}`);
+  }
+  const pick = (f: (x: tf.Tensor) => tf.Tensor) => (cache: Map<string, tf.Tensor>) => {
+    const x = cache.get(hook.name) as tf.Tensor3D; // [B, T, d_in]
+    const [B, T] = x.shape;
+    return tf.reshape(tf.slice(f(x), [0, 0, latent], [B, T, 1]), [B, T]) as tf.Tensor2D;
+  };
+  return {
+    description: `${label} latent ${latent}@${hook.name}`,
+    hooks: [hook.name],
+    maxLayer: hook.layer,
+    perToken: pick((x) => sae.encode(x)),
+    perTokenSoft: pick((x) => sae.preActivation(x)),
+  };
 }
 
 export function neuronTarget(layer: number, neuron: number): Target {
@@ -145,7 +196,7 @@ export function targetObjective(target: Target, opts: { reduce?: Reduce; transfo
     maxLayer: target.maxLayer,
     needsLogits: false,
     value: ({ cache, mask }) => {
-      let act = target.perToken(cache);
+      let act = (target.perTokenSoft ?? target.perToken)(cache);
       if (transform === 'sigmoid') act = tf.sigmoid(act) as tf.Tensor2D;
       return reducePositions(act, reduce, mask);
     },

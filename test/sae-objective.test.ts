@@ -1,0 +1,114 @@
+// An SAE latent as a dreaming target (dream/objectives.ts saeLatentTarget), on the fixture model with a small
+// JumpReLU SAE written here: judged on the real activation (checked against the encoding done by hand from the
+// hook's activations), climbed on the pre-activation; and `latent − 0.5·neuron` composed by weightedSumTarget, whose
+// value and gradient equal the weighted sum of its terms', the gradient also against finite differences.
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { initBackend } from '../src-main/backend.js';
+import { rng } from '../src-main/corpus/rng.js';
+import { neuronTarget, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from '../src-main/dream/objectives.js';
+import { loadModel, type LoadedModel } from '../src-main/model/load.js';
+import { writeSafetensorsFile } from '../src-main/model/safetensors.js';
+import { loadSae, type Sae } from '../src-main/sae/load.js';
+import { writeFile } from 'node:fs/promises';
+import { FIXTURE } from './helpers/shared.js';
+
+let lm: LoadedModel;
+let sae: Sae;
+let tmp: string;
+const D_SAE = 16;
+const HOOK = 'blocks.1.hook_resid_pre';
+const IDS = [464, 2068, 7586, 21831, 18045, 625, 262, 16931];
+
+beforeAll(async () => {
+  expect((await initBackend('wasm')).name).toBe('wasm');
+  lm = await loadModel(FIXTURE);
+  const d = lm.model.config.dModel;
+  tmp = await mkdtemp(join(tmpdir(), 'textdream-sae-objective-'));
+  const rand = rng(11);
+  const normal = (n: number, s: number) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
+  const cfg = { architecture: 'jumprelu', d_in: d, d_sae: D_SAE, apply_b_dec_to_input: true, normalize_activations: 'none', metadata: { sae_lens_version: '6.5.0', hook_name: HOOK } };
+  await writeFile(join(tmp, 'cfg.json'), JSON.stringify(cfg));
+  await writeSafetensorsFile(join(tmp, 'sae_weights.safetensors'), [
+    { name: 'W_enc', shape: [d, D_SAE], data: normal(d * D_SAE, 0.5), dtype: 'F32' },
+    { name: 'b_enc', shape: [D_SAE], data: normal(D_SAE, 0.1), dtype: 'F32' },
+    { name: 'W_dec', shape: [D_SAE, d], data: normal(D_SAE * d, 0.5), dtype: 'F32' },
+    { name: 'b_dec', shape: [d], data: normal(d, 0.1), dtype: 'F32' },
+    { name: 'threshold', shape: [D_SAE], data: Float32Array.from({ length: D_SAE }, () => 0.2), dtype: 'F32' },
+  ]);
+  sae = await loadSae(tmp);
+});
+afterAll(async () => {
+  sae?.dispose();
+  lm?.model.dispose();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** [T] values of a target's per-token activation (soft or judged) on IDS. */
+function perToken(target: Target, soft: boolean): number[] {
+  return tf.tidy(() => {
+    const run = lm.model.run({ ids: tf.tensor2d([IDS], [1, IDS.length], 'int32') }, { hooks: target.hooks });
+    const f = soft && target.perTokenSoft ? target.perTokenSoft : target.perToken;
+    return Array.from(f.call(target, run.cache).dataSync());
+  });
+}
+
+it('judges a latent on its thresholded activation and climbs its pre-activation, as encoded by hand', async () => {
+  const latent = 5;
+  const target = saeLatentTarget(sae, latent);
+  expect(target.hooks).toEqual([HOOK]);
+  // By hand from the hook's activations and the weights as written: pre = (x − b_dec)·W_enc[:, latent] + b_enc[latent].
+  const [x, W, b, bd] = tf.tidy(() => {
+    const run = lm.model.run({ ids: tf.tensor2d([IDS], [1, IDS.length], 'int32') }, { hooks: [HOOK] });
+    return [run.cache.get(HOOK)!.arraySync() as number[][][], sae.weights.W_enc.arraySync() as number[][], sae.weights.b_enc.arraySync() as number[], sae.weights.b_dec.arraySync() as number[]];
+  });
+  const pre = x[0].map((row) => row.reduce((a, v, i) => a + (v - bd[i]) * W[i][latent], b[latent]));
+  const soft = perToken(target, true);
+  const judged = perToken(target, false);
+  pre.forEach((p, t) => {
+    expect(soft[t]).toBeCloseTo(p, 4);
+    expect(judged[t]).toBeCloseTo(p > 0.2 ? p : 0, 4);
+  });
+  // The fixture and seed give both sides of the threshold, so the two really differ somewhere.
+  expect(pre.some((p) => p > 0.2)).toBe(true);
+  expect(pre.some((p) => p <= 0.2)).toBe(true);
+  expect(() => saeLatentTarget(sae, D_SAE)).toThrow(/latent 16 is out of range: the SAE at .* has latents 0-15/);
+});
+
+it('latent − 0.5·neuron: value and gradient equal the weighted sum of its terms, the gradient also by finite differences', () => {
+  const latent = saeLatentTarget(sae, 5);
+  const neuron = neuronTarget(1, 7);
+  const composed = targetObjective(weightedSumTarget([{ target: latent, weight: 1 }, { target: neuron, weight: -0.5 }]), { reduce: 'mean' });
+  const parts = [targetObjective(latent, { reduce: 'mean' }), targetObjective(neuron, { reduce: 'mean' })];
+  expect(composed.hooks.sort()).toEqual([HOOK, 'blocks.1.mlp.hook_post'].sort());
+  const embeds = tf.tidy(() => lm.model.embed(tf.tensor2d([IDS], [1, IDS.length], 'int32')));
+  const valueOf = (o: typeof composed) => (e: tf.Tensor) => {
+    const run = lm.model.run({ embeds: e as tf.Tensor3D }, { hooks: o.hooks });
+    return tf.sum(o.value({ cache: run.cache })) as tf.Scalar;
+  };
+  const [vC, gC] = tf.tidy(() => {
+    const { value, grad } = tf.valueAndGrad(valueOf(composed))(embeds);
+    return [value.dataSync()[0], grad.arraySync() as number[][][]];
+  });
+  const terms = parts.map((o) =>
+    tf.tidy(() => {
+      const { value, grad } = tf.valueAndGrad(valueOf(o))(embeds);
+      return { v: value.dataSync()[0], g: grad.arraySync() as number[][][] };
+    }),
+  );
+  expect(vC).toBeCloseTo(terms[0].v - 0.5 * terms[1].v, 5);
+  gC[0].forEach((row, t) => row.forEach((g, i) => expect(g).toBeCloseTo(terms[0].g[0][t][i] - 0.5 * terms[1].g[0][t][i], 5)));
+  // Finite differences along a random direction (central, float32: a loose but real check).
+  const rand = rng(3);
+  const dir = tf.tensor3d(Float32Array.from({ length: embeds.size }, () => rand() * 2 - 1), embeds.shape as [number, number, number]);
+  const h = 1e-2;
+  const f = (s: number) => tf.tidy(() => valueOf(composed)(tf.add(embeds, tf.mul(dir, s))).dataSync()[0]);
+  const numeric = (f(h) - f(-h)) / (2 * h);
+  const dirData = dir.arraySync() as number[][][];
+  const analytic = gC[0].reduce((a, row, t) => a + row.reduce((b, g, i) => b + g * dirData[0][t][i], 0), 0);
+  expect(Math.abs(numeric - analytic)).toBeLessThan(0.02 * Math.max(1, Math.abs(analytic)));
+  tf.dispose([embeds, dir]);
+});
