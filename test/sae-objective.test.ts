@@ -15,6 +15,9 @@ import { writeSafetensorsFile } from '../src-main/model/safetensors.js';
 import { loadSae, type Sae } from '../src-main/sae/load.js';
 import { writeFile } from 'node:fs/promises';
 import { FIXTURE } from './helpers/shared.js';
+import { runCli } from './helpers/cli.js';
+import { measureTexts } from '../src-main/dream/hard.js';
+import { dreamToEnd, runDream } from '../src-main/dream/run.js';
 
 let lm: LoadedModel;
 let sae: Sae;
@@ -111,4 +114,25 @@ it('latent − 0.5·neuron: value and gradient equal the weighted sum of its ter
   const analytic = gC[0].reduce((a, row, t) => a + row.reduce((b, g, i) => b + g * dirData[0][t][i], 0), 0);
   expect(Math.abs(numeric - analytic)).toBeLessThan(0.02 * Math.max(1, Math.abs(analytic)));
   tf.dispose([embeds, dir]);
+});
+
+it('dreams for an SAE latent through the CLI: every reported value is the latent\'s real activation, re-measured from the text', async () => {
+  const r = await runCli(['dream', '--model', FIXTURE, '--backend', 'wasm', '--objective', `sae:${tmp}:5`, '--method', 'fluent', '--steps', '4', '--every', '2', '--seq-len', '6', '--candidates', '4', '--lambdas', '0', '--json', '--db', ':memory:']);
+  expect(r.code, r.stderr).toBe(0);
+  const summary = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!);
+  expect(summary.config.target).toEqual({ kind: 'sae', sae: tmp, latent: 5 });
+  const dreams = [summary.best, ...summary.initial];
+  const again = await measureTexts(lm.model, lm.tokenizer, saeLatentTarget(sae, 5), dreams.map((d: { text: string }) => d.text), 'mean');
+  dreams.forEach((d: { value: number; text: string }, i: number) => expect(Math.abs(again[i].value - d.value), d.text).toBeLessThan(1e-4));
+  expect(summary.best.value).toBeGreaterThanOrEqual(Math.max(...summary.initial.map((d: { value: number }) => d.value)));
+});
+
+it('refuses an SAE for another model, a latent out of range and a missing folder, naming the fix', async () => {
+  const run = (latent: number, sae = tmp) => dreamToEnd(runDream({ model: lm.model, tokenizer: lm.tokenizer }, { target: { kind: 'sae', sae, latent }, method: 'embed', steps: 1, seqLen: 4 }));
+  await expect(run(99)).rejects.toThrow(/latent 99 is out of range: the SAE at .* has latents 0-15/);
+  await expect(run(1, join(tmp, 'nope'))).rejects.toThrow(/nope/);
+  await expect(run(1, 'L1.resid_pre')).rejects.toThrow(/names an SAE beside the model, but this model has no folder/);
+  const r = await runCli(['dream', '--model', FIXTURE, '--backend', 'wasm', '--objective', `sae:${tmp}:1 + L1N7`, '--steps', '1']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/--objective: write an SAE latent alone/);
 });

@@ -13,7 +13,9 @@ export type DecoderName = 'cosine' | 'dot' | 'lens';
 export type TargetSpec =
   | { kind: 'neuron'; layer: number; neuron: number }
   | { kind: 'direction'; hook: string; layer: number; direction: number[]; label?: string }
-  | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[] };
+  | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[] }
+  /** One latent of a sparse autoencoder in SAELens layout: `sae` is its folder, or `L<layer>.<site>` for the model folder's saes/blocks.<layer>.hook_<site>. */
+  | { kind: 'sae'; sae: string; latent: number };
 
 export const SEED_EDITS = ['part-of-speech', 'any'] as const;
 export type SeedEdits = (typeof SEED_EDITS)[number];

@@ -8,7 +8,9 @@ import { beamMethod } from './beam.js';
 import { seededMethod } from './seeded.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
-import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, targetObjective, type Target } from './objectives.js';
+import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, type Target } from './objectives.js';
+import { loadSae } from '../sae/load.js';
+import { join } from 'node:path';
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
 import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
@@ -28,10 +30,37 @@ export function buildTarget(model: GPT2, spec: TargetSpec): Target {
     for (const t of spec.terms) checkNeuron(model, t.layer, t.neuron);
     return neuronSumTarget(spec.terms);
   }
+  if (spec.kind === 'sae') throw new ObjectiveError('an SAE latent target is loaded from its folder: use resolveTarget');
   if (spec.direction.length !== model.config.dModel) {
     throw new ObjectiveError(`direction has ${spec.direction.length} components; the residual stream is ${model.config.dModel} wide`);
   }
   return directionTarget(spec.hook, Float32Array.from(spec.direction), spec.layer, spec.label);
+}
+
+/** `L2.resid_pre` → <model folder>/saes/blocks.2.hook_resid_pre (where train-sae writes); anything else is a folder. */
+export function saeDir(ctx: DreamContext, where: string): string {
+  const m = /^L(\d+)\.(resid_pre|resid_post|mlp_out)$/.exec(where);
+  if (!m) return where;
+  if (!ctx.modelDir) throw new ObjectiveError(`sae:${where} names an SAE beside the model, but this model has no folder: give the SAE's folder instead`);
+  return join(ctx.modelDir, 'saes', `blocks.${m[1]}.hook_${m[2]}`);
+}
+
+/**
+ * Any target, SAE latents included (their folder is read here): the target and what releases it. An SAE must read a
+ * hook of this model and be as wide as it.
+ */
+export async function resolveTarget(ctx: DreamContext, spec: TargetSpec): Promise<{ target: Target; release: () => void }> {
+  if (spec.kind !== 'sae') return { target: buildTarget(ctx.model, spec), release: () => undefined };
+  const sae = await loadSae(saeDir(ctx, spec.sae));
+  try {
+    const { nLayer, dModel } = ctx.model.config;
+    if (sae.config.hook.layer >= nLayer) throw new ObjectiveError(`the SAE at ${sae.dir} reads ${sae.config.hook.name}, but this model has layers 0-${nLayer - 1}: use an SAE trained on this model (textdream train-sae)`);
+    if (sae.config.dIn !== dModel) throw new ObjectiveError(`the SAE at ${sae.dir} reads ${sae.config.dIn}-wide activations, but this model's stream is ${dModel} wide: use an SAE trained on this model (textdream train-sae)`);
+    return { target: saeLatentTarget(sae, spec.latent, `sae:${spec.sae}`), release: () => sae.dispose() };
+  } catch (e) {
+    sae.dispose();
+    throw e;
+  }
 }
 
 /** The autoencoder folder `latent` uses: --autoencoder, else the model folder's autoencoders/k<k>. */
@@ -92,11 +121,18 @@ export function runDream(ctx: DreamContext, partial: Partial<DreamConfig> & { ta
   if (cfg.seqLen + 1 > ctx.model.config.nPositions) {
     throw new ObjectiveError(`--seq-len ${cfg.seqLen} plus the <|endoftext|> prefix exceeds the context of ${ctx.model.config.nPositions}`);
   }
-  const target = buildTarget(ctx.model, cfg.target);
-  if (cfg.method === 'latent') checkLatent(ctx, cfg, target);
+  // Targets that need no file are checked now (errors before the run starts); an SAE's folder is read when it starts.
+  const early = cfg.target.kind === 'sae' ? null : buildTarget(ctx.model, cfg.target);
+  if (early && cfg.method === 'latent') checkLatent(ctx, cfg, early);
   // Building a method may read files (the autoencoder): done when the run starts, errors surface from next().
   return (async function* () {
-    return yield* dreamLoop(ctx, target, await buildMethod(ctx, target, cfg), cfg, signal);
+    const { target, release } = early ? { target: early, release: () => undefined } : await resolveTarget(ctx, cfg.target);
+    try {
+      if (!early && cfg.method === 'latent') checkLatent(ctx, cfg, target);
+      return yield* dreamLoop(ctx, target, await buildMethod(ctx, target, cfg), cfg, signal);
+    } finally {
+      release();
+    }
   })();
 }
 

@@ -1,16 +1,10 @@
 // An ExperimentStore that lives in memory: for engine tests, and for `serve --db :memory:` (history is lost
 // when the process ends). The real store is SQLite (src-main/store/sqlite.ts); both follow store/types.ts.
 import { randomUUID } from 'node:crypto';
-import type { DreamConfig, TargetSpec } from '../dream/config.js';
+import type { DreamConfig } from '../dream/config.js';
+import { targetLabel } from '../store/rows.js';
 import type { DreamResult, StepRecord } from '../dream/loop.js';
 import type { DreamRunDetail, DreamRunSummary, ExperimentStore, ModelRef, RunStatus } from '../store/types.js';
-
-/** `L2N104`, `1·L1N7 − 0.5·L0N3`, or the direction's label. */
-export function targetLabel(t: TargetSpec): string {
-  if (t.kind === 'neuron') return `L${t.layer}N${t.neuron}`;
-  if (t.kind === 'sum') return t.terms.map((x, i) => `${i === 0 ? (x.weight < 0 ? '−' : '') : x.weight < 0 ? ' − ' : ' + '}${Math.abs(x.weight)}·L${x.layer}N${x.neuron}`).join('');
-  return t.label ?? `${t.hook} direction`;
-}
 
 export class MemoryStore implements ExperimentStore {
   readonly path = ':memory:';

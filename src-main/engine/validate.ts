@@ -53,6 +53,7 @@ export function target(value: unknown): TargetSpec {
       }),
     };
   }
+  if (t.kind === 'sae') return { kind: 'sae', sae: str(t.sae, 'target.sae', 4096), latent: int(t.latent, 'target.latent') };
   if (t.kind === 'direction') {
     if (!Array.isArray(t.direction)) throw new InvalidRequestError('target.direction must be a list of numbers');
     return {
@@ -63,7 +64,7 @@ export function target(value: unknown): TargetSpec {
       ...(t.label === undefined ? {} : { label: str(t.label, 'target.label', 200) }),
     };
   }
-  throw new InvalidRequestError(`target.kind must be neuron, sum or direction, got ${JSON.stringify(t.kind)}`);
+  throw new InvalidRequestError(`target.kind must be neuron, sum, sae or direction, got ${JSON.stringify(t.kind)}`);
 }
 
 const SETTING_CHECKS: { [K in Exclude<keyof DreamSettings, 'target'>]: (v: unknown, what: string) => DreamConfig[K] } = {

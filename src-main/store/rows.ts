@@ -4,9 +4,10 @@ import type { DreamRunSummary, Explanation, RunStatus } from './types.js';
 
 type Row = Record<string, unknown>;
 
-/** `L2N104`, a weighted sum, or the direction's label (the same labels as the engine's in-memory store). */
+/** `L2N104`, `1·L1N7 − 0.5·L0N3`, `sae:L2.resid_pre:123`, or the direction's label (every store's run label). */
 export function targetLabel(t: TargetSpec): string {
   if (t.kind === 'neuron') return `L${t.layer}N${t.neuron}`;
+  if (t.kind === 'sae') return `sae:${t.sae}:${t.latent}`;
   if (t.kind === 'sum') return t.terms.map((x, i) => `${i === 0 ? (x.weight < 0 ? '−' : '') : x.weight < 0 ? ' − ' : ' + '}${Math.abs(x.weight)}·L${x.layer}N${x.neuron}`).join('');
   return t.label ?? `${t.hook} direction`;
 }

@@ -46,6 +46,13 @@ function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yar
 
 /** `--objective "L2N100 - 0.5*L2N7"` → the target: one neuron when that is all it names, else a sum. */
 export function objectiveTarget(expression: string): TargetSpec {
+  // An SAE latent: sae:<folder or L<layer>.<site>>:<latent> (a whole objective of its own, for now: the engine's
+  // weightedSumTarget composes latents with neurons, the expression syntax does not yet).
+  const sae = /^\s*sae:(\S+):(\d+)\s*$/i.exec(expression);
+  if (sae) return { kind: 'sae', sae: sae[1], latent: Number(sae[2]) };
+  if (/\bsae:/i.test(expression)) {
+    throw new UsageError(`--objective: write an SAE latent alone, as sae:<folder or L<layer>.resid_pre|resid_post|mlp_out>:<latent> (e.g. "sae:L2.resid_pre:123"); combining it with other terms is not supported yet`);
+  }
   let terms;
   try {
     terms = parseObjectiveExpression(expression);
@@ -165,7 +172,7 @@ export default defineCommand({
   options: {
     layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
-    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons written as an expression, e.g. "L2N100 - 0.5*L2N7"' },
+    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons written as an expression, e.g. "L2N100 - 0.5*L2N7", or an SAE latent, "sae:<folder or L2.resid_pre>:123"' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
     db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
     method: { type: 'string', arg: `<${METHODS.join('|')}>`, description: `how the text is parameterised and searched (default ${D.method})` },
