@@ -62,6 +62,13 @@ describe('optimiser and schedule', () => {
     expect(lrAt(60, 1, s)).toBeCloseTo(0.1 + 0.9 * 0.5);
     expect(lrAt(110, 1, s)).toBeCloseTo(0.1);
   });
+  it('AdamW leaves no tensor behind once disposed', () => {
+    const v = tf.variable(tf.tensor1d([1, -2]), true, 'adamw-leak-test');
+    const before = tf.memory().numTensors;
+    new AdamW([{ name: 'p', v, decay: true }], { lr: 0.1, weightDecay: 0, clipNorm: 1 }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    v.dispose();
+  });
   it('AdamW takes the closed-form first step with decoupled decay and clipping', () => {
     const v = tf.variable(tf.tensor1d([1, -2]), true, 'adamw-test');
     const opt = new AdamW([{ name: 'p', v, decay: true }], { lr: 0.1, weightDecay: 0.5, clipNorm: 1 });

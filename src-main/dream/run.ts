@@ -9,8 +9,7 @@ import { seededMethod } from './seeded.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, type Target } from './objectives.js';
-import { loadSae } from '../sae/load.js';
-import { join } from 'node:path';
+import { loadSae, saeDirFor } from '../sae/load.js';
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
 import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
@@ -42,7 +41,7 @@ export function saeDir(ctx: DreamContext, where: string): string {
   const m = /^L(\d+)\.(resid_pre|resid_post|mlp_out)$/.exec(where);
   if (!m) return where;
   if (!ctx.modelDir) throw new ObjectiveError(`sae:${where} names an SAE beside the model, but this model has no folder: give the SAE's folder instead`);
-  return join(ctx.modelDir, 'saes', `blocks.${m[1]}.hook_${m[2]}`);
+  return saeDirFor(ctx.modelDir, `blocks.${m[1]}.hook_${m[2]}`);
 }
 
 /**

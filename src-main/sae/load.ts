@@ -22,6 +22,11 @@ export interface LoadSaeOptions {
 }
 
 /** A loaded SAE: its config and weight tensors. Call dispose() when done with it. */
+/** Where a model folder keeps its SAE for `hook` (train-sae writes there; `sae:L2.resid_pre:N` reads there). */
+export function saeDirFor(modelDir: string, hook: string): string {
+  return join(modelDir, 'saes', hook);
+}
+
 export class Sae {
   constructor(
     readonly config: SaeConfig,

@@ -37,8 +37,12 @@ export class AdamW {
   step = 0;
   constructor(readonly params: Param[], readonly opts: AdamWOptions) {
     for (const p of params) {
-      this.m.set(p.name, tf.variable(tf.zerosLike(p.v), false));
-      this.s.set(p.name, tf.variable(tf.zerosLike(p.v), false));
+      // tf.variable copies its initial value: the zeros themselves must go, or each parameter leaks two tensors.
+      for (const slots of [this.m, this.s]) {
+        const zeros = tf.zerosLike(p.v);
+        slots.set(p.name, tf.variable(zeros, false));
+        zeros.dispose();
+      }
     }
   }
 

@@ -7,6 +7,7 @@ export { default as dream } from './dream.js';
 export { default as trainLm } from './train-lm.js';
 export { default as evalLm } from './eval-lm.js';
 export { default as trainAe } from './train-ae.js';
+export { default as trainSae } from './train-sae.js';
 export { default as interpolate } from './interpolate.js';
 export { default as serve } from './serve.js';
 export { default as explain } from './explain.js';
