@@ -1,6 +1,5 @@
 // `textdream train-lm`: train the embedded default GPT-2 (or any small shape) from scratch on English text,
 // resumably: a stopped run (Ctrl-C, or killed) continues from its last checkpoint when run again.
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CORPUS_NAMES, CorpusPackageMissingError, type CorpusName } from '../../corpus/documents.js';
 import { defaultModelDir, projectRoot } from '../../model/load.js';
@@ -10,30 +9,13 @@ import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { describeBackend, startBackend } from '../model.js';
 import { parseChoice, parseNumber } from '../progress.js';
+import { checkResumable } from '../resumable.js';
 
 const D = DEFAULT_TRAIN_LM;
 
 /** Where checkpoints, the token cache and the log live unless --work says otherwise. */
 export function defaultWorkDir(): string {
   return join(projectRoot(), '.cache', 'train-lm');
-}
-
-/** A checkpoint of another shape in the work folder cannot be resumed: say so before any work is done. */
-function checkResumable(workDir: string, shape: LMShape): void {
-  const stateFile = join(workDir, 'checkpoint', 'state.json');
-  if (!existsSync(stateFile)) return;
-  let saved: { step?: number; options?: { shape?: LMShape } };
-  try {
-    saved = JSON.parse(readFileSync(stateFile, 'utf8'));
-  } catch {
-    throw new UsageError(`${stateFile} is not valid JSON: delete ${join(workDir, 'checkpoint')} to start over, or use another --work`);
-  }
-  if (JSON.stringify(saved.options?.shape) !== JSON.stringify(shape)) {
-    throw new UsageError(
-      `--work ${workDir} holds a checkpoint (step ${saved.step ?? '?'}) of another shape ${JSON.stringify(saved.options?.shape)}; ` +
-        `the requested shape is ${JSON.stringify(shape)}. Use another --work, the same shape flags, or delete ${join(workDir, 'checkpoint')}`,
-    );
-  }
 }
 
 export default defineCommand({
@@ -82,7 +64,7 @@ export default defineCommand({
     if (values.work === '') throw new UsageError('--work is empty: give a folder for checkpoints');
     const outDir = resolve(values.out ?? defaultModelDir());
     const workDir = resolve(values.work ?? defaultWorkDir());
-    checkResumable(workDir, shape);
+    checkResumable(workDir, shape, 'shape', 'shape flags');
 
     const backend = await startBackend(values.backend, io);
     if (backend.name !== 'tensorflow') {

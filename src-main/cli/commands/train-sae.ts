@@ -1,7 +1,7 @@
 // `textdream train-sae`: train a TopK sparse autoencoder on one hook of the model (residual stream before or after
 // a block, or the MLP's output) over the model's training text, resumably, and write it in SAELens's layout beside
 // the model, where loadSae reads it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { CORPUS_NAMES, CorpusPackageMissingError } from '../../corpus/documents.js';
 import { projectRoot } from '../../model/load.js';
@@ -9,11 +9,11 @@ import { SAE_SITES, saeHookPoint, SaeDataError } from '../../sae/activations.js'
 import { isBundledCorpus } from '../../sae/corpus.js';
 import { saeDirFor } from '../../sae/load.js';
 import { runTrainSae, saeModelName, saeTrainingOptions, SAE_TRAINING_DEFAULTS } from '../../sae/job.js';
-import type { SaeShape } from '../../sae/train.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { describeBackend, openModel } from '../model.js';
 import { fmt, parseChoice, parseNumber } from '../progress.js';
+import { checkResumable } from '../resumable.js';
 
 const D = SAE_TRAINING_DEFAULTS;
 /** Windows are the model's context, up to this many tokens (SAELens's usual context_size). */
@@ -26,24 +26,6 @@ function checkCorpus(spec: string): string {
   if (ext !== '.txt' && ext !== '.jsonl') throw new UsageError(`--corpus must be one of ${CORPUS_NAMES.join(', ')} or a .txt/.jsonl file; got "${spec}"`);
   if (!existsSync(spec)) throw new UsageError(`--corpus ${spec}: no such file; give an existing .txt/.jsonl file or one of ${CORPUS_NAMES.join(', ')}`);
   return spec;
-}
-
-/** A checkpoint of another shape in the work folder cannot be resumed: say so before any work is done. */
-function checkResumable(workDir: string, shape: SaeShape): void {
-  const stateFile = join(workDir, 'checkpoint', 'state.json');
-  if (!existsSync(stateFile)) return;
-  let saved: { step?: number; options?: { shape?: SaeShape } };
-  try {
-    saved = JSON.parse(readFileSync(stateFile, 'utf8'));
-  } catch {
-    throw new UsageError(`${stateFile} is not valid JSON: delete ${join(workDir, 'checkpoint')} to start over, or use another --work`);
-  }
-  if (JSON.stringify(saved.options?.shape) !== JSON.stringify(shape)) {
-    throw new UsageError(
-      `--work ${workDir} holds a checkpoint (step ${saved.step ?? '?'}) of another SAE ${JSON.stringify(saved.options?.shape)}; ` +
-        `the requested one is ${JSON.stringify(shape)}. Use another --work, the same --layer/--site/--d-sae/--k, or delete ${join(workDir, 'checkpoint')}`,
-    );
-  }
 }
 
 export default defineCommand({
@@ -93,7 +75,7 @@ export default defineCommand({
       const options = saeTrainingOptions(dModel, { layer, site, dSae, k, steps, batch, lr, seed });
       const outDir = resolve(values.out ?? saeDirFor(lm.source.dir, hook.name));
       const workDir = resolve(values.work ?? join(projectRoot(), '.cache', 'train-sae', `${saeModelName(lm)}-${hook.name}`));
-      checkResumable(workDir, options.shape);
+      checkResumable(workDir, options.shape, 'SAE', '--layer/--site/--d-sae/--k');
       io.stderr(`training a TopK SAE (d_sae ${dSae}, k ${k}) on ${hook.name} of ${spec} on ${describeBackend(backend)} → ${outDir} (log ${join(workDir, 'train.log')})\n`);
       let r;
       try {
