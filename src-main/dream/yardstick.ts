@@ -1,10 +1,10 @@
 // The yardstick a dream must beat: the target's maximum over held-out corpus text (documents the model never
 // trained on), measured exactly as dreams are (an <|endoftext|> prefix, hard, per token), and whether a dream is
 // merely a copy of corpus text (then it is a corpus example, not a dream).
+import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { heldOutStream } from '../explain/records.js';
-import { measureIds } from './hard.js';
 import type { Target } from './objectives.js';
 import type { Dream } from './records.js';
 
@@ -13,19 +13,30 @@ export async function heldOutMax(model: GPT2, tok: TextTokenizer, target: Target
   const stream = await heldOutStream(tok);
   const W = Math.min(64, model.config.nPositions - 1);
   const n = Math.min(stream.tokens.length, maxTokens);
-  let best = { max: -Infinity, text: '', snippet: '' };
+  // Activations only: the blocks up to the target's, no logits, no loss (the yardstick needs neither), and text
+  // only for the window that holds the maximum.
+  let best = { max: -Infinity, row: [] as number[], at: -1 };
+  const stopAtLayer = Math.min(model.config.nLayer, target.maxLayer + 1);
   for (let s = 0; s < n; s += W * batch) {
     const rows: number[][] = [];
     for (let r = s; r < Math.min(n, s + W * batch); r += W) rows.push(Array.from(stream.tokens.subarray(r, Math.min(n, r + W))));
-    for (const e of await measureIds(model, tok, target, rows, 'max')) {
-      if (!(e.max > best.max)) continue;
-      // The strongest token with up to 8 tokens either side, marked ⟦…⟧.
-      const at = e.perToken.indexOf(e.max);
-      const snippet = e.tokens.slice(Math.max(0, at - 8), at).join('') + `⟦${e.tokens[at]}⟧` + e.tokens.slice(at + 1, at + 9).join('');
-      best = { max: e.max, text: e.text, snippet };
-    }
+    const T = 1 + Math.max(...rows.map((r) => r.length));
+    const ids = new Int32Array(rows.length * T).fill(model.config.bosTokenId);
+    rows.forEach((r, b) => ids.set(r, b * T + 1));
+    const actT = tf.tidy(() => target.perToken(model.run({ ids: tf.tensor2d(ids, [rows.length, T], 'int32') }, { hooks: target.hooks, stopAtLayer }).cache));
+    const act = (await actT.array()) as number[][];
+    actT.dispose();
+    rows.forEach((r, b) => {
+      // Position 0 is the <|endoftext|> prefix, and padding lies past the row's length: neither counts.
+      for (let t = 0; t < r.length; t++) if (act[b][t + 1] > best.max) best = { max: act[b][t + 1], row: r, at: t };
+    });
   }
-  return { ...best, tokens: n };
+  if (best.at < 0) return { max: -Infinity, text: '', snippet: '', tokens: n };
+  // The strongest token with up to 8 tokens either side, marked ⟦…⟧.
+  const tokens = tok.tokenStrings(best.row);
+  const at = best.at;
+  const snippet = tokens.slice(Math.max(0, at - 8), at).join('') + `⟦${tokens[at]}⟧` + tokens.slice(at + 1, at + 9).join('');
+  return { max: best.max, text: tok.decode(best.row), snippet, tokens: n };
 }
 
 /** Corpus text lower-cased with whitespace collapsed, for `isCorpusCopy`. */
