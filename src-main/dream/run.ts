@@ -10,6 +10,7 @@ import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from 
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, type Target } from './objectives.js';
 import { loadSae, saeDirFor } from '../sae/load.js';
+import { SAE_SITES, saeHookPoint } from '../sae/activations.js';
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
 import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
 import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
@@ -38,10 +39,12 @@ export function buildTarget(model: GPT2, spec: TargetSpec): Target {
 
 /** `L2.resid_pre` → <model folder>/saes/blocks.2.hook_resid_pre (where train-sae writes); anything else is a folder. */
 export function saeDir(ctx: DreamContext, where: string): string {
-  const m = /^L(\d+)\.(resid_pre|resid_post|mlp_out)$/.exec(where);
-  if (!m) return where;
+  const m = /^L(\d+)\.(\w+)$/.exec(where);
+  const site = SAE_SITES.find((s) => s === m?.[2]);
+  if (!m || !site) return where;
   if (!ctx.modelDir) throw new ObjectiveError(`sae:${where} names an SAE beside the model, but this model has no folder: give the SAE's folder instead`);
-  return saeDirFor(ctx.modelDir, `blocks.${m[1]}.hook_${m[2]}`);
+  // The same hook name train-sae names its output folder by.
+  return saeDirFor(ctx.modelDir, saeHookPoint(Number(m[1]), site).name);
 }
 
 /**

@@ -7,8 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadCorpus } from '../corpus/documents.js';
-import { corpusPackageDir } from '../corpus/documents.js';
+import { corpusPackageDir, loadCorpus } from '../corpus/documents.js';
 import { readabilitySplits } from './splits.js';
 import { textPieces } from './wordClasses.js';
 
