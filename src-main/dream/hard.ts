@@ -16,18 +16,25 @@ export function reduceValues(values: number[], reduce: Reduce): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
+/**
+ * Rows of token ids as one batch [B, T]: each after an <|endoftext|> prefix, padded on the right with it (causal
+ * attention: the padding never changes a real position's value).
+ */
+export function bosPadded(rows: readonly number[][], bos: number): { ids: Int32Array; T: number } {
+  const T = 1 + Math.max(1, ...rows.map((r) => r.length));
+  const ids = new Int32Array(rows.length * T).fill(bos);
+  rows.forEach((r, b) => ids.set(r, b * T + 1));
+  return { ids, T };
+}
+
 /** Measure token sequences (each prefixed with BOS) in one padded batch. Empty sequences score NaN. */
 export async function measureIds(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): Promise<HardEval[]> {
   const bos = model.config.bosTokenId;
   const ctx = model.config.nPositions;
   const rows = seqs.map((s) => s.slice(0, ctx - 1));
-  const T = 1 + Math.max(1, ...rows.map((r) => r.length));
   const B = rows.length;
   if (!B) return [];
-  const ids = new Int32Array(B * T).fill(bos);
-  rows.forEach((r, b) => {
-    ids.set(r, b * T + 1);
-  });
+  const { ids, T } = bosPadded(rows, bos);
   // Next-token targets; the last position has none (its loss is computed on a placeholder and never read).
   const next = new Int32Array(B * T);
   for (let i = 0; i < B * T; i++) next[i] = (i + 1) % T === 0 ? 0 : ids[i + 1];

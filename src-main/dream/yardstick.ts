@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { heldOutStream } from '../explain/records.js';
+import { bosPadded } from './hard.js';
 import type { Target } from './objectives.js';
 import type { Dream } from './records.js';
 
@@ -20,9 +21,7 @@ export async function heldOutMax(model: GPT2, tok: TextTokenizer, target: Target
   for (let s = 0; s < n; s += W * batch) {
     const rows: number[][] = [];
     for (let r = s; r < Math.min(n, s + W * batch); r += W) rows.push(Array.from(stream.tokens.subarray(r, Math.min(n, r + W))));
-    const T = 1 + Math.max(...rows.map((r) => r.length));
-    const ids = new Int32Array(rows.length * T).fill(model.config.bosTokenId);
-    rows.forEach((r, b) => ids.set(r, b * T + 1));
+    const { ids, T } = bosPadded(rows, model.config.bosTokenId);
     const actT = tf.tidy(() => target.perToken(model.run({ ids: tf.tensor2d(ids, [rows.length, T], 'int32') }, { hooks: target.hooks, stopAtLayer }).cache));
     const act = (await actT.array()) as number[][];
     actT.dispose();
