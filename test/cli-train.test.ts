@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src-main/cli/main.js';
 import { loadModel } from '../src-main/model/load.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
+import { modelSamples, summariseSamples } from '../src-main/cli/commands/eval-lm.js';
+import { distinctN, maxWordRepeat, sampleWords } from '../src-main/train/sampleStats.js';
 
 let tmp: string;
 let work: string;
@@ -115,15 +117,48 @@ describe('textdream eval-lm', () => {
   });
 
   it('text mode: both perplexities, the reduction, dead neurons per layer, and --samples generations', async () => {
-    const r = await runCli(['eval-lm', '--model', out, '--backend', 'wasm', '--corpus', 'sotu', '--work', work, '--max-tokens', '256', '--samples']);
+    const r = await runCli(['eval-lm', '--model', out, '--backend', 'wasm', '--corpus', 'sotu', '--work', work, '--max-tokens', '256', '--samples', '--sample-seed', '7']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^perplexity {2}model +\d+\.\d\d {2}\(\d+\.\d{4} nats\/token\)$/m);
     expect(r.stdout).toMatch(/^ +bigram +\d+\.\d\d {2}\(.*k=/m);
     expect(r.stdout).toMatch(/^reduction +-?\d+\.\d %/m);
     expect(r.stdout).toMatch(/^dead MLP neurons .*: L0 \d+\.\d %; all layers \d+\.\d %$/m);
-    // 3 prompts × (greedy + top-p seeds 1-3), each starting with its prompt
-    const samples = r.stdout.split('\n').filter((l) => /^ {2}(greedy|seed [123]) +"/.test(l));
-    expect(samples).toHaveLength(12);
-    for (const [i, p] of ['The', 'In the', 'It is'].entries()) expect(samples[4 * i]).toMatch(new RegExp(`^  greedy +"${p}`));
+    // a greedy generation per prompt, then 20 top-p samples with seeds 7-26, prompts in turn; each with its stats
+    const samples = r.stdout.split('\n').filter((l) => /^ {2}(greedy|seed \d+) +d2 /.test(l));
+    expect(samples).toHaveLength(23);
+    const prompts = ['The', 'In the', 'It is'];
+    for (const [i, p] of prompts.entries()) expect(samples[i]).toMatch(new RegExp(`^  greedy +d2 (\\d\\.\\d\\d| -  ) rep +\\d+  "?${p}`));
+    for (let i = 0; i < 20; i++) expect(samples[3 + i]).toMatch(new RegExp(`^  seed ${i + 7} +d2 (\\d\\.\\d\\d| -  ) rep +\\d+  "?${prompts[i % 3]}`));
+    expect(r.stdout).toMatch(/^top-p samples: mean distinct-2 \d\.\d{3}, median largest repeat \d+(\.5)?, worst \d+$/m);
+  });
+
+  it('modelSamples: seeds from the given one, stats recomputed from each continuation, deterministic', async () => {
+    const lm = await loadModel(out);
+    try {
+      const samples = modelSamples(lm.model, lm.tokenizer, { seed: 7, count: 4, maxNewTokens: 12 });
+      expect(samples.map((s) => [s.mode, s.prompt, s.seed])).toEqual([
+        ['greedy', 'The', null], ['greedy', 'In the', null], ['greedy', 'It is', null],
+        ['top-p', 'The', 7], ['top-p', 'In the', 8], ['top-p', 'It is', 9], ['top-p', 'The', 10],
+      ]);
+      for (const s of samples) {
+        expect(s.text.startsWith(s.prompt)).toBe(true);
+        expect(s.newTokens).toBeGreaterThan(0);
+        expect(s.newTokens).toBeLessThanOrEqual(12);
+        const words = sampleWords(s.text.slice(s.prompt.length));
+        expect(Object.is(s.distinct2, distinctN(words, 2)) || Math.abs(s.distinct2 - distinctN(words, 2)) < 1e-12).toBe(true);
+        expect(s.maxRepeat).toBe(maxWordRepeat(words).count);
+      }
+      const summary = summariseSamples(samples);
+      expect(summary.worstMaxRepeat).toBe(Math.max(...samples.slice(3).map((s) => s.maxRepeat)));
+      expect(modelSamples(lm.model, lm.tokenizer, { seed: 7, count: 4, maxNewTokens: 12 })).toEqual(samples);
+    } finally {
+      lm.model.dispose();
+    }
+  });
+
+  it('--sample-seed without --samples is refused', async () => {
+    const r = await runCli(['eval-lm', '--model', out, '--backend', 'wasm', '--sample-seed', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--sample-seed needs --samples/);
   });
 });
