@@ -132,7 +132,21 @@ it('refuses an SAE for another model, a latent out of range and a missing folder
   await expect(run(99)).rejects.toThrow(/latent 99 is out of range: the SAE at .* has latents 0-15/);
   await expect(run(1, join(tmp, 'nope'))).rejects.toThrow(/nope/);
   await expect(run(1, 'L1.resid_pre')).rejects.toThrow(/names an SAE beside the model, but this model has no folder/);
-  const r = await runCli(['dream', '--model', FIXTURE, '--backend', 'wasm', '--objective', `sae:${tmp}:1 + L1N7`, '--steps', '1']);
+  const r = await runCli(['dream', '--model', FIXTURE, '--backend', 'wasm', '--objective', `sae:${tmp}:1 + L1N99999`, '--steps', '1']);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/--objective: write an SAE latent alone/);
+  expect(r.stderr).toMatch(/neuron 99999 is out of range/);
+  const bad = await runCli(['dream', '--model', FIXTURE, '--backend', 'wasm', '--objective', 'sae:my folder:1', '--steps', '1']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/write an SAE latent as sae:<L<layer>\.<site> or a folder without spaces or colons>:<latent>/);
+});
+
+it('latent − 0.5·neuron through the CLI: the composed target is stored, and every reported value re-measures as the weighted sum', async () => {
+  const r = await runCli(['dream', '--model', FIXTURE, '--backend', 'wasm', '--objective', `sae:${tmp}:5 - 0.5*L1N7`, '--method', 'fluent', '--steps', '4', '--every', '2', '--seq-len', '6', '--candidates', '4', '--lambdas', '0', '--json', '--db', ':memory:']);
+  expect(r.code, r.stderr).toBe(0);
+  const summary = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!);
+  expect(summary.config.target).toEqual({ kind: 'sum', terms: [{ layer: 1, neuron: 7, weight: -0.5 }], latents: [{ sae: tmp, latent: 5, weight: 1 }] });
+  const composed = weightedSumTarget([{ target: saeLatentTarget(sae, 5), weight: 1 }, { target: neuronTarget(1, 7), weight: -0.5 }]);
+  const dreams = [summary.best, ...summary.initial];
+  const again = await measureTexts(lm.model, lm.tokenizer, composed, dreams.map((d: { text: string }) => d.text), 'mean');
+  dreams.forEach((d: { value: number; text: string }, i: number) => expect(Math.abs(again[i].value - d.value), d.text).toBeLessThan(1e-4));
 });

@@ -13,7 +13,8 @@ export type DecoderName = 'cosine' | 'dot' | 'lens';
 export type TargetSpec =
   | { kind: 'neuron'; layer: number; neuron: number }
   | { kind: 'direction'; hook: string; layer: number; direction: number[]; label?: string }
-  | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[] }
+  /** Weighted neurons, and (optionally) weighted SAE latents (`sae` as in the 'sae' kind): `latent − 0.5·neuron`. */
+  | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[]; latents?: { sae: string; latent: number; weight: number }[] }
   /** One latent of a sparse autoencoder in SAELens layout: `sae` is its folder, or `L<layer>.<site>` for the model folder's saes/blocks.<layer>.hook_<site>. */
   | { kind: 'sae'; sae: string; latent: number };
 

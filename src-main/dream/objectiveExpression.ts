@@ -1,12 +1,16 @@
 /**
- * Objective expressions: a weighted sum of neurons written as a researcher would, `0.8*L2N100 - 0.2*L2N7`, parsed
- * into the engine's sum target. Grammar (spaces anywhere between tokens):
+ * Objective expressions: a weighted sum of neurons and SAE latents written as a researcher would,
+ * `0.8*L2N100 - 0.2*L2N7` or `sae:L2.resid_pre:123 - 0.5*L1N7`, parsed into the engine's sum target. Grammar (spaces
+ * anywhere between tokens):
  *
  *   expression := sign? term (('+' | '-') term)*
- *   term       := number '*'? neuron | neuron ('*' number)? | number '*' neuron
+ *   term       := number '*'? unit | unit ('*' number)?
+ *   unit       := neuron | latent
  *   neuron     := 'L' integer 'N' integer          (layer, neuron; case-insensitive)
+ *   latent     := 'sae:' where ':' integer          (where: L<layer>.<site> beside the model, or a folder without
+ *                                                    spaces or colons)
  *
- * Terms naming the same neuron are merged. Syntax only: layer and neuron ranges are checked against the model.
+ * Terms naming the same neuron or latent are merged. Syntax only: ranges and folders are checked against the model.
  */
 
 export interface NeuronTerm {
@@ -15,17 +19,29 @@ export interface NeuronTerm {
   weight: number;
 }
 
+export interface LatentTerm {
+  /** `L2.resid_pre` (the model folder's own SAE) or an SAE folder. */
+  sae: string;
+  latent: number;
+  weight: number;
+}
+
+export type ObjectiveTerm = NeuronTerm | LatentTerm;
+
+export const isLatentTerm = (t: ObjectiveTerm): t is LatentTerm => 'sae' in t;
+
 export class ObjectiveExpressionError extends Error {
   override readonly name = 'ObjectiveExpressionError';
 }
 
-type Token = { kind: 'number'; value: number; at: number } | { kind: 'neuron'; layer: number; neuron: number; at: number } | { kind: 'op'; op: '+' | '-' | '*'; at: number };
+type Unit = { layer: number; neuron: number } | { sae: string; latent: number };
+type Token = { kind: 'number'; value: number; at: number } | { kind: 'unit'; unit: Unit; at: number } | { kind: 'op'; op: '+' | '-' | '*'; at: number };
 
-const EXAMPLE = 'e.g. "L2N100 - 0.5*L2N7"';
+const EXAMPLE = 'e.g. "L2N100 - 0.5*L2N7" or "sae:L2.resid_pre:123 - 0.5*L2N7"';
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
-  const re = /\s*(?:(L(\d+)N(\d+))|(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|([+\-*]))/iy;
+  const re = /\s*(?:(L(\d+)N(\d+))|(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|([+\-*])|(sae:([^\s:]+):(\d+)))/iy;
   let at = 0;
   while (at < src.length) {
     if (/^\s*$/.test(src.slice(at))) break;
@@ -33,10 +49,12 @@ function tokenize(src: string): Token[] {
     const m = re.exec(src);
     if (!m) {
       const rest = src.slice(at).trimStart();
-      throw new ObjectiveExpressionError(`objective: cannot read "${rest.slice(0, 12)}" at character ${src.length - rest.length + 1}: write neurons as L<layer>N<neuron> with weights, ${EXAMPLE}`);
+      const hint = /^sae:/i.test(rest) ? 'write an SAE latent as sae:<L<layer>.<site> or a folder without spaces or colons>:<latent>' : 'write neurons as L<layer>N<neuron> and SAE latents as sae:<where>:<latent>, with weights';
+      throw new ObjectiveExpressionError(`objective: cannot read "${rest.slice(0, 12)}" at character ${src.length - rest.length + 1}: ${hint}, ${EXAMPLE}`);
     }
     const start = at + m[0].length - m[0].trimStart().length;
-    if (m[1]) out.push({ kind: 'neuron', layer: Number(m[2]), neuron: Number(m[3]), at: start });
+    if (m[1]) out.push({ kind: 'unit', unit: { layer: Number(m[2]), neuron: Number(m[3]) }, at: start });
+    else if (m[6]) out.push({ kind: 'unit', unit: { sae: m[7]!, latent: Number(m[8]) }, at: start });
     else if (m[4]) out.push({ kind: 'number', value: Number(m[4]), at: start });
     else out.push({ kind: 'op', op: m[5] as '+' | '-' | '*', at: start });
     at = re.lastIndex;
@@ -44,16 +62,16 @@ function tokenize(src: string): Token[] {
   return out;
 }
 
-export function parseObjectiveExpression(src: string): NeuronTerm[] {
+export function parseObjectiveExpression(src: string): ObjectiveTerm[] {
   const tokens = tokenize(src);
-  if (!tokens.length) throw new ObjectiveExpressionError(`objective is empty: give neurons with weights, ${EXAMPLE}`);
+  if (!tokens.length) throw new ObjectiveExpressionError(`objective is empty: give neurons or SAE latents with weights, ${EXAMPLE}`);
   let i = 0;
   const where = (t: Token | undefined) => (t ? `at character ${t.at + 1}` : 'at the end');
   const fail = (what: string): never => {
     throw new ObjectiveExpressionError(`objective "${src.trim()}": expected ${what} ${where(tokens[i])}, ${EXAMPLE}`);
   };
   const isOp = (op: string) => tokens[i]?.kind === 'op' && (tokens[i] as { op: string }).op === op;
-  const terms: NeuronTerm[] = [];
+  const terms: ObjectiveTerm[] = [];
   let sign = 1;
   if (isOp('+') || isOp('-')) {
     sign = isOp('-') ? -1 : 1;
@@ -61,18 +79,18 @@ export function parseObjectiveExpression(src: string): NeuronTerm[] {
   }
   for (;;) {
     let weight = 1;
-    let neuron: { layer: number; neuron: number } | null = null;
+    let unit: Unit | null = null;
     const t = tokens[i];
     if (t?.kind === 'number') {
       weight = t.value;
       i++;
       if (isOp('*')) i++;
       const n = tokens[i];
-      if (n?.kind !== 'neuron') fail('a neuron (L<layer>N<neuron>) after the weight');
-      neuron = n as { layer: number; neuron: number };
+      if (n?.kind !== 'unit') fail('a neuron (L<layer>N<neuron>) or latent (sae:<where>:<latent>) after the weight');
+      unit = (n as { unit: Unit }).unit;
       i++;
-    } else if (t?.kind === 'neuron') {
-      neuron = t;
+    } else if (t?.kind === 'unit') {
+      unit = t.unit;
       i++;
       if (isOp('*')) {
         i++;
@@ -82,18 +100,18 @@ export function parseObjectiveExpression(src: string): NeuronTerm[] {
         i++;
       }
     } else {
-      fail('a neuron (L<layer>N<neuron>) or a weight');
+      fail('a neuron (L<layer>N<neuron>), a latent (sae:<where>:<latent>) or a weight');
     }
-    terms.push({ layer: neuron!.layer, neuron: neuron!.neuron, weight: sign * weight });
+    terms.push({ ...unit!, weight: sign * weight });
     if (i === tokens.length) break;
     if (!isOp('+') && !isOp('-')) fail('"+" or "-" between terms');
     sign = isOp('-') ? -1 : 1;
     i++;
   }
-  // One term per neuron: `L1N2 + L1N2` is 2·L1N2.
-  const merged = new Map<string, NeuronTerm>();
+  // One term per neuron or latent: `L1N2 + L1N2` is 2·L1N2.
+  const merged = new Map<string, ObjectiveTerm>();
   for (const t of terms) {
-    const key = `${t.layer}:${t.neuron}`;
+    const key = isLatentTerm(t) ? `sae:${t.sae}:${t.latent}` : `${t.layer}:${t.neuron}`;
     const prev = merged.get(key);
     merged.set(key, prev ? { ...prev, weight: prev.weight + t.weight } : t);
   }
@@ -103,11 +121,11 @@ export function parseObjectiveExpression(src: string): NeuronTerm[] {
 }
 
 /** The expression of a sum, as parseObjectiveExpression reads it back (for descriptions and the store). */
-export function formatObjectiveExpression(terms: readonly NeuronTerm[]): string {
+export function formatObjectiveExpression(terms: readonly ObjectiveTerm[]): string {
   return terms
     .map((t, i) => {
       const w = Math.abs(t.weight);
-      const body = `${w === 1 ? '' : `${w}*`}L${t.layer}N${t.neuron}`;
+      const body = `${w === 1 ? '' : `${w}*`}${isLatentTerm(t) ? `sae:${t.sae}:${t.latent}` : `L${t.layer}N${t.neuron}`}`;
       return i === 0 ? (t.weight < 0 ? `-${body}` : body) : `${t.weight < 0 ? ' - ' : ' + '}${body}`;
     })
     .join('');

@@ -8,8 +8,8 @@ import { beamMethod } from './beam.js';
 import { seededMethod } from './seeded.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
-import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, type Target } from './objectives.js';
-import { loadSae, saeDirFor } from '../sae/load.js';
+import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
+import { loadSae, saeDirFor, type Sae } from '../sae/load.js';
 import { SAE_SITES, saeHookPoint } from '../sae/activations.js';
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
 import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
@@ -27,6 +27,7 @@ export function buildTarget(model: GPT2, spec: TargetSpec): Target {
     return neuronTarget(spec.layer, spec.neuron);
   }
   if (spec.kind === 'sum') {
+    if (spec.latents?.length) throw new ObjectiveError('a sum with SAE latents is loaded from their folders: use resolveTarget');
     for (const t of spec.terms) checkNeuron(model, t.layer, t.neuron);
     return neuronSumTarget(spec.terms);
   }
@@ -47,22 +48,46 @@ export function saeDir(ctx: DreamContext, where: string): string {
   return saeDirFor(ctx.modelDir, saeHookPoint(Number(m[1]), site).name);
 }
 
+/** Whether a target reads SAE folders (and so is built by resolveTarget, when the run starts). */
+export const needsSaeFolders = (spec: TargetSpec): boolean => spec.kind === 'sae' || (spec.kind === 'sum' && !!spec.latents?.length);
+
 /**
- * Any target, SAE latents included (their folder is read here): the target and what releases it. An SAE must read a
- * hook of this model and be as wide as it.
+ * Any target, SAE latents included (their folders are read here, each once): the target and what releases it. An
+ * SAE must read a hook of this model and be as wide as it.
  */
 export async function resolveTarget(ctx: DreamContext, spec: TargetSpec): Promise<{ target: Target; release: () => void }> {
-  if (spec.kind !== 'sae') return { target: buildTarget(ctx.model, spec), release: () => undefined };
-  const sae = await loadSae(saeDir(ctx, spec.sae));
+  if (!needsSaeFolders(spec)) return { target: buildTarget(ctx.model, spec), release: () => undefined };
+  const latents = spec.kind === 'sae' ? [{ sae: spec.sae, latent: spec.latent, weight: 1 }] : spec.kind === 'sum' ? (spec.latents ?? []) : [];
+  const saes = new Map<string, Sae>();
+  const release = () => {
+    for (const s of saes.values()) s.dispose();
+  };
   try {
-    const { nLayer, dModel } = ctx.model.config;
-    if (sae.config.hook.layer >= nLayer) throw new ObjectiveError(`the SAE at ${sae.dir} reads ${sae.config.hook.name}, but this model has layers 0-${nLayer - 1}: use an SAE trained on this model (textdream train-sae)`);
-    if (sae.config.dIn !== dModel) throw new ObjectiveError(`the SAE at ${sae.dir} reads ${sae.config.dIn}-wide activations, but this model's stream is ${dModel} wide: use an SAE trained on this model (textdream train-sae)`);
-    return { target: saeLatentTarget(sae, spec.latent, `sae:${spec.sae}`), release: () => sae.dispose() };
+    for (const { sae: where } of latents) {
+      if (!saes.has(where)) saes.set(where, await checkedSae(ctx, saeDir(ctx, where)));
+    }
+    const latentTargets = latents.map((l) => ({ weight: l.weight, target: saeLatentTarget(saes.get(l.sae)!, l.latent, `sae:${l.sae}`) }));
+    if (spec.kind === 'sae') return { target: latentTargets[0]!.target, release };
+    const neurons = spec.kind === 'sum' ? spec.terms : [];
+    for (const t of neurons) checkNeuron(ctx.model, t.layer, t.neuron);
+    const target = weightedSumTarget([...neurons.map((t) => ({ weight: t.weight, target: neuronTarget(t.layer, t.neuron) })), ...latentTargets]);
+    return { target, release };
   } catch (e) {
-    sae.dispose();
+    release();
     throw e;
   }
+}
+
+async function checkedSae(ctx: DreamContext, dir: string): Promise<Sae> {
+  const sae = await loadSae(dir);
+  const { nLayer, dModel } = ctx.model.config;
+  const fail = (why: string): never => {
+    sae.dispose();
+    throw new ObjectiveError(`the SAE at ${sae.dir} ${why}: use an SAE trained on this model (textdream train-sae)`);
+  };
+  if (sae.config.hook.layer >= nLayer) fail(`reads ${sae.config.hook.name}, but this model has layers 0-${nLayer - 1}`);
+  if (sae.config.dIn !== dModel) fail(`reads ${sae.config.dIn}-wide activations, but this model's stream is ${dModel} wide`);
+  return sae;
 }
 
 /** The autoencoder folder `latent` uses: --autoencoder, else the model folder's autoencoders/k<k>. */
@@ -124,7 +149,7 @@ export function runDream(ctx: DreamContext, partial: Partial<DreamConfig> & { ta
     throw new ObjectiveError(`--seq-len ${cfg.seqLen} plus the <|endoftext|> prefix exceeds the context of ${ctx.model.config.nPositions}`);
   }
   // Targets that need no file are checked now (errors before the run starts); an SAE's folder is read when it starts.
-  const early = cfg.target.kind === 'sae' ? null : buildTarget(ctx.model, cfg.target);
+  const early = needsSaeFolders(cfg.target) ? null : buildTarget(ctx.model, cfg.target);
   if (early && cfg.method === 'latent') checkLatent(ctx, cfg, early);
   // Building a method may read files (the autoencoder): done when the run starts, errors surface from next().
   return (async function* () {

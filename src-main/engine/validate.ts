@@ -44,13 +44,24 @@ export function target(value: unknown): TargetSpec {
   const t = object(value, 'settings.target');
   if (t.kind === 'neuron') return { kind: 'neuron', layer: int(t.layer, 'target.layer'), neuron: int(t.neuron, 'target.neuron') };
   if (t.kind === 'sum') {
-    if (!Array.isArray(t.terms) || t.terms.length === 0 || t.terms.length > 64) throw new InvalidRequestError('target.terms must be a list of 1-64 {layer, neuron, weight}');
+    const latents = t.latents === undefined ? [] : t.latents;
+    if (!Array.isArray(t.terms) || !Array.isArray(latents) || t.terms.length + latents.length === 0 || t.terms.length > 64 || latents.length > 16) {
+      throw new InvalidRequestError('target.terms must be a list of 0-64 {layer, neuron, weight} and target.latents of 0-16 {sae, latent, weight}, together at least one');
+    }
     return {
       kind: 'sum',
       terms: t.terms.map((x, i) => {
         const term = object(x, `target.terms[${i}]`);
         return { layer: int(term.layer, `target.terms[${i}].layer`), neuron: int(term.neuron, `target.terms[${i}].neuron`), weight: num(term.weight, `target.terms[${i}].weight`) };
       }),
+      ...(latents.length
+        ? {
+            latents: latents.map((x, i) => {
+              const term = object(x, `target.latents[${i}]`);
+              return { sae: str(term.sae, `target.latents[${i}].sae`, 4096), latent: int(term.latent, `target.latents[${i}].latent`), weight: num(term.weight, `target.latents[${i}].weight`) };
+            }),
+          }
+        : {}),
     };
   }
   if (t.kind === 'sae') return { kind: 'sae', sae: str(t.sae, 'target.sae', 4096), latent: int(t.latent, 'target.latent') };

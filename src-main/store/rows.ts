@@ -8,7 +8,10 @@ type Row = Record<string, unknown>;
 export function targetLabel(t: TargetSpec): string {
   if (t.kind === 'neuron') return `L${t.layer}N${t.neuron}`;
   if (t.kind === 'sae') return `sae:${t.sae}:${t.latent}`;
-  if (t.kind === 'sum') return t.terms.map((x, i) => `${i === 0 ? (x.weight < 0 ? '−' : '') : x.weight < 0 ? ' − ' : ' + '}${Math.abs(x.weight)}·L${x.layer}N${x.neuron}`).join('');
+  if (t.kind === 'sum') {
+    const terms = [...t.terms.map((x) => ({ name: `L${x.layer}N${x.neuron}`, weight: x.weight })), ...(t.latents ?? []).map((x) => ({ name: `sae:${x.sae}:${x.latent}`, weight: x.weight }))];
+    return terms.map((x, i) => `${i === 0 ? (x.weight < 0 ? '−' : '') : x.weight < 0 ? ' − ' : ' + '}${Math.abs(x.weight)}·${x.name}`).join('');
+  }
   return t.label ?? `${t.hook} direction`;
 }
 

@@ -1,6 +1,6 @@
 // `textdream dream`: optimise an input text so that a neuron (or a weighted sum of neurons) fires. Every
 // reported value is a hard one: the dream is decoded to text, re-tokenised and run through the model again.
-import { ObjectiveExpressionError, parseObjectiveExpression } from '../../dream/objectiveExpression.js';
+import { isLatentTerm, ObjectiveExpressionError, parseObjectiveExpression, type NeuronTerm } from '../../dream/objectiveExpression.js';
 import { DECODERS } from '../../dream/decode.js';
 import { DEFAULT_DREAM, DreamConfigError, METHODS, SEED_EDITS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
@@ -44,15 +44,11 @@ function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yar
   return out.join('\n') + '\n';
 }
 
-/** `--objective "L2N100 - 0.5*L2N7"` → the target: one neuron when that is all it names, else a sum. */
+/**
+ * `--objective "L2N100 - 0.5*L2N7"`, `"sae:L2.resid_pre:123 - 0.5*L1N7"` → the target: one neuron or one latent when
+ * that is all it names, else a sum.
+ */
 export function objectiveTarget(expression: string): TargetSpec {
-  // An SAE latent: sae:<folder or L<layer>.<site>>:<latent> (a whole objective of its own, for now: the engine's
-  // weightedSumTarget composes latents with neurons, the expression syntax does not yet).
-  const sae = /^\s*sae:(\S+):(\d+)\s*$/i.exec(expression);
-  if (sae) return { kind: 'sae', sae: sae[1], latent: Number(sae[2]) };
-  if (/\bsae:/i.test(expression)) {
-    throw new UsageError(`--objective: write an SAE latent alone, as sae:<folder or L<layer>.resid_pre|resid_post|mlp_out>:<latent> (e.g. "sae:L2.resid_pre:123"); combining it with other terms is not supported yet`);
-  }
   let terms;
   try {
     terms = parseObjectiveExpression(expression);
@@ -60,8 +56,10 @@ export function objectiveTarget(expression: string): TargetSpec {
     if (e instanceof ObjectiveExpressionError) throw new UsageError(`--objective: ${e.message}`);
     throw e;
   }
-  if (terms.length === 1 && terms[0].weight === 1) return { kind: 'neuron', layer: terms[0].layer, neuron: terms[0].neuron };
-  return { kind: 'sum', terms };
+  const only = terms.length === 1 && terms[0]!.weight === 1 ? terms[0]! : null;
+  if (only) return isLatentTerm(only) ? { kind: 'sae', sae: only.sae, latent: only.latent } : { kind: 'neuron', layer: only.layer, neuron: only.neuron };
+  const latents = terms.filter(isLatentTerm);
+  return { kind: 'sum', terms: terms.filter((t) => !isLatentTerm(t)) as NeuronTerm[], ...(latents.length ? { latents } : {}) };
 }
 
 /** `--sum "1:7:1.0,0:3:-0.5"` → terms (a missing weight is 1); syntax only, ranges are checked against the model. */
@@ -172,7 +170,7 @@ export default defineCommand({
   options: {
     layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
-    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons written as an expression, e.g. "L2N100 - 0.5*L2N7", or an SAE latent, "sae:<folder or L2.resid_pre>:123"' },
+    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons and SAE latents, e.g. "L2N100 - 0.5*L2N7", "sae:L2.resid_pre:123" (the model folder's SAE) or "sae:<folder>:123 - 0.5*L1N7"' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
     db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
     method: { type: 'string', arg: `<${METHODS.join('|')}>`, description: `how the text is parameterised and searched (default ${D.method})` },
