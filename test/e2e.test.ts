@@ -3,7 +3,7 @@
 // reload the page mid-run (the run goes on and the page re-attaches), stop it, compare and export runs, and
 // find the run again after the server restarts on the same --db. Every view is screenshotted into
 // docs/screenshots/ on the way.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli } from './helpers/cli.js';
 import { startServe, type ServeProcess } from './helpers/serve.js';
 import { FIXTURE } from './helpers/shared.js';
+import { writeJumpReluSae } from './helpers/sae.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHOTS = join(ROOT, 'docs', 'screenshots');
@@ -23,6 +24,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const tmp = mkdtempSync(join(tmpdir(), 'textdream-e2e-'));
 const staticDir = join(tmp, 'renderer');
 const db = join(tmp, 'history.db');
+// The fixture model with an SAE beside it (saes/blocks.1.hook_resid_pre), so the dream panel can pick its latents.
+const model = join(tmp, 'tiny-gpt2');
 // A small corpus for a quick scan of layer 1 (documents separated by two blank lines), so the neuron page has
 // statistics, a histogram and top examples from the same store the server uses.
 const CORPUS = [
@@ -32,7 +35,7 @@ const CORPUS = [
   'In the laboratory, the students measured the temperature of the solution every five minutes and wrote the numbers in their notebooks.',
   'She opened the letter slowly, read it twice, and then laughed out loud. Nobody in the house could guess what had made her so happy.',
 ].join('\n\n\n');
-const serveArgs = ['--port', '0', '--model', FIXTURE, '--db', db, '--static', staticDir, '--backend', 'wasm'];
+const serveArgs = ['--port', '0', '--model', model, '--db', db, '--static', staticDir, '--backend', 'wasm'];
 let server: ServeProcess;
 let browser: BrowserContext;
 let page: Page;
@@ -55,7 +58,10 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   await buildRenderer();
   writeFileSync(join(tmp, 'corpus.txt'), CORPUS);
-  const scan = await spawnCli(['scan', '--model', FIXTURE, '--db', db, '--corpus', join(tmp, 'corpus.txt'), '--layers', '1', '--window', '16', '--top', '5', '--random', '4', '--sample', '1', '--backend', 'wasm']);
+  cpSync(FIXTURE, model, { recursive: true });
+  const dIn = (JSON.parse(readFileSync(join(model, 'config.json'), 'utf8')) as { n_embd: number }).n_embd;
+  await writeJumpReluSae(join(model, 'saes', 'blocks.1.hook_resid_pre'), { dIn, dSae: 16, hook: 'blocks.1.hook_resid_pre', seed: 5 });
+  const scan = await spawnCli(['scan', '--model', model, '--db', db, '--corpus', join(tmp, 'corpus.txt'), '--layers', '1', '--window', '16', '--top', '5', '--random', '4', '--sample', '1', '--backend', 'wasm']);
   expect(scan.code, scan.stderr).toBe(0);
   server = await startServe(serveArgs);
   browser = await chromium.launchPersistentContext(join(tmp, 'chromium'), {
@@ -229,6 +235,33 @@ describe('the workbench in Chromium against textdream serve', () => {
     expect(Number(await page.getByTestId('run-view').getAttribute('data-steps'))).toBeGreaterThanOrEqual(4);
     expect(await page.getByTestId('method-select').inputValue()).toBe('fluent');
     await shot('dream-reopened');
+  });
+
+  it('dreams an SAE latent picked from the model folder, then a latent composed with a neuron', async () => {
+    await page.getByTestId('target-kind').selectOption('sae');
+    expect(await page.getByTestId('sae-select').inputValue()).toBe('L1.resid_pre');
+    await page.getByTestId('sae-latent').fill('3');
+    await page.getByTestId('method-select').selectOption('embed');
+    await page.getByTestId('steps-input').fill('4');
+    await page.getByTestId('dream-start').click();
+    await page.locator('[data-testid=run-view][data-status=completed]').waitFor({ timeout: 60_000 });
+    const latentRun = (await page.getByTestId('run-id').textContent())!;
+    await shot('dream-sae-latent');
+
+    await page.getByTestId('target-kind').selectOption('expression');
+    await page.getByTestId('objective-input').fill('sae:L1.resid_pre:3 - 0.5*');
+    await page.getByTestId('target-error').waitFor();
+    expect(await page.getByTestId('dream-start').isDisabled()).toBe(true);
+    await page.getByTestId('objective-input').fill('sae:L1.resid_pre:3 - 0.5*L1N7');
+    expect(await page.getByTestId('target-error').count()).toBe(0);
+    await page.getByTestId('dream-start').click();
+    await expect.poll(() => page.getByTestId('run-id').textContent()).not.toBe(latentRun);
+    await page.locator('[data-testid=run-view][data-status=completed]').waitFor({ timeout: 60_000 });
+    const composedRun = (await page.getByTestId('run-id').textContent())!;
+
+    await page.getByTestId('nav-history').click();
+    await expect.poll(() => page.locator(`tr[data-run-id="${latentRun}"] td:nth-child(3)`).textContent()).toBe('sae:L1.resid_pre:3');
+    expect(await page.locator(`tr[data-run-id="${composedRun}"] td:nth-child(3)`).textContent()).toBe('−0.5·L1N7 + 1·sae:L1.resid_pre:3');
     expect(pageErrors).toEqual([]);
   });
 });

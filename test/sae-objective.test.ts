@@ -11,10 +11,9 @@ import { initBackend } from '../src-main/backend.js';
 import { rng } from '../src-main/corpus/rng.js';
 import { neuronTarget, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from '../src-main/dream/objectives.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
-import { writeSafetensorsFile } from '../src-main/model/safetensors.js';
 import { loadSae, type Sae } from '../src-main/sae/load.js';
-import { writeFile } from 'node:fs/promises';
 import { FIXTURE } from './helpers/shared.js';
+import { writeJumpReluSae } from './helpers/sae.js';
 import { runCli } from './helpers/cli.js';
 import { measureTexts } from '../src-main/dream/hard.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
@@ -31,17 +30,7 @@ beforeAll(async () => {
   lm = await loadModel(FIXTURE);
   const d = lm.model.config.dModel;
   tmp = await mkdtemp(join(tmpdir(), 'textdream-sae-objective-'));
-  const rand = rng(11);
-  const normal = (n: number, s: number) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
-  const cfg = { architecture: 'jumprelu', d_in: d, d_sae: D_SAE, apply_b_dec_to_input: true, normalize_activations: 'none', metadata: { sae_lens_version: '6.5.0', hook_name: HOOK } };
-  await writeFile(join(tmp, 'cfg.json'), JSON.stringify(cfg));
-  await writeSafetensorsFile(join(tmp, 'sae_weights.safetensors'), [
-    { name: 'W_enc', shape: [d, D_SAE], data: normal(d * D_SAE, 0.5), dtype: 'F32' },
-    { name: 'b_enc', shape: [D_SAE], data: normal(D_SAE, 0.1), dtype: 'F32' },
-    { name: 'W_dec', shape: [D_SAE, d], data: normal(D_SAE * d, 0.5), dtype: 'F32' },
-    { name: 'b_dec', shape: [d], data: normal(d, 0.1), dtype: 'F32' },
-    { name: 'threshold', shape: [D_SAE], data: Float32Array.from({ length: D_SAE }, () => 0.2), dtype: 'F32' },
-  ]);
+  await writeJumpReluSae(tmp, { dIn: d, dSae: D_SAE, hook: HOOK, seed: 11 });
   sae = await loadSae(tmp);
 });
 afterAll(async () => {

@@ -31,6 +31,19 @@ export interface ModelInfo {
   dtypes: string[];
   /** tfjs backend running it ('wasm', 'tensorflow', 'cpu'). */
   backend: string;
+  /** SAEs in the model folder's saes/ (sae/list.ts), to dream for their latents. */
+  saes: SaeChoice[];
+}
+
+export interface SaeChoice {
+  /** How a target names it (`sae` of a latent): `L2.resid_pre`, or its folder. */
+  where: string;
+  dir: string;
+  hook: string;
+  dSae: number;
+  architecture: string;
+  /** Set when its cfg.json could not be read. */
+  error?: string;
 }
 
 export interface ModelChoice {

@@ -13,6 +13,8 @@
  * Terms naming the same neuron or latent are merged. Syntax only: ranges and folders are checked against the model.
  */
 
+import type { TargetSpec } from './config.js';
+
 export interface NeuronTerm {
   layer: number;
   neuron: number;
@@ -129,4 +131,13 @@ export function formatObjectiveExpression(terms: readonly ObjectiveTerm[]): stri
       return i === 0 ? (t.weight < 0 ? `-${body}` : body) : `${t.weight < 0 ? ' - ' : ' + '}${body}`;
     })
     .join('');
+}
+
+/** An expression as a target: one neuron or one latent when that is all it names (weight 1), else a sum. */
+export function expressionTarget(src: string): TargetSpec {
+  const terms = parseObjectiveExpression(src);
+  const only = terms.length === 1 && terms[0]!.weight === 1 ? terms[0]! : null;
+  if (only) return isLatentTerm(only) ? { kind: 'sae', sae: only.sae, latent: only.latent } : { kind: 'neuron', layer: only.layer, neuron: only.neuron };
+  const latents = terms.filter(isLatentTerm);
+  return { kind: 'sum', terms: terms.filter((t): t is NeuronTerm => !isLatentTerm(t)), ...(latents.length ? { latents } : {}) };
 }

@@ -2,11 +2,12 @@
 // plain data for the UI, and fingerprinted for the experiment store so runs on different weights never mix.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ModelChoice, ModelInfo, ModelsState } from '../api/contract.js';
+import type { ModelChoice, ModelInfo, ModelsState, SaeChoice } from '../api/contract.js';
 import { initBackend, type BackendInfo } from '../backend.js';
 import { defaultModelDir, loadModel, type LoadedModel } from '../model/load.js';
 import { fingerprintFiles, modelRefOf } from '../store/persist.js';
 import type { ModelRef } from '../store/types.js';
+import { listModelSaes } from '../sae/list.js';
 import { BusyError, InvalidRequestError, NoModelError } from './errors.js';
 import type { EventHub } from './events.js';
 import type { TaskRegistry } from './tasks.js';
@@ -36,7 +37,7 @@ export function fingerprint(lm: LoadedModel): string {
   return fingerprintFiles(lm.source.dir, lm.files);
 }
 
-export function describeModel(spec: string, lm: LoadedModel, backend: BackendInfo): ModelInfo {
+export function describeModel(spec: string, lm: LoadedModel, backend: BackendInfo, saes: SaeChoice[] = []): ModelInfo {
   const c = lm.config;
   return {
     spec,
@@ -51,6 +52,7 @@ export function describeModel(spec: string, lm: LoadedModel, backend: BackendInf
     parameters: lm.parameters,
     dtypes: lm.dtypes,
     backend: backend.name,
+    saes,
   };
 }
 
@@ -129,7 +131,7 @@ export class ModelHost {
           task.progress(done, total, p.file);
         },
       });
-      const entry: LoadedEntry = { lm, info: describeModel(spec, lm, backend), ref: this.refOf(spec, lm) };
+      const entry: LoadedEntry = { lm, info: describeModel(spec, lm, backend, await listModelSaes(lm.source.dir)), ref: this.refOf(spec, lm) };
       this.current?.lm.model.dispose();
       this.current = entry;
       if (!this.recent.includes(spec)) this.recent.unshift(spec);

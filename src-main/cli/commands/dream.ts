@@ -1,6 +1,6 @@
 // `textdream dream`: optimise an input text so that a neuron (or a weighted sum of neurons) fires. Every
 // reported value is a hard one: the dream is decoded to text, re-tokenised and run through the model again.
-import { isLatentTerm, ObjectiveExpressionError, parseObjectiveExpression, type NeuronTerm } from '../../dream/objectiveExpression.js';
+import { expressionTarget, ObjectiveExpressionError } from '../../dream/objectiveExpression.js';
 import { DECODERS } from '../../dream/decode.js';
 import { DEFAULT_DREAM, DreamConfigError, METHODS, SEED_EDITS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
@@ -49,17 +49,12 @@ function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yar
  * that is all it names, else a sum.
  */
 export function objectiveTarget(expression: string): TargetSpec {
-  let terms;
   try {
-    terms = parseObjectiveExpression(expression);
+    return expressionTarget(expression);
   } catch (e) {
     if (e instanceof ObjectiveExpressionError) throw new UsageError(`--objective: ${e.message}`);
     throw e;
   }
-  const only = terms.length === 1 && terms[0]!.weight === 1 ? terms[0]! : null;
-  if (only) return isLatentTerm(only) ? { kind: 'sae', sae: only.sae, latent: only.latent } : { kind: 'neuron', layer: only.layer, neuron: only.neuron };
-  const latents = terms.filter(isLatentTerm);
-  return { kind: 'sum', terms: terms.filter((t) => !isLatentTerm(t)) as NeuronTerm[], ...(latents.length ? { latents } : {}) };
 }
 
 /** `--sum "1:7:1.0,0:3:-0.5"` → terms (a missing weight is 1); syntax only, ranges are checked against the model. */
