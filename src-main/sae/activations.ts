@@ -9,14 +9,14 @@ import { rng, shuffle } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
 import { hookName } from '../model/hooks.js';
 import { sampleBatch } from '../train/lmData.js';
-import type { SaeHookPoint, SaeHookSite } from './config.js';
+import { SAE_HOOK_SITES, type SaeHookPoint, type SaeHookSite } from './config.js';
 
-/** The hook points train-sae learns, as the command line names them. */
-export const SAE_SITES = ['resid_pre', 'resid_post', 'mlp_out'] as const;
-export type SaeSiteName = (typeof SAE_SITES)[number];
+/** The hook sites an SAE may read (config.ts's list), as the command line and `sae:L2.resid_pre` name them. */
+export type SaeSiteName = SaeHookSite extends `hook_${infer S}` ? S : never;
+export const SAE_SITES: readonly SaeSiteName[] = SAE_HOOK_SITES.map((s) => s.slice('hook_'.length) as SaeSiteName);
 
 export function saeHookPoint(layer: number, site: SaeSiteName): SaeHookPoint {
-  const kind = `hook_${site}` as SaeHookSite;
+  const kind: SaeHookSite = `hook_${site}`;
   return { layer, site: kind, name: hookName(layer, kind) };
 }
 
