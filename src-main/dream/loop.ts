@@ -21,6 +21,8 @@ export interface DreamContext {
   judge?: ReadabilityJudge;
   /** Where `seeded` gets its corpus windows (dream/seeded.ts). */
   seedSource?: SeedSource;
+  /** Environment for finding hub SAEs (HF_HOME, HF_ENDPOINT, HF_HUB_OFFLINE, HF_TOKEN); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Promise<Dream[]> {

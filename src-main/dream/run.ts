@@ -10,6 +10,7 @@ import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from 
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
 import { loadSae, saeDirFor, type Sae } from '../sae/load.js';
+import { locateSae } from '../sae/locate.js';
 import { SAE_SITES, saeHookPoint } from '../sae/activations.js';
 import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
 import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
@@ -38,11 +39,14 @@ export function buildTarget(model: GPT2, spec: TargetSpec): Target {
   return directionTarget(spec.hook, Float32Array.from(spec.direction), spec.layer, spec.label);
 }
 
-/** `L2.resid_pre` → <model folder>/saes/blocks.2.hook_resid_pre (where train-sae writes); anything else is a folder. */
-export function saeDir(ctx: DreamContext, where: string): string {
+/**
+ * `L2.resid_pre` → <model folder>/saes/blocks.2.hook_resid_pre (where train-sae writes); anything else is a local
+ * folder or a hub SAE, `org/name/sub/folder` (sae/locate.ts).
+ */
+export async function saeDir(ctx: DreamContext, where: string): Promise<string> {
   const m = /^L(\d+)\.(\w+)$/.exec(where);
   const site = SAE_SITES.find((s) => s === m?.[2]);
-  if (!m || !site) return where;
+  if (!m || !site) return (await locateSae(where, ctx.env ? { env: ctx.env } : {})).dir;
   if (!ctx.modelDir) throw new ObjectiveError(`sae:${where} names an SAE beside the model, but this model has no folder: give the SAE's folder instead`);
   // The same hook name train-sae names its output folder by.
   return saeDirFor(ctx.modelDir, saeHookPoint(Number(m[1]), site).name);
@@ -64,7 +68,7 @@ export async function resolveTarget(ctx: DreamContext, spec: TargetSpec): Promis
   };
   try {
     for (const { sae: where } of latents) {
-      if (!saes.has(where)) saes.set(where, await checkedSae(ctx, saeDir(ctx, where)));
+      if (!saes.has(where)) saes.set(where, await checkedSae(ctx, await saeDir(ctx, where)));
     }
     const latentTargets = latents.map((l) => ({ weight: l.weight, target: saeLatentTarget(saes.get(l.sae)!, l.latent, `sae:${l.sae}`) }));
     if (spec.kind === 'sae') return { target: latentTargets[0]!.target, release };

@@ -60,34 +60,69 @@ export function hubCacheRoot(opts: Pick<HubOptions, 'hfHome' | 'env'> = {}): str
   return join(homedir(), '.cache', 'huggingface', 'hub');
 }
 
+/**
+ * Which files of a repo a resolution needs: `fetch` downloads them (through `get`, which says whether an allowed-absent
+ * file was there) and `complete` says whether a cached snapshot already holds them. Files may be in subfolders.
+ */
+export interface HubFilePlan {
+  /** What the files are, for messages: "model", "SAE". */
+  what: string;
+  /** Where an error tells the user to turn instead of the hub. */
+  localFix: string;
+  fetch(get: (file: string, need: 'required' | 'may-404' | 'optional') => Promise<boolean>, snapshotPath: (file: string) => string): Promise<void>;
+  complete(snapshotDir: string): Promise<boolean>;
+}
+
+const MODEL_FILES: HubFilePlan = {
+  what: 'model',
+  localFix: LOCAL_FIX,
+  async fetch(get, snapshotPath) {
+    for (const f of REQUIRED) await get(f, 'required');
+    if (!(await get(SINGLE, 'may-404'))) {
+      await get(INDEX, 'required');
+      for (const shard of await shardsOf(snapshotPath(INDEX))) await get(shard, 'required');
+    }
+    for (const f of EXTRAS) await get(f, 'optional');
+  },
+  complete: snapshotComplete,
+};
+
 /** Resolves a folder path or hub id (`name`, `org/name`) to a folder holding the model's files. */
 export async function resolveModel(spec: string, opts: HubOptions = {}): Promise<ResolvedModel> {
-  const env = opts.env ?? process.env;
   const onProgress = opts.onProgress ?? (() => undefined);
   const local = await folderOrNull(spec);
   if (local) {
     onProgress({ status: 'ready', dir: local });
     return { dir: local, source: 'folder' };
   }
-  const id = spec;
+  return resolveHubFiles(spec, MODEL_FILES, opts);
+}
+
+/**
+ * A hub repo's snapshot holding the plan's files: the cached one when complete, else downloaded into the cache.
+ * `dir` is the snapshot folder (files in subfolders stay in them).
+ */
+export async function resolveHubFiles(id: string, plan: HubFilePlan, opts: HubOptions = {}): Promise<ResolvedModel> {
+  const env = opts.env ?? process.env;
+  const onProgress = opts.onProgress ?? (() => undefined);
   const revision = opts.revision ?? 'main';
   checkRevision(revision);
   const repoDir = join(hubCacheRoot(opts), `models--${id.replace('/', '--')}`);
 
-  const cached = await findCachedSnapshot(repoDir, revision);
+  const cached = await findCachedSnapshot(repoDir, revision, plan);
   if (cached) {
     onProgress({ status: 'ready', dir: cached.dir });
     return { dir: cached.dir, source: 'cache', id, revision: cached.commit };
   }
   if (opts.offline ?? isTruthy(env.HF_HUB_OFFLINE)) {
     throw new ModelFileError(
-      `model "${id}" (revision ${revision}) is not in the local cache ${repoDir} and offline mode is on`,
+      `${plan.what} "${id}" (revision ${revision}) is not in the local cache ${repoDir} and offline mode is on`,
       id,
-      `unset HF_HUB_OFFLINE (or drop --offline) so it can be downloaded, ${LOCAL_FIX}`,
+      `unset HF_HUB_OFFLINE (or drop --offline) so it can be downloaded, ${plan.localFix}`,
     );
   }
   const endpoint = (opts.endpoint ?? env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
-  const dl = new Downloader(endpoint, id, revision, repoDir, opts.token ?? env.HF_TOKEN, onProgress, opts.signal);
+  const dl = new Downloader(endpoint, id, revision, repoDir, opts.token ?? env.HF_TOKEN, onProgress, opts.signal, plan);
   const dir = await dl.run();
   onProgress({ status: 'ready', dir });
   return { dir, source: 'download', id, revision: dl.commit };
@@ -125,15 +160,15 @@ function checkRevision(revision: string): void {
   }
 }
 
-/** A snapshot that holds everything a model needs, for a branch/tag (via refs/) or a commit hash. */
-async function findCachedSnapshot(repoDir: string, revision: string): Promise<{ dir: string; commit: string } | null> {
+/** A snapshot that holds everything the plan needs, for a branch/tag (via refs/) or a commit hash. */
+async function findCachedSnapshot(repoDir: string, revision: string, plan: HubFilePlan): Promise<{ dir: string; commit: string } | null> {
   let commit = revision;
   const ref = await readFile(join(repoDir, 'refs', revision), 'utf8').catch(() => null);
   if (ref !== null) commit = ref.trim();
   else if (!isCommitHash(revision)) return null;
   if (!commit || commit.includes('/') || commit.includes('..')) return null;
   const dir = join(repoDir, 'snapshots', commit);
-  return (await snapshotComplete(dir)) ? { dir, commit } : null;
+  return (await plan.complete(dir)) ? { dir, commit } : null;
 }
 
 async function snapshotComplete(dir: string): Promise<boolean> {
@@ -179,15 +214,14 @@ class Downloader {
     private readonly token: string | undefined,
     private readonly onProgress: (p: DownloadProgress) => void,
     private readonly signal: AbortSignal | undefined,
+    private readonly plan: HubFilePlan,
   ) {}
 
   async run(): Promise<string> {
-    for (const f of REQUIRED) await this.fetchFile(f, 'required');
-    if (!(await this.fetchFile(SINGLE, 'may-404'))) {
-      await this.fetchFile(INDEX, 'required');
-      for (const shard of await shardsOf(this.snapshotPath(INDEX))) await this.fetchFile(shard, 'required');
-    }
-    for (const f of EXTRAS) await this.fetchFile(f, 'optional');
+    await this.plan.fetch(
+      (file, need) => this.fetchFile(file, need),
+      (file) => this.snapshotPath(file),
+    );
     // huggingface_hub writes no ref when asked for a commit hash directly.
     if (!(isCommitHash(this.revision) && this.commit === this.revision)) {
       await writeAtomic(join(this.repoDir, 'refs', this.revision), this.commitOrRevision());
@@ -205,7 +239,8 @@ class Downloader {
 
   private url(file: string): string {
     const rev = encodeURIComponent(this.commitOrRevision());
-    return `${this.endpoint}/${this.id}/resolve/${rev}/${encodeURIComponent(file)}`;
+    // Each path segment encoded, the slashes of a file in a subfolder kept (as huggingface_hub does).
+    return `${this.endpoint}/${this.id}/resolve/${rev}/${file.split('/').map(encodeURIComponent).join('/')}`;
   }
 
   /**
@@ -263,7 +298,7 @@ class Downloader {
         throw new ModelFileError(
           `could not reach ${this.endpoint} to download "${this.id}" (${cause?.code ?? cause?.message ?? (err as Error).message})`,
           current,
-          `check your internet connection and HF_ENDPOINT, ${LOCAL_FIX}`,
+          `check your internet connection and HF_ENDPOINT, ${this.plan.localFix}`,
         );
       }
       // The commit becomes a folder name, so only a plain name is accepted from the server.
@@ -279,7 +314,7 @@ class Downloader {
       }
       return { res, meta };
     }
-    throw new ModelFileError('too many redirects', url, `check HF_ENDPOINT, ${LOCAL_FIX}`);
+    throw new ModelFileError('too many redirects', url, `check HF_ENDPOINT, ${this.plan.localFix}`);
   }
 
   private httpError(url: string, res: Response): ModelFileError {
@@ -288,22 +323,22 @@ class Downloader {
     if (res.status === 401 || res.status === 403) {
       const refused = this.token ? 'the token in HF_TOKEN was refused' : 'no token was sent';
       return new ModelFileError(
-        `HTTP ${res.status}: the model "${this.id}" may be gated or private, or may not exist (${refused})`,
+        `HTTP ${res.status}: the ${this.plan.what} "${this.id}" may be gated or private, or may not exist (${refused})`,
         url,
-        `check the id; if the model is gated, accept its terms on the hub; set HF_TOKEN to a token with access, ${LOCAL_FIX}`,
+        `check the id; if the ${this.plan.what} is gated, accept its terms on the hub; set HF_TOKEN to a token with access, ${this.plan.localFix}`,
       );
     }
     if (res.status === 404) {
       return new ModelFileError(
         `HTTP 404${code ? ` (${code})` : ''}: not found`,
         url,
-        `the model id "${this.id}" or revision "${this.revision}" is wrong (or the repo lacks this file); check them, ${LOCAL_FIX}`,
+        `the ${this.plan.what} id "${this.id}" or revision "${this.revision}" is wrong (or the repo lacks this file); check them, ${this.plan.localFix}`,
       );
     }
     return new ModelFileError(
       `HTTP ${res.status} ${res.statusText} while downloading "${this.id}"`,
       url,
-      `try again later, ${LOCAL_FIX}`,
+      `try again later, ${this.plan.localFix}`,
     );
   }
 

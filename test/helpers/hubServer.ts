@@ -1,6 +1,6 @@
 /**
- * A loopback stand-in for huggingface.co's file endpoint, `/<org>/<name>/resolve/<rev>/<file>`,
- * serving the top-level files of local folders with the headers the real hub sends:
+ * A loopback stand-in for huggingface.co's file endpoint, `/<org>/<name>/resolve/<rev>/<path>`,
+ * serving the files of local folders (subfolders too, as SAE releases lay theirs out) with the headers the real hub sends:
  * X-Repo-Commit, ETag (git blob sha1 for small files), and for *.safetensors (LFS) X-Linked-Etag
  * (sha256) and X-Linked-Size. With `lfsRedirect` the weights come, as on the real hub, through a
  * 302 to a "CDN" path whose response carries neither the commit nor the sha256.
@@ -76,13 +76,13 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     const entry: HubRequest = { method: req.method ?? 'GET', path, authorization: req.headers.authorization };
     requests.push(entry);
 
-    const cdn = /^\/cdn\/([0-9a-f]{64})\/(.+)$/.exec(path);
+    const cdn = /^\/cdn\/([0-9a-f]{64})\/([^/]+)\/([^/]+)$/.exec(path);
     const parts = path.split('/').slice(1);
     const at = parts.indexOf('resolve');
-    if (!cdn && at >= 1 && parts.length === at + 3) {
+    if (!cdn && at >= 1 && parts.length >= at + 3) {
       entry.repo = parts.slice(0, at).join('/');
       entry.revision = decodeURIComponent(parts[at + 1]);
-      entry.file = decodeURIComponent(parts[at + 2]);
+      entry.file = parts.slice(at + 2).map(decodeURIComponent).join('/');
     }
     const hooked = options.hook?.(entry);
     if (hooked) {
@@ -96,8 +96,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     }
     if (cdn) {
       // The CDN knows nothing about commits; its ETag is not the content hash.
-      const [, sha, rest] = cdn;
-      const file = await locate(decodeURIComponent(rest));
+      const [, sha, repo, rest] = cdn;
+      const file = await locate(decodeURIComponent(repo), decodeURIComponent(rest));
       if (!file || (await fileHashes(file)).sha256 !== sha) return notFound(res, 'EntryNotFound');
       const size = (await stat(file)).size;
       res.writeHead(200, { 'content-length': size, etag: `"cdn-${sha.slice(0, 12)}"` });
@@ -109,7 +109,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (!folder) return notFound(res, 'RepoNotFound');
     const commit = options.commit === undefined ? DEFAULT_COMMIT : options.commit;
     if (entry.revision !== 'main' && entry.revision !== commit) return notFound(res, 'RevisionNotFound');
-    const file = await locate(`${entry.repo}/${entry.file}`);
+    const file = await locate(entry.repo, entry.file);
     if (!file) return notFound(res, 'EntryNotFound');
 
     const { sha1, sha256 } = await fileHashes(file);
@@ -122,7 +122,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       headers['x-linked-size'] = size;
     }
     if (lfs && options.lfsRedirect) {
-      headers.location = `/cdn/${sha256}/${encodeURIComponent(`${entry.repo}/${entry.file}`)}`;
+      headers.location = `/cdn/${sha256}/${encodeURIComponent(entry.repo)}/${encodeURIComponent(entry.file)}`;
       res.writeHead(302, headers);
       res.end();
       return;
@@ -133,13 +133,12 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     createReadStream(file).pipe(res);
   }
 
-  /** `org/name/file` → a top-level regular file of that repo's folder, or null. */
-  async function locate(repoFile: string): Promise<string | null> {
-    const cut = repoFile.lastIndexOf('/');
-    const folder = options.repos[repoFile.slice(0, cut)];
-    const name = repoFile.slice(cut + 1);
-    if (!folder || !name || name.startsWith('.') || name.includes('\\')) return null;
-    const path = join(folder, name);
+  /** A repo's `path/in/repo` → a regular file inside that repo's folder, or null. */
+  async function locate(repo: string, file: string): Promise<string | null> {
+    const folder = options.repos[repo];
+    const segments = file.split('/');
+    if (!folder || segments.some((s) => !s || s.startsWith('.') || s.includes('\\'))) return null;
+    const path = join(folder, ...segments);
     const info = await stat(path).catch(() => null);
     return info?.isFile() ? path : null;
   }

@@ -165,7 +165,7 @@ export default defineCommand({
   options: {
     layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
-    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons and SAE latents, e.g. "L2N100 - 0.5*L2N7", "sae:L2.resid_pre:123" (the SAE beside the model) or "sae:<folder>:123 - 0.5*L1N7"' },
+    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons and SAE latents, e.g. "L2N100 - 0.5*L2N7", "sae:L2.resid_pre:123" (the SAE beside the model) or "sae:<folder or org/repo/hook folder on the hub>:123 - 0.5*L1N7"' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
     db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
     method: { type: 'string', arg: `<${METHODS.join('|')}>`, description: `how the text is parameterised and searched (default ${D.method})` },
@@ -270,7 +270,7 @@ export default defineCommand({
         store = openStore(values.db, io.env);
         const judge = (await loadShippedJudge(lm.tokenizer)).judge;
         const seedSource = cfg.method === 'seeded' ? seedSourceFrom(lm.model, lm.tokenizer, await seedPoolDocuments('brown+sotu', lm.tokenizer), SEED_WINDOWS) : undefined;
-        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource }, cfg, interrupt.signal), cfg);
+        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource, env: io.env }, cfg, interrupt.signal), cfg);
         runId = persisted.runId;
         gen = persisted;
       } catch (e) {
