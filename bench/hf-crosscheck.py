@@ -51,7 +51,8 @@ def main() -> None:
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    model = GPT2LMHeadModel.from_pretrained(folder, torch_dtype=torch.float32).to(device).eval()
+    # Loaded as stored (F16 for the shipped models), then computed in float32 like our runtime.
+    model = GPT2LMHeadModel.from_pretrained(folder).float().to(device).eval()
     tok = Tokenizer.from_file(f'{folder}/tokenizer.json')
     acts: dict[int, torch.Tensor] = {}
     for i, block in enumerate(model.transformer.h):

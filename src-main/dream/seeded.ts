@@ -63,40 +63,59 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
   return Array.from({ length: maxWindows }, (_, i) => out[Math.floor(i * step)]);
 }
 
+/** Units read together from one forward pass: a layer's MLP neurons, or an SAE's latents. Keys are `name:index`. */
+export interface UnitGroup {
+  name: string;
+  hooks: string[];
+  /** [B, T, units] activations of the group from the run's cache (inside a tidy). */
+  read(cache: Map<string, tf.Tensor>): tf.Tensor;
+}
+
+/** A layer's MLP neurons (mlp.hook_post), keyed `layer:neuron`. */
+export function neuronGroup(layer: number): UnitGroup {
+  const hook = hookName(layer, 'mlp.hook_post');
+  return { name: String(layer), hooks: [hook], read: (cache) => cache.get(hook)! };
+}
+
 /**
  * Every MLP neuron of `layers` over many equal-length windows at once (each after <|endoftext|>): the top `keep`
  * windows of each neuron (key `layer:neuron`) by its maximum over the window's tokens.
  */
-export async function topWindowsPerNeuron(
+export function topWindowsPerNeuron(model: GPT2, windows: { ids: number[]; docId: string }[], layers: number[], keep: number, batch = 64): Promise<Map<string, { index: number; value: number }[]>> {
+  return topWindowsPerUnit(model, windows, layers.map(neuronGroup), keep, batch);
+}
+
+/** As topWindowsPerNeuron, for any groups of units (neurons, SAE latents) read from the same forward passes. */
+export async function topWindowsPerUnit(
   model: GPT2,
   windows: { ids: number[]; docId: string }[],
-  layers: number[],
+  groups: UnitGroup[],
   keep: number,
   batch = 64,
 ): Promise<Map<string, { index: number; value: number }[]>> {
-  const hooks = layers.map((l) => hookName(l, 'mlp.hook_post'));
+  const hooks = [...new Set(groups.flatMap((g) => g.hooks))];
   const top = new Map<string, { index: number; value: number }[]>();
   const bos = model.config.bosTokenId;
-  const dMlp = model.config.dMlp;
   for (let w = 0; w < windows.length; w += batch) {
     const rows = windows.slice(w, w + batch);
     const T = rows[0].ids.length + 1;
-    const maxT = tf.tidy(() => {
+    const maxes = tf.tidy(() => {
       const ids = tf.tensor2d(rows.map((r) => [bos, ...r.ids]), [rows.length, T], 'int32');
       const run = model.run({ ids }, { hooks, skipLogits: true });
-      // The free positions only (the <|endoftext|> prefix is never counted), max over tokens: [layers, rows, dMlp].
-      return tf.stack(hooks.map((h) => tf.max(tf.slice(run.cache.get(h)!, [0, 1, 0], [-1, -1, -1]), 1)));
+      // The free positions only (the <|endoftext|> prefix is never counted), max over tokens: [rows, units] per group.
+      return groups.map((g) => tf.max(tf.slice(g.read(run.cache), [0, 1, 0], [-1, -1, -1]), 1));
     });
-    const m = (await maxT.data()) as Float32Array;
-    maxT.dispose();
-    layers.forEach((layer, li) => {
+    const data = await Promise.all(maxes.map((m) => m.data() as Promise<Float32Array>));
+    tf.dispose(maxes);
+    groups.forEach((g, gi) => {
+      const m = data[gi];
+      const units = m.length / rows.length;
       for (let r = 0; r < rows.length; r++) {
-        const base = (li * rows.length + r) * dMlp;
-        for (let n = 0; n < dMlp; n++) {
-          const key = `${layer}:${n}`;
+        for (let n = 0; n < units; n++) {
+          const key = `${g.name}:${n}`;
           let list = top.get(key);
           if (!list) top.set(key, (list = []));
-          const v = m[base + n];
+          const v = m[r * units + n];
           if (list.length < keep || v > list[list.length - 1].value) {
             list.push({ index: w + r, value: v });
             list.sort((a, b) => b.value - a.value);
