@@ -6,17 +6,20 @@
 // a seeded dream counts only with ≥ 1 edit and a hard value above its seed's. One JSON object on stdout at the end,
 // rows as JSON lines on --rows as they come (a stopped run keeps them); progress on stderr.
 //   npx tsx bench/dream-quality.ts [--model dir] [--neurons 24] [--budget 1500] [--methods fluent,fluent-rep,embed,beam,seeded] [--seed 7]
+// With --sae <L2.resid_pre | folder | org/repo/folder>, the units are that SAE's latents instead of MLP neurons (drawn
+// among latents alive on held-out text; `--neurons` is then the number of latents), judged the same way.
 // `latent-k<k>[-fused]` runs --method latent with the model folder's autoencoders/k<k> (decoder compute not counted).
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
 import { loadCorpus } from '../src-main/corpus/documents.js';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
-import type { DreamConfig, Method } from '../src-main/dream/config.js';
+import type { DreamConfig, Method, TargetSpec } from '../src-main/dream/config.js';
 import { measureIds } from '../src-main/dream/hard.js';
 import type { Dream } from '../src-main/dream/records.js';
-import { dreamToEnd, runDream } from '../src-main/dream/run.js';
-import { seedWindows, topWindowsPerNeuron, type SeedSource } from '../src-main/dream/seeded.js';
+import { dreamToEnd, runDream, saeDir } from '../src-main/dream/run.js';
+import { neuronGroup, seedWindows, topWindowsPerUnit, type SeedSource, type UnitGroup } from '../src-main/dream/seeded.js';
+import { loadSae } from '../src-main/sae/load.js';
 import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
 import { sampleWindows } from '../src-main/readability/calibration.js';
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     rows: { type: 'string' },
     // Run only this many of the drawn neurons, evenly spaced through the draw (so still stratified over layers).
     subset: { type: 'string' },
+    sae: { type: 'string' },
   },
 });
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -60,17 +64,20 @@ const judgeDocs = tokenised(shuffle(splits.judge, rng(3)).slice(0, 60));
 log(`splits of ${values.corpus}: held-out ${splits.heldOut.length}, seed pool ${splits.seedPool.length}, judge ${splits.judge.length} documents`);
 const corpusText = normaliseForCopy([...splits.heldOut, ...splits.seedPool, ...splits.judge].map((d) => d.text).join('\n'));
 
-// 2. Per-neuron maxima over windows of up to 64 tokens of documents (the first `maxTokens` of them), every MLP neuron
-//    of every layer per pass.
+// 2. Per-unit maxima over windows of up to 64 tokens of documents (the first `maxTokens` of them), every MLP neuron
+//    of every layer (or every latent of the SAE) per pass. Keys: `layer:neuron`, or `sae:latent`.
 const layers = Array.from({ length: c.nLayer }, (_, l) => l);
-async function maxima(docs: { id: string; ids: number[] }[], maxTokens: number): Promise<Float32Array[]> {
+const sae = values.sae ? await loadSae(await saeDir({ model, tokenizer: tok, modelDir: lm.source.dir }, values.sae)) : null;
+const saeHook = sae?.config.hook.name ?? '';
+const groups: UnitGroup[] = sae ? [{ name: 'sae', hooks: [saeHook], read: (cache) => sae.encode(cache.get(saeHook)!) }] : layers.map(neuronGroup);
+async function maxima(docs: { id: string; ids: number[] }[], maxTokens: number): Promise<Map<string, number>> {
   const W = Math.min(64, c.nPositions - 1);
   const windows: { ids: number[]; docId: string }[] = [];
   let n = 0;
   // A document's short last window is left out but counts against maxTokens, as the figures in bench/results were made.
   for (const d of docs) for (let s = 0; s < d.ids.length && n < maxTokens; s += W, n += W) if (s + W <= d.ids.length) windows.push({ ids: d.ids.slice(s, s + W), docId: d.id });
-  const top = await topWindowsPerNeuron(model, windows, layers, 1, 8);
-  return layers.map((l) => Float32Array.from({ length: c.dMlp }, (_, k) => top.get(`${l}:${k}`)?.[0]?.value ?? -Infinity));
+  const top = await topWindowsPerUnit(model, windows, groups, 1, 8);
+  return new Map([...top].map(([key, list]) => [key, list[0]?.value ?? -Infinity]));
 }
 const heldOutMax = await maxima(heldOut, Number(values['corpus-tokens']));
 const trainMax = await maxima([...seedPool, ...judgeDocs], Number(values['all-splits-tokens']));
@@ -83,14 +90,22 @@ const med = (a: number[]) => (a.length ? [...a].sort((p, q) => p - q)[Math.floor
 const humanWindows = { count: fresh.length, medianPercentile: med(freshR.map((r) => r.percentile)), readableFraction: freshR.filter((r) => r.readable).length / fresh.length };
 log(`held-out human windows of ${seqLen} tokens: median syntax percentile ${humanWindows.medianPercentile?.toFixed(1)}, readable ${(100 * humanWindows.readableFraction).toFixed(0)} %`);
 
-// 4. Neurons: stratified over layers, drawn among neurons alive on held-out text (the pre-registered draw: seed 7).
+// 4. Units: neurons stratified over layers, or the SAE's latents, drawn among those alive on held-out text (the
+//    pre-registered draw: seed 7).
+interface Unit { key: string; target: TargetSpec; label: string; layer?: number; neuron?: number; latent?: number }
 const nNeurons = Number(values.neurons);
 const rand = rng(Number(values.seed));
-const neurons: { layer: number; neuron: number }[] = [];
-for (let l = 0; l < c.nLayer; l++) {
-  const alive = [...heldOutMax[l].keys()].filter((i) => heldOutMax[l][i] > 0);
-  const per = Math.floor(nNeurons / c.nLayer) + (l < nNeurons % c.nLayer ? 1 : 0);
-  for (const n of shuffle(alive, rand).slice(0, per)) neurons.push({ layer: l, neuron: n });
+const alive = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => i).filter((i) => (heldOutMax.get(`${prefix}:${i}`) ?? -Infinity) > 0);
+const neurons: Unit[] = [];
+if (sae) {
+  for (const latent of shuffle(alive('sae', sae.config.dSae), rand).slice(0, nNeurons)) {
+    neurons.push({ key: `sae:${latent}`, target: { kind: 'sae', sae: values.sae!, latent }, label: `sae:${values.sae}:${latent}`, latent });
+  }
+} else {
+  for (let l = 0; l < c.nLayer; l++) {
+    const per = Math.floor(nNeurons / c.nLayer) + (l < nNeurons % c.nLayer ? 1 : 0);
+    for (const n of shuffle(alive(String(l), c.dMlp), rand).slice(0, per)) neurons.push({ key: `${l}:${n}`, target: { kind: 'neuron', layer: l, neuron: n }, label: `L${l}N${n}`, layer: l, neuron: n });
+  }
 }
 
 if (values.subset) {
@@ -103,11 +118,12 @@ if (values.subset) {
 //    is counted against its budget, and its own top windows are re-measured (counted too).
 const windows = seedWindows(seedPool, tok, seqLen, Number(values['seed-windows']));
 const scanT0 = Date.now();
-const topWindows = await topWindowsPerNeuron(model, windows, [...new Set(neurons.map((n) => n.layer))], 8);
-const scanShare = Math.ceil(windows.length / (c.nLayer * c.dMlp));
+const topWindows = await topWindowsPerUnit(model, windows, sae ? groups : [...new Set(neurons.map((n) => n.layer!))].map(neuronGroup), 8);
+const scanShare = Math.ceil(windows.length / (sae ? sae.config.dSae : c.nLayer * c.dMlp));
 log(`seed pool: ${windows.length} windows scanned in ${((Date.now() - scanT0) / 1000).toFixed(0)} s; each neuron is charged ${scanShare} forward passes for it`);
 const seedSource: SeedSource = async (target, reduce, len, count) => {
-  const key = target.description.replace(/^.*?L(\d+)N(\d+).*$/, '$1:$2');
+  // A neuron's description names it `L1N7`, a latent's `… latent 5@<hook>`.
+  const key = sae ? target.description.replace(/^.* latent (\d+)@.*$/, 'sae:$1') : target.description.replace(/^.*?L(\d+)N(\d+).*$/, '$1:$2');
   const top = (topWindows.get(key) ?? []).slice(0, count);
   const evals = await measureIds(model, tok, target, top.map((t) => windows[t.index].ids), reduce);
   return { seeds: top.map((t, i) => ({ ids: windows[t.index].ids, text: evals[i].text, value: evals[i].value, docId: windows[t.index].docId })), cost: scanShare + top.length };
@@ -136,9 +152,9 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
 const counts = (d: Dream) => countsAsDream(d, corpusText);
 
 const rows: Record<string, unknown>[] = [];
-for (const { layer, neuron } of neurons) {
-  const hMax = heldOutMax[layer][neuron];
-  const aMax = Math.max(hMax, trainMax[layer][neuron]);
+for (const { key, target, label, layer, neuron, latent } of neurons) {
+  const hMax = heldOutMax.get(key)!;
+  const aMax = Math.max(hMax, trainMax.get(key) ?? -Infinity);
   for (const name of methods) {
     const { method, cfg, stepMax } = settings(name);
     const t0 = Date.now();
@@ -147,7 +163,7 @@ for (const { layer, neuron } of neurons) {
     const res = await dreamToEnd(
       runDream(
         { model, tokenizer: tok, modelDir: lm.source.dir, judge, seedSource },
-        { target: { kind: 'neuron', layer, neuron }, method, steps: 100_000, every: 1, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1, ...cfg },
+        { target, method, steps: 100_000, every: 1, seqLen, batch: P, candidates, reduce: 'max', lr: 0.05, seed: 1, ...cfg },
         stop.signal,
       ),
       (r) => {
@@ -159,8 +175,7 @@ for (const { layer, neuron } of neurons) {
     const best = counted.reduce<Dream | null>((b, d) => (!b || d.value > b.value ? d : b), null);
     const bestAny = res.best!;
     const row = {
-      layer,
-      neuron,
+      ...(sae ? { latent } : { layer, neuron }),
       method: name,
       forwardEquivalents: res.forwardEquivalents,
       heldOutMax: hMax,
@@ -179,7 +194,7 @@ for (const { layer, neuron } of neurons) {
     rows.push(row);
     if (values.rows) appendFileSync(values.rows, JSON.stringify({ budget, ...row }) + '\n');
     log(
-      `L${layer}N${neuron} ${name}: best ${row.bestHard.toFixed(2)} / held-out ${hMax.toFixed(2)} (pct ${row.bestPercentile?.toFixed(0)}, ${row.bestReadable ? 'readable' : row.bestReason}) · readable best ${row.readableRatio?.toFixed(2) ?? '—'} × · ${row.forwardEquivalents} fe, ${row.seconds.toFixed(0)} s  ${JSON.stringify(best?.text ?? bestAny.text)}`,
+      `${label} ${name}: best ${row.bestHard.toFixed(2)} / held-out ${hMax.toFixed(2)} (pct ${row.bestPercentile?.toFixed(0)}, ${row.bestReadable ? 'readable' : row.bestReason}) · readable best ${row.readableRatio?.toFixed(2) ?? '—'} × · ${row.forwardEquivalents} fe, ${row.seconds.toFixed(0)} s  ${JSON.stringify(best?.text ?? bestAny.text)}`,
     );
   }
 }
@@ -205,7 +220,7 @@ const summary = Object.fromEntries(
     ];
   }),
 );
-const out = { bench: 'dream-quality', model: spec, command: process.argv.slice(2).join(' '), backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpus: values.corpus, splits: splits.settings, judge: provenance, heldOutTokens: Number(values['corpus-tokens']), allSplitsSampleTokens: Number(values['all-splits-tokens']), seedWindows: windows.length, humanWindows, neurons: neurons.length, summary, targets: { readableAtLeastHeldOutMax: 0.6 }, rows };
+const out = { bench: 'dream-quality', model: spec, units: sae ? { kind: 'sae latents', sae: values.sae, hook: saeHook, dSae: sae.config.dSae } : { kind: 'mlp neurons' }, command: process.argv.slice(2).join(' '), backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpus: values.corpus, splits: splits.settings, judge: provenance, heldOutTokens: Number(values['corpus-tokens']), allSplitsSampleTokens: Number(values['all-splits-tokens']), seedWindows: windows.length, humanWindows, neurons: neurons.length, summary, targets: { readableAtLeastHeldOutMax: 0.6 }, rows };
 console.log(JSON.stringify(out, null, 1));
 if (values.rows) writeFileSync(values.rows.replace(/\.jsonl$/, '') + '.summary.json', JSON.stringify({ ...out, rows: undefined }, null, 1));
 lm.model.dispose();
