@@ -1,22 +1,15 @@
 // The SAEs a model folder carries under saes/ (where train-sae writes), for pickers: how each is named in an
 // objective, what it reads and how wide it is. Only cfg.json is read; weights load when a dream starts.
 import { readdir } from 'node:fs/promises';
+import type { SaeChoice } from '../api/wire.js';
 import { join } from 'node:path';
 import { readModelJSON } from '../model/errors.js';
 import { SAE_SITES } from './activations.js';
 import { parseSaeConfig } from './config.js';
 import { SAE_CFG_FILE } from './load.js';
 
-export interface SaeListing {
-  /** What an objective names it by: `L2.resid_pre` when it reads a site sae:L<layer>.<site> resolves, else its folder. */
-  where: string;
-  dir: string;
-  hook: string;
-  dSae: number;
-  architecture: string;
-  /** Why its cfg.json could not be read (the entry is still listed, so a broken SAE is visible, not hidden). */
-  error?: string;
-}
+/** The wire's SaeChoice (api/wire.ts) is this listing: declared there so the renderer can read it. */
+export type SaeListing = SaeChoice;
 
 export async function listModelSaes(modelDir: string): Promise<SaeListing[]> {
   const root = join(modelDir, 'saes');
