@@ -22,7 +22,7 @@ export type SweepEvent =
   | { type: 'done'; job: SweepJob; run: JobRun }
   /** A failed attempt; `willRetry` when attempts are left. */
   | { type: 'failed'; job: SweepJob; attempt: number; error: string; willRetry: boolean }
-  /** The signal fired during this job: it is pending again and the sweep ends. */
+  /** The signal fired (or a fatal error came) during this job: it is pending again and the sweep ends. */
   | { type: 'stopped'; job: SweepJob };
 
 export type SweepProgress = SweepEvent & {
@@ -40,6 +40,11 @@ export interface RunSweepOptions {
   /** Redo finished jobs (their pages are replaced) and retry failed ones from a fresh count. */
   force?: boolean;
   signal?: AbortSignal;
+  /**
+   * Errors no job could get past (a rejected API key, an endpoint that is down): the job is left pending, not
+   * failed, and the error ends the sweep (thrown) instead of failing every neuron in turn.
+   */
+  isFatal?: (e: unknown) => boolean;
   onProgress?: (p: SweepProgress) => void;
 }
 
@@ -105,11 +110,14 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepReport> {
         emit({ type: 'done', job, run });
         break;
       } catch (e) {
-        if (o.signal?.aborted) {
-          // Whatever the job threw on its way out, it was stopped, not broken: pending again, attempt not counted.
+        const fatal = !o.signal?.aborted && (o.isFatal?.(e) ?? false);
+        if (o.signal?.aborted || fatal) {
+          // Stopped (whatever the job threw on its way out) or stopped by the setup, not broken: pending again,
+          // the attempt not counted.
           o.store.releaseSweepJob(jobKey(job));
           category.set(k, 'pending');
           emit({ type: 'stopped', job });
+          if (fatal) throw e;
           stopped = true;
           break jobs;
         }

@@ -70,6 +70,12 @@ function eventLine(p: SweepProgress): string | null {
   }
 }
 
+/** An endpoint that refuses us or is not there fails every neuron alike: stop the sweep and say so (exit 2). */
+function setupError(e: unknown): boolean {
+  if (!(e instanceof LLMError)) return false;
+  return e.reason === 'config' || e.reason === 'network' || (e.reason === 'http' && [401, 403, 404].includes(e.status ?? 0));
+}
+
 export default defineCommand({
   name: 'sweep',
   summary: 'scan, dream, explain and score every chosen neuron, one job each, keeping each neuron\'s page in the store (resumable; --status shows progress)',
@@ -227,6 +233,7 @@ async function sweepCommand(
       maxAttempts: o.maxAttempts,
       force: values.force,
       signal: interrupt.signal,
+      isFatal: setupError,
       onProgress: (p) => {
         const line = eventLine(p);
         if (line) io.stderr(`${line}\n`);
