@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
 import { main } from '../src-main/cli/main.js';
@@ -14,7 +15,7 @@ import { modelRefOf } from '../src-main/store/persist.js';
 import { SqliteStore } from '../src-main/store/sqlite.js';
 import { SweepAbortedError } from '../src-main/sweep/errors.js';
 import { runNeuronJob, type NeuronJobContext } from '../src-main/sweep/job.js';
-import { canonicalJSON, expandJobs, parseSelection, resolveSelection, settingsHash } from '../src-main/sweep/jobs.js';
+import { canonicalJSON, expandJobs, jobKey, parseSelection, resolveSelection, settingsHash } from '../src-main/sweep/jobs.js';
 import { modelIdentity } from '../src-main/sweep/model.js';
 import { runSweep, type SweepProgress } from '../src-main/sweep/runner.js';
 import { scanSource } from '../src-main/sweep/scan.js';
@@ -22,7 +23,11 @@ import { sweepSettings } from '../src-main/sweep/settings.js';
 import type { SweepStatus } from '../src-main/sweep/status.js';
 import type { SweepPage, SweepSettings } from '../src-main/sweep/types.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
+import { fakeInterpreter, startOpenAIServer } from './helpers/openaiServer.js';
 import { FIXTURE } from './helpers/shared.js';
+
+// Settings from the developer's own shell must not change what these tests see.
+for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TEXTDREAM_LLM_BASE_URL', 'TEXTDREAM_LLM_MODEL', 'TEXTDREAM_LLM_TIMEOUT_MS']) delete process.env[k];
 
 const TEXTS = [
   'The cat sat on the mat while the dog slept by the door. A bird sang in the tree and the sun rose over the hills.',
@@ -201,6 +206,47 @@ describe('textdream sweep', () => {
   });
 });
 
+describe('textdream sweep --llm', () => {
+  it('a refused key stops the sweep (exit 2) with every neuron pending; then the endpoint explains every neuron', async () => {
+    const KEY = 'sk-sweep-secret-0a1b2c3d4e5f60718293';
+    const server = await startOpenAIServer(fakeInterpreter);
+    try {
+      const env = { TEXTDREAM_LLM_BASE_URL: server.url, TEXTDREAM_LLM_MODEL: 'fake-model', OPENAI_API_KEY: KEY };
+      const llm = (...extra: string[]) => [...args(db('llm'), '--neurons', '0-1', '--llm'), ...extra];
+      server.queue.push({ status: 401, body: `{"error":{"message":"Incorrect API key provided: ${KEY}"}}` });
+      const refused = await runCli(llm(), env);
+      server.queue.length = 0;
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toMatch(/error: .*answered HTTP 401 \(check OPENAI_API_KEY\)/);
+      expect(refused.stderr + refused.stdout).not.toContain(KEY);
+      const st = await runCli(llm('--status', '--json'), env);
+      expect(JSON.parse(st.stdout)).toMatchObject({ total: 2, done: 0, failed: 0, pending: 2, failures: [] });
+
+      server.calls.length = 0;
+      const r = await runCli(llm('--json'), env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain(KEY);
+      const run = JSON.parse(r.stdout) as RunJSON & { settings: SweepSettings };
+      expect(run.report).toMatchObject({ ran: 2, done: 2 });
+      expect(run.settings.explain.explainer).toBe('llm:fake-model');
+      expect(server.calls.length).toBe(22); // (1 explanation + 10 simulations) per neuron
+      const offline = JSON.parse((await runCli([...args(db('llm'), '--neurons', '0-1'), '--status', '--json'])).stdout) as { settingsHash: string; done: number };
+      expect(offline).toMatchObject({ done: 0 });
+      expect(offline.settingsHash).not.toBe(run.settingsHash);
+      withStore(db('llm'), (s) => {
+        for (const p of s.sweepPages(run.modelFingerprint, run.settingsHash)) {
+          expect(p.page.explanation).toMatchObject({ explainer: 'llm:fake-model', simulator: 'llm:fake-model' });
+          expect(p.page.explanation.text).toMatch(/^the word "/);
+          const [e] = s.listExplanations({ layer: p.layer, neuron: p.neuron });
+          expect(e.meta.llm).toEqual({ baseURL: server.url, model: 'fake-model' });
+        }
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('the job and the runner', () => {
   const settings = (): SweepSettings =>
     sweepSettings({ corpus: CORPUS, heldOut: false, maxTokens: null, window: 16, methods: ['embed'], steps: 2, seed: 3, seqLen: 4, explainer: 'offline', withDreams: true }, lm.config);
@@ -220,6 +266,8 @@ describe('the job and the runner', () => {
     try {
       const all = await runSweep({ jobs, store: whole, run: (job, o) => runNeuronJob(job, context(whole), o), maxAttempts: 1 });
       expect(all).toMatchObject({ ran: 3, done: 3 });
+      // The first dream fills the model's caches; from then on jobs, stopped or not, leave no tensor behind.
+      const tensors = tf.memory().numTensors;
 
       const ac = new AbortController();
       const base = offlineExplainer();
@@ -240,6 +288,7 @@ describe('the job and the runner', () => {
 
       const rest = await runSweep({ jobs, store: cut, run: (job, o) => runNeuronJob(job, context(cut), o), maxAttempts: 1 });
       expect(rest).toMatchObject({ ran: 2, done: 3, stopped: false });
+      expect(tf.memory().numTensors).toBe(tensors);
       const pages = (st: SqliteStore) => st.sweepPages(fp, jobs[0].settingsHash).map((r) => r.page);
       expect(pages(cut)).toEqual(pages(whole));
       for (const p of pages(cut)) {
@@ -295,6 +344,13 @@ describe('the job and the runner', () => {
       const again = await runNeuronJob(job, ctx());
       expect(again.written).toBe(false);
       expect(again.page).toEqual(page.page);
+      expect(count()).toEqual(before);
+      expect(store.sweepPage(job)).toEqual(page);
+      // A completion that fails part-way (its explanation's id is taken) leaves no row behind: not its dream run either.
+      const run = store.getDreamRun(page.dreamRunIds[0])!;
+      const [taken] = store.listExplanations({ layer: 0, neuron: 9 });
+      const broken = { key: jobKey(job), settings: s, model: modelRefOf(lm, FIXTURE), scanId: page.scanId, dreams: [{ config: run.config, records: run.records, result: run.result! }], explanations: [taken], score: 0, page: page.page, elapsedMs: 1 };
+      expect(() => store.completeSweepJob(broken, { replace: true })).toThrow(/exists already/);
       expect(count()).toEqual(before);
       expect(store.sweepPage(job)).toEqual(page);
       const replaced = await runNeuronJob(job, ctx(), { replace: true });
