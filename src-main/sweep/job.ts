@@ -85,8 +85,9 @@ export async function runNeuronJob(job: SweepJob, ctx: NeuronJobContext, opts: N
   const explainOpts = { signal };
   let runs: ExplanationRun[];
   let uplift: number | undefined;
+  const dreamed = dreamRecordsOf(dreams.map((d) => d.result));
   if (job.settings.explain.withDreams) {
-    const u = await explainUplift(nr, ctx.explainer, ctx.simulator, dreamRecordsOf(dreams.map((d) => d.result)).records, explainOpts);
+    const u = await explainUplift(nr, ctx.explainer, ctx.simulator, dreamed.records, explainOpts);
     runs = [u.with, u.without];
     uplift = u.delta;
   } else {
@@ -105,9 +106,8 @@ export async function runNeuronJob(job: SweepJob, ctx: NeuronJobContext, opts: N
     withoutDreams: runs[1],
     uplift,
   });
-  const dreamSummaries = dreamRecordsOf(dreams.map((d) => d.result)).dreams;
   const explanations = runs.map((r) =>
-    explanationRow(r, { modelFingerprint: job.model, scanId: scan.id, records: `scan ${scan.id} of ${scan.corpus}`, llm: ctx.llm ?? null, dreams: dreamSummaries }),
+    explanationRow(r, { modelFingerprint: job.model, scanId: scan.id, records: `scan ${scan.id} of ${scan.corpus}`, llm: ctx.llm ?? null, dreams: dreamed.dreams }),
   );
   const elapsedMs = performance.now() - t0;
   const score = page.explanation.score;

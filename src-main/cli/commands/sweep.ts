@@ -56,8 +56,8 @@ function eventLine(p: SweepProgress): string | null {
   const at = `[${p.counts.done + p.counts.failed}/${p.counts.total}] ${jobLabel(p.job)}`;
   switch (p.type) {
     case 'done': {
-      const best = p.run.written ? '' : ' (finished by another process)';
-      return `${at} done in ${formatDuration(p.run.elapsedMs)} · score ${p.run.score === null ? 'n/a' : fmt(p.run.score, 3)}${best}`;
+      const note = p.run.written ? '' : ' (its page was written by another process first)';
+      return `${at} done in ${formatDuration(p.run.elapsedMs)} · score ${p.run.score === null ? 'n/a' : fmt(p.run.score, 3)}${note}`;
     }
     case 'failed':
       return `${at} attempt ${p.attempt} failed${p.willRetry ? ' (retrying)' : ''}: ${p.error}`;
@@ -101,7 +101,7 @@ export default defineCommand({
     'llm-timeout': { type: 'string', arg: '<ms>', description: 'time-out per request in ms' },
     force: { type: 'boolean', description: 'redo neurons already done (their pages are replaced) and failed ones' },
     'max-attempts': { type: 'string', arg: '<n>', description: `attempts per neuron over all runs before it counts as failed (default ${DEFAULT_SWEEP.maxAttempts})` },
-    status: { type: 'boolean', description: 'only report done / running / failed / pending neurons of this sweep and the ETA (loads no weights)' },
+    status: { type: 'boolean', description: 'only report done / running / failed / pending neurons and the ETA of the sweep these flags describe (give the same settings; loads no weights)' },
     db: DB_OPTION,
   },
   async run(values, _positionals, io) {
@@ -120,7 +120,8 @@ export default defineCommand({
         heldOut: Boolean(values['held-out']),
         maxTokens: int(values['max-tokens'], '--max-tokens', 1, Number.MAX_SAFE_INTEGER) ?? null,
         window: int(values.window, '--window', 1, 65535),
-        top: int(values.top, '--top', 1, 1000),
+        // Explaining needs two top windows (one to explain from, one to score on).
+        top: int(values.top, '--top', 2, 1000),
         random: int(values.random, '--random', 1, 1000),
         methods: values.methods !== undefined ? parseMethods(values.methods) : DEFAULT_SWEEP.methods,
         steps: int(values.steps, '--steps', 1, 1_000_000) ?? DEFAULT_SWEEP.steps,
