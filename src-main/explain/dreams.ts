@@ -1,7 +1,7 @@
 // Dreams as extra explainer records: a short `fluent` dream of the neuron, and its best dream per λ (hard
 // evaluated: decoded, re-tokenised and measured), each with its per-token activations.
 import type { DreamConfig } from '../dream/config.js';
-import type { DreamContext } from '../dream/loop.js';
+import type { DreamContext, DreamResult } from '../dream/loop.js';
 import { dreamToEnd, runDream } from '../dream/run.js';
 import type { ActivationRecord } from './types.js';
 
@@ -37,12 +37,15 @@ export interface DreamRecords {
 export async function dreamRecords(ctx: DreamContext, layer: number, neuron: number, overrides: Partial<DreamConfig> = {}, signal?: AbortSignal): Promise<DreamRecords> {
   const config = { ...DREAM_RECORD_CONFIG, ...overrides };
   const result = await dreamToEnd(runDream(ctx, { ...config, target: { kind: 'neuron', layer, neuron } }, signal));
+  return { ...dreamRecordsOf([result]), config, elapsedMs: result.elapsedMs };
+}
+
+/** The best dream per label of each result as records, in order (empty dreams and repeated texts dropped). */
+export function dreamRecordsOf(results: DreamResult[]): Pick<DreamRecords, 'records' | 'dreams'> {
   const seen = new Set<string>();
-  const kept = result.bestPerLabel.filter((d) => d.tokens.length > 0 && !seen.has(d.text) && seen.add(d.text));
+  const kept = results.flatMap((r) => r.bestPerLabel).filter((d) => d.tokens.length > 0 && !seen.has(d.text) && seen.add(d.text));
   return {
     records: kept.map((d) => ({ tokens: d.tokens, activations: d.perToken })),
     dreams: kept.map((d) => ({ label: d.label, text: d.text, mean: d.mean, max: d.max, ce: d.ce })),
-    config,
-    elapsedMs: result.elapsedMs,
   };
 }

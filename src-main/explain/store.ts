@@ -1,7 +1,7 @@
 // The explanation side of the experiment store: records from a corpus scan when the store has one for the
 // neuron's layer, and explanations (with their scores and how they were made) saved as rows. Typed against the
 // store's contract only, so any ExperimentHistory works. Nothing here ever sees an API key.
-import type { ExperimentHistory, Explanation, NeuronExample } from '../store/types.js';
+import type { ExperimentHistory, Explanation, NeuronExample, ScanSummary } from '../store/types.js';
 import type { DreamSummary } from './dreams.js';
 import type { ExplanationRun } from './pipeline.js';
 import type { ActivationRecord, NeuronRecords } from './types.js';
@@ -17,8 +17,12 @@ const toRecord = (e: NeuronExample): ActivationRecord => ({ tokens: e.tokens, ac
 /** The neuron's records from the newest usable scan of its layer; null when there is none (or it holds too few). */
 export function recordsFromStore(store: ExperimentHistory, modelFingerprint: string, layer: number, neuron: number, want = { top: 20, random: 10 }): StoredRecords | null {
   const scan = store.scanFor(modelFingerprint, layer);
-  if (!scan) return null;
-  const page = store.neuronPage({ model: modelFingerprint, layer, neuron, scanId: scan.id, examples: want.top, random: want.random });
+  return scan ? recordsFromScan(store, scan, layer, neuron, want) : null;
+}
+
+/** The neuron's records from one given scan; null when it holds too few. */
+export function recordsFromScan(store: ExperimentHistory, scan: ScanSummary, layer: number, neuron: number, want = { top: 20, random: 10 }): StoredRecords | null {
+  const page = store.neuronPage({ model: scan.modelFingerprint, layer, neuron, scanId: scan.id, examples: want.top, random: want.random });
   // The protocol needs records to explain from and to score on: at least two top and one random.
   if (!page || page.top.length < 2 || page.random.length < 1) return null;
   const topMax = Math.max(...page.top.map((e) => e.max));

@@ -1,5 +1,6 @@
 // Row ↔ object mappers and small helpers shared by the store's modules.
 import type { TargetSpec } from '../dream/config.js';
+import type { SweepJobState, SweepPage, SweepPageRow } from '../sweep/types.js';
 import type { DreamRunSummary, Explanation, RunStatus } from './types.js';
 
 type Row = Record<string, unknown>;
@@ -56,3 +57,34 @@ export function explanationOf(r: Row): Explanation {
   };
 }
 
+export function sweepJobStateOf(r: Row): SweepJobState {
+  return {
+    model: r.model as string,
+    layer: r.layer as number,
+    neuron: r.neuron as number,
+    settingsHash: r.settings_hash as string,
+    status: r.status as SweepJobState['status'],
+    attempts: r.attempts as number,
+    error: r.error as string | null,
+    owner: r.owner as string | null,
+    startedAt: r.started_at as string | null,
+    finishedAt: r.finished_at as string | null,
+    elapsedMs: r.elapsed_ms as number | null,
+  };
+}
+
+export function sweepPageRowOf(r: Row): SweepPageRow {
+  return {
+    model: r.model as string,
+    layer: r.layer as number,
+    neuron: r.neuron as number,
+    settingsHash: r.settings_hash as string,
+    scanId: r.scan_id as string,
+    dreamRunIds: JSON.parse(r.dream_runs as string) as string[],
+    explanationIds: JSON.parse(r.explanations as string) as string[],
+    score: r.score as number | null,
+    page: JSON.parse(r.page as string) as SweepPage,
+    createdAt: r.created_at as string,
+    elapsedMs: r.elapsed_ms as number,
+  };
+}

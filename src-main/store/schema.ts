@@ -149,9 +149,51 @@ INSERT INTO search (body, kind, ref)
   FROM dream_steps AS s;
 `;
 
+/**
+ * Version 3: sweeps. A job row per claimed neuron job (no row = pending); a page row per finished one, written in the
+ * same transaction as the job's 'done', its dream runs and its explanations. Both keyed by (model, layer, neuron,
+ * settings hash), so a page can never be written twice for the same job.
+ */
+const V3 = `
+CREATE TABLE sweep_settings (
+  hash TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE sweep_jobs (
+  model TEXT NOT NULL,
+  layer INTEGER NOT NULL,
+  neuron INTEGER NOT NULL,
+  settings_hash TEXT NOT NULL REFERENCES sweep_settings(hash),
+  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  owner TEXT,
+  started_at TEXT,
+  finished_at TEXT,
+  elapsed_ms REAL,
+  PRIMARY KEY (model, settings_hash, layer, neuron)
+) WITHOUT ROWID;
+CREATE TABLE sweep_pages (
+  model TEXT NOT NULL REFERENCES models(fingerprint),
+  layer INTEGER NOT NULL,
+  neuron INTEGER NOT NULL,
+  settings_hash TEXT NOT NULL REFERENCES sweep_settings(hash),
+  scan_id TEXT NOT NULL REFERENCES scans(id),
+  dream_runs TEXT NOT NULL,
+  explanations TEXT NOT NULL,
+  score REAL,
+  page TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  elapsed_ms REAL NOT NULL,
+  PRIMARY KEY (model, settings_hash, layer, neuron)
+) WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'dream runs', up: (db) => db.exec(V1) },
   { version: 2, name: 'scans, explanations, ownership, full-text search', up: (db) => db.exec(V2) },
+  { version: 3, name: 'sweeps: neuron jobs and pages', up: (db) => db.exec(V3) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -18,6 +18,7 @@ import { buildNeuronPage } from './pages.js';
 import { explanationOf, ftsQuery, runSummary, targetLabel } from './rows.js';
 import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import * as scans from './scanRows.js';
+import * as sweeps from './sweepRows.js';
 import type {
   CorpusRef,
   DreamRunDetail,
@@ -38,8 +39,12 @@ import type {
   ScanSummary,
   ScanWriter,
   SearchHit,
+  SweepClaim,
+  SweepCompletion,
+  SweepStore,
   TopSlots,
 } from './types.js';
+import type { SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
 
 export type DB = Database.Database;
 type Row = Record<string, unknown>;
@@ -50,7 +55,7 @@ const now = () => new Date().toISOString();
 const json = (v: unknown) => JSON.stringify(v);
 const finite = (x: number | undefined | null) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
-export class SqliteStore implements ExperimentHistory, ScanWriter {
+export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
   readonly db: DB;
   readonly schemaVersion: number;
   /** Versions before and after opening (from 0 for a new file). */
@@ -91,13 +96,14 @@ export class SqliteStore implements ExperimentHistory, ScanWriter {
     return this.db.transaction(fn).immediate();
   }
 
-  /** Runs and scans left 'running' by processes that no longer exist become 'interrupted'. */
+  /** Runs, scans and sweep jobs left 'running' by processes that no longer exist become 'interrupted'. */
   private recover(): void {
     this.tx(() => {
       for (const table of ['dream_runs', 'scans'] as const) {
         const rows = this.stmt(`SELECT id, owner FROM ${table} WHERE status = 'running'`).all() as { id: string; owner: string | null }[];
         for (const r of rows) if (!ownerAlive(r.owner)) this.stmt(`UPDATE ${table} SET status = 'interrupted' WHERE id = ?`).run(r.id);
       }
+      sweeps.recoverSweepJobs(this);
     });
   }
 
@@ -293,6 +299,30 @@ export class SqliteStore implements ExperimentHistory, ScanWriter {
   }
   scanFor(modelFingerprint: string, layer: number): ScanSummary | null {
     return scans.scanFor(this, modelFingerprint, layer);
+  }
+
+  // ---------------------------------------------------------------------------------------------- sweeps
+
+  claimSweepJob(key: SweepJobKey, settings: SweepSettings, opts: { maxAttempts: number; force?: boolean }): SweepClaim {
+    return this.tx(() => sweeps.claimSweepJob(this, key, settings, opts));
+  }
+  failSweepJob(key: SweepJobKey, error: string): SweepJobState {
+    return this.tx(() => sweeps.failSweepJob(this, key, error));
+  }
+  releaseSweepJob(key: SweepJobKey): void {
+    this.tx(() => sweeps.releaseSweepJob(this, key));
+  }
+  completeSweepJob(c: SweepCompletion, opts: { replace?: boolean } = {}): 'written' | 'duplicate' {
+    return this.tx(() => sweeps.completeSweepJob(this, c, opts));
+  }
+  sweepJobStates(model: string, settingsHash: string): SweepJobState[] {
+    return sweeps.sweepJobStates(this, model, settingsHash);
+  }
+  sweepPage(key: SweepJobKey): SweepPageRow | null {
+    return sweeps.sweepPage(this, key);
+  }
+  sweepPages(model: string, settingsHash: string): SweepPageRow[] {
+    return sweeps.sweepPages(this, model, settingsHash);
   }
 
   // -------------------------------------------------------------------------------- pages, export, import

@@ -3,6 +3,7 @@
 // types) so every layer can import it, the contract (api/wire.ts) included.
 import type { DreamConfig } from '../dream/config.js';
 import type { DreamResult, StepRecord } from '../dream/records.js';
+import type { SweepJobKey, SweepJobState, SweepPage, SweepPageRow, SweepSettings } from '../sweep/types.js';
 
 export type RunStatus = 'running' | 'completed' | 'aborted' | 'interrupted' | 'failed';
 
@@ -312,4 +313,47 @@ export interface ScanWriter {
   checkpointScan(id: string, cp: ScanCheckpoint): void;
   finishScan(id: string, status: Exclude<RunStatus, 'running' | 'interrupted'>, error?: string): void;
   getScan(id: string): ScanSummary | null;
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Sweeps (src-main/sweep drives them): one job per neuron, keyed by (model fingerprint, layer, neuron, settings
+// hash); a finished job's dreams, explanations, page and status are written together in one transaction.
+
+/** Everything a finished neuron job writes. */
+export interface SweepCompletion {
+  key: SweepJobKey;
+  settings: SweepSettings;
+  model: ModelRef;
+  scanId: string;
+  /** Each dream as it ran: its config, its step records and its result (stored as dream runs). */
+  dreams: { config: DreamConfig; records: StepRecord[]; result: DreamResult }[];
+  /** The page's explanation first, then (with dreams) the one without. */
+  explanations: NewExplanation[];
+  score: number | null;
+  page: SweepPage;
+  elapsedMs: number;
+}
+
+/** Why a job was not claimed: finished, running in another live process, or out of attempts. */
+export type SweepClaim = { claimed: true; state: SweepJobState } | { claimed: false; reason: 'done' | 'running' | 'exhausted'; state: SweepJobState };
+
+export interface SweepStore {
+  /**
+   * Marks the job running in this process and counts an attempt, unless it is done (and not `force`), running in
+   * another live process, or failed `maxAttempts` times already (and not `force`). `force` also restarts the count.
+   */
+  claimSweepJob(key: SweepJobKey, settings: SweepSettings, opts: { maxAttempts: number; force?: boolean }): SweepClaim;
+  /** Records a failed attempt with its error message. */
+  failSweepJob(key: SweepJobKey, error: string): SweepJobState;
+  /** A claimed job stopped before it finished (abort): pending again, its attempt not counted as a failure. */
+  releaseSweepJob(key: SweepJobKey): void;
+  /**
+   * Writes the job's dream runs, explanations and page and marks it done, in one transaction. 'duplicate' (and
+   * nothing written) when the page exists already, unless `replace` (then the new page takes its place; the old
+   * dream runs and explanations stay in the history).
+   */
+  completeSweepJob(c: SweepCompletion, opts?: { replace?: boolean }): 'written' | 'duplicate';
+  sweepJobStates(model: string, settingsHash: string): SweepJobState[];
+  sweepPage(key: SweepJobKey): SweepPageRow | null;
+  sweepPages(model: string, settingsHash: string): SweepPageRow[];
 }

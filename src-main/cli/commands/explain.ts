@@ -24,7 +24,7 @@ import { fmt, formatDuration, interruptible, oneLine, parseChoice } from '../pro
 
 const CORPORA = ['brown+sotu', 'brown', 'sotu'] as const;
 
-function backends(values: { llm?: boolean; 'llm-base-url'?: string; 'llm-model'?: string; 'llm-timeout'?: string }, io: CommandIO) {
+export function backends(values: { llm?: boolean; 'llm-base-url'?: string; 'llm-model'?: string; 'llm-timeout'?: string }, io: CommandIO) {
   if (!values.llm) {
     for (const flag of ['llm-base-url', 'llm-model', 'llm-timeout'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} needs --llm`);
     return { explainer: offlineExplainer() as Explainer, simulator: offlineSimulator() as Simulator, client: null };

@@ -17,3 +17,4 @@ export { default as scan } from './scan.js';
 export { default as neuron } from './neuron.js';
 export { default as history } from './history.js';
 export { default as buildJudge } from './build-judge.js';
+export { default as sweep } from './sweep.js';

@@ -35,7 +35,7 @@ export function parseLayers(value: string): number[] {
 
 const num = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function progressLine(e: Extract<ScanEvent, { type: 'progress' }>): string {
+export function progressLine(e: Extract<ScanEvent, { type: 'progress' }>): string {
   const pct = ((100 * e.tokensDone) / Math.max(1, e.tokensTotal)).toFixed(1);
   const eta = Number.isFinite(e.etaMs) ? formatDuration(e.etaMs) : '?';
   return `scan: ${num(e.tokensDone)}/${num(e.tokensTotal)} tokens (${pct} %) · ${e.windowsDone}/${e.windowsTotal} windows · ${num(e.tokensPerSecond)} tokens/s · ETA ${eta}`;

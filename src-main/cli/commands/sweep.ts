@@ -1,0 +1,269 @@
+// `textdream sweep`: every chosen neuron of a model, one job each: the corpus scan (made once for all of them, as
+// `textdream scan` makes it), dreams, an explanation scored by simulation, and the neuron's page, all kept in the
+// experiment store. Resumable and idempotent per (model, neuron, settings): a rerun skips finished neurons, Ctrl-C
+// keeps them, --force redoes them. `--status` reports where a sweep stands without loading the model.
+import { CORPUS_NAMES } from '../../corpus/documents.js';
+import { DreamConfigError } from '../../dream/config.js';
+import { LLMError } from '../../explain/openai.js';
+import { DEFAULT_SCAN } from '../../scan/run.js';
+import { resolveStorePath } from '../../store/location.js';
+import { modelRefOf } from '../../store/persist.js';
+import type { SqliteStore } from '../../store/sqlite.js';
+import { isStoreUserError } from '../../store/userErrors.js';
+import { SweepInputError } from '../../sweep/errors.js';
+import { runNeuronJob, type NeuronJobContext } from '../../sweep/job.js';
+import { expandJobs, jobLabel, parseSelection, settingsHash, type Selection } from '../../sweep/jobs.js';
+import { modelIdentity } from '../../sweep/model.js';
+import { runSweep, type SweepProgress, type SweepReport } from '../../sweep/runner.js';
+import { scanSource } from '../../sweep/scan.js';
+import { DEFAULT_SWEEP, parseMethods, SWEEP_METHODS, sweepSettings, type SweepRequest } from '../../sweep/settings.js';
+import { sweepStatus, type SweepCounts, type SweepStatus } from '../../sweep/status.js';
+import type { SweepJob, SweepSettings } from '../../sweep/types.js';
+import { inRange, parseInteger } from '../args.js';
+import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
+import { chooseModel, openModel } from '../model.js';
+import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
+import { DB_OPTION, openStore } from '../store.js';
+import { backends } from './explain.js';
+import { progressLine as scanProgressLine } from './scan.js';
+
+/** Exit code when the sweep ended with jobs out of attempts (0 all done, 2 usage, 3 stopped by Ctrl-C). */
+export const EXIT_FAILED_JOBS = 4;
+
+/** `[#########-----------]`: done and failed filled, running marked, pending empty. */
+export function progressBar(c: SweepCounts, width = 24): string {
+  if (!c.total) return `[${'-'.repeat(width)}]`;
+  const cells = (n: number) => Math.round((n / c.total) * width);
+  const done = cells(c.done);
+  const failed = Math.min(width - done, cells(c.failed));
+  const running = Math.min(width - done - failed, c.running ? Math.max(1, cells(c.running)) : 0);
+  return `[${'#'.repeat(done)}${'x'.repeat(failed)}${'>'.repeat(running)}${'-'.repeat(width - done - failed - running)}]`;
+}
+
+export function countsLine(c: SweepCounts, etaMs: number): string {
+  const eta = c.pending + c.running === 0 ? 'ETA 0 s' : Number.isFinite(etaMs) ? `ETA ${formatDuration(etaMs)}` : 'ETA ?';
+  return `${progressBar(c)} ${c.done}/${c.total} done · ${c.running} running · ${c.failed} failed · ${c.pending} pending · ${eta}`;
+}
+
+function statusText(s: SweepStatus, spec: string, fingerprint: string, hash: string, db: string): string {
+  const out = [`sweep of ${spec} (model ${fingerprint.slice(0, 12)}, settings ${hash}) in ${db}`, countsLine(s, s.etaMs)];
+  if (Number.isFinite(s.meanJobMs)) out.push(`${formatDuration(s.meanJobMs)} per neuron on average`);
+  for (const f of s.failures) out.push(`${f.exhausted ? 'failed' : 'will retry'}: L${f.layer}N${f.neuron} after ${f.attempts} attempt(s): ${f.error ?? '?'}`);
+  return out.join('\n') + '\n';
+}
+
+function eventLine(p: SweepProgress): string | null {
+  const at = `[${p.counts.done + p.counts.failed}/${p.counts.total}] ${jobLabel(p.job)}`;
+  switch (p.type) {
+    case 'done': {
+      const note = p.run.written ? '' : ' (its page was written by another process first)';
+      return `${at} done in ${formatDuration(p.run.elapsedMs)} · score ${p.run.score === null ? 'n/a' : fmt(p.run.score, 3)}${note}`;
+    }
+    case 'failed':
+      return `${at} attempt ${p.attempt} failed${p.willRetry ? ' (retrying)' : ''}: ${p.error}`;
+    case 'skip':
+      return p.reason === 'running' ? `${at} is running in another process: skipped` : p.reason === 'exhausted' ? `${at} is out of attempts: skipped (--max-attempts or --force retries it)` : null;
+    case 'stopped':
+      return `${at} stopped before it finished: it runs again next time`;
+    case 'start':
+      return null;
+  }
+}
+
+/** An endpoint that refuses us or is not there fails every neuron alike: stop the sweep and say so (exit 2). */
+function setupError(e: unknown): boolean {
+  if (!(e instanceof LLMError)) return false;
+  return e.reason === 'config' || e.reason === 'network' || (e.reason === 'http' && [401, 403, 404].includes(e.status ?? 0));
+}
+
+export default defineCommand({
+  name: 'sweep',
+  summary: 'scan, dream, explain and score every chosen neuron, one job each, keeping each neuron\'s page in the store (resumable; --status shows progress)',
+  usage: '[--layers <all|0-3>] [--neurons <all|0-63|1,5,9>] [--methods fluent,...] [--steps <n>] [--seed <s>] [--corpus <name|file>] [--max-tokens <N>] [--force] [--status] [--db <file>] [--json]',
+  options: {
+    layers: { type: 'string', arg: '<all|L-L|L,...>', description: 'layers whose neurons are swept, e.g. 0-3 or 1,2 (default all)' },
+    neurons: { type: 'string', arg: '<all|N-N|N,...>', description: 'neurons of each of those layers, e.g. all, 0-63 or 1,5,9 (default all)' },
+    methods: { type: 'string', arg: `<${SWEEP_METHODS.join('|')},...>`, description: `dream methods, one dream each per neuron (default ${DEFAULT_SWEEP.methods.join(',')})` },
+    steps: { type: 'string', arg: '<n>', description: `optimisation steps of each dream (default ${DEFAULT_SWEEP.steps})` },
+    'seq-len': { type: 'string', arg: '<T>', description: 'free tokens per dream (default as textdream dream)' },
+    seed: { type: 'string', arg: '<s>', description: `seed of the dreams; the same seed gives the same pages (default ${DEFAULT_SWEEP.seed})` },
+    corpus: { type: 'string', arg: '<name|file>', description: `what the scan reads, as textdream scan: ${CORPUS_NAMES.join(', ')} or a .txt/.jsonl file (default ${DEFAULT_SWEEP.corpus})` },
+    'held-out': { type: 'boolean', description: 'scan only the documents the default model never trained on (its held-out split)' },
+    'max-tokens': { type: 'string', arg: '<N>', description: 'scan about N tokens (default the whole corpus)' },
+    window: { type: 'string', arg: '<W>', description: `scan window in tokens (default ${DEFAULT_SCAN.window}, or the context − 1 when smaller)` },
+    top: { type: 'string', arg: '<k>', description: `top windows the scan keeps per neuron (default ${DEFAULT_SCAN.top})` },
+    random: { type: 'string', arg: '<n>', description: `random windows the scan keeps (default ${DEFAULT_SCAN.random})` },
+    batch: { type: 'string', arg: '<B>', description: `scan windows per forward pass (default ${DEFAULT_SCAN.batch}; does not change the results)` },
+    'with-dreams': { type: 'boolean', description: 'explain twice, without and with the dreams as extra records, and keep the uplift' },
+    llm: { type: 'boolean', description: 'explain and simulate with an OpenAI-compatible endpoint, as textdream explain --llm' },
+    'llm-base-url': { type: 'string', arg: '<url>', description: 'endpoint base (overrides the environment)' },
+    'llm-model': { type: 'string', arg: '<name>', description: 'model name the endpoint serves (overrides TEXTDREAM_LLM_MODEL)' },
+    'llm-timeout': { type: 'string', arg: '<ms>', description: 'time-out per request in ms' },
+    force: { type: 'boolean', description: 'redo neurons already done (their pages are replaced) and failed ones' },
+    'max-attempts': { type: 'string', arg: '<n>', description: `attempts per neuron over all runs before it counts as failed (default ${DEFAULT_SWEEP.maxAttempts})` },
+    status: { type: 'boolean', description: 'only report done / running / failed / pending neurons and the ETA of the sweep these flags describe (give the same settings; loads no weights)' },
+    db: DB_OPTION,
+  },
+  async run(values, _positionals, io) {
+    const int = (v: string | undefined, flag: string, min: number, max: number) => {
+      const n = parseInteger(v, flag);
+      return n === undefined ? undefined : inRange(n, flag, { min, max });
+    };
+    let layers: Selection;
+    let neurons: Selection;
+    let request: SweepRequest;
+    try {
+      layers = parseSelection(values.layers ?? 'all', '--layers', 'layer');
+      neurons = parseSelection(values.neurons ?? 'all', '--neurons', 'neuron');
+      request = {
+        corpus: values.corpus ?? DEFAULT_SWEEP.corpus,
+        heldOut: Boolean(values['held-out']),
+        maxTokens: int(values['max-tokens'], '--max-tokens', 1, Number.MAX_SAFE_INTEGER) ?? null,
+        window: int(values.window, '--window', 1, 65535),
+        // Explaining needs two top windows (one to explain from, one to score on).
+        top: int(values.top, '--top', 2, 1000),
+        random: int(values.random, '--random', 1, 1000),
+        methods: values.methods !== undefined ? parseMethods(values.methods) : DEFAULT_SWEEP.methods,
+        steps: int(values.steps, '--steps', 1, 1_000_000) ?? DEFAULT_SWEEP.steps,
+        seed: int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? DEFAULT_SWEEP.seed,
+        seqLen: int(values['seq-len'], '--seq-len', 1, 1023),
+        explainer: 'offline',
+        withDreams: Boolean(values['with-dreams']),
+      };
+    } catch (e) {
+      if (e instanceof SweepInputError) throw new UsageError(e.message);
+      throw e;
+    }
+    const batch = int(values.batch, '--batch', 1, 4096);
+    const maxAttempts = int(values['max-attempts'], '--max-attempts', 1, 1000) ?? DEFAULT_SWEEP.maxAttempts;
+    const explain = backends(values, io);
+    request.explainer = explain.explainer.name;
+    if (values.status) {
+      for (const flag of ['force', 'batch'] as const) if (values[flag] !== undefined) throw new UsageError(`--status only reads the store: drop --${flag}`);
+    }
+    const dbPath = resolveStorePath(values.db, io.env);
+    try {
+      if (values.status) return await statusCommand(io, values, layers, neurons, request, maxAttempts, dbPath);
+      return await sweepCommand(io, values, layers, neurons, request, { batch, maxAttempts, dbPath, explain });
+    } catch (e) {
+      if (e instanceof SweepInputError || e instanceof DreamConfigError || isStoreUserError(e)) throw new UsageError(e.message);
+      throw e;
+    }
+  },
+});
+
+/** Settings and jobs for a model of this shape (model-dependent checks: layer and neuron ranges, the window). */
+function plan(model: { fingerprint: string; nLayer: number; dMlp: number; nPositions: number }, layers: Selection, neurons: Selection, request: SweepRequest): { settings: SweepSettings; jobs: SweepJob[] } {
+  const settings = sweepSettings(request, model);
+  if (settings.scan.window > model.nPositions - 1) throw new SweepInputError(`--window ${settings.scan.window} is out of range: use 1-${model.nPositions - 1} (the context is ${model.nPositions}; one position goes to the <|endoftext|> prefix)`);
+  return { settings, jobs: expandJobs(model.fingerprint, model, layers, neurons, settings) };
+}
+
+async function statusCommand(
+  io: CommandIO,
+  values: { model?: string; json?: boolean },
+  layers: Selection,
+  neurons: Selection,
+  request: SweepRequest,
+  maxAttempts: number,
+  dbPath: string,
+): Promise<number> {
+  const spec = chooseModel(values.model, io);
+  const id = await modelIdentity(spec, { env: io.env });
+  const { settings, jobs } = plan({ fingerprint: id.fingerprint, ...id.config }, layers, neurons, request);
+  const hash = settingsHash(settings);
+  const store = openStore(dbPath);
+  try {
+    const status = sweepStatus(jobs, store.sweepJobStates(id.fingerprint, hash), maxAttempts);
+    if (values.json) printJSON(io, { model: spec, modelFingerprint: id.fingerprint, settingsHash: hash, settings, store: dbPath, ...status });
+    else io.stdout(statusText(status, spec, id.fingerprint, hash, dbPath));
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+async function sweepCommand(
+  io: CommandIO,
+  values: { model?: string; backend?: string; json?: boolean; force?: boolean },
+  layers: Selection,
+  neurons: Selection,
+  request: SweepRequest,
+  o: { batch: number | undefined; maxAttempts: number; dbPath: string; explain: ReturnType<typeof backends> },
+): Promise<number> {
+  const { lm, spec } = await openModel(values, io);
+  let store: SqliteStore | undefined;
+  const interrupt = interruptible(io, 'the sweep (finished neurons are kept; run the same command to continue)');
+  try {
+    const modelRef = modelRefOf(lm, spec);
+    const { settings, jobs } = plan({ fingerprint: modelRef.fingerprint, ...lm.config }, layers, neurons, request);
+    const hash = settingsHash(settings);
+    store = openStore(o.dbPath);
+    io.stderr(`sweep: ${jobs.length} neuron(s) of ${spec} · settings ${hash} · ${settings.dreams.map((d) => `${d.method} ${d.steps} steps`).join(', ')} · explainer ${o.explain.explainer.name} → ${o.dbPath}\n`);
+    let lastScanLine = 0;
+    const scans = scanSource({
+      model: lm.model,
+      tokenizer: lm.tokenizer,
+      modelRef,
+      store,
+      batch: o.batch,
+      onEvent: (e) => {
+        if (e.type === 'plan') io.stderr(`scan: ${e.tokens} tokens in ${e.windows} windows of ${settings.scan.window} · all ${lm.config.nLayer} layers\n`);
+        else if (e.type === 'start' && e.resumed) io.stderr(`scan: resuming ${e.scan.id} at ${e.scan.tokensDone}/${e.scan.tokensTotal} tokens\n`);
+        else if (e.type === 'progress' && (Date.now() - lastScanLine >= 5000 || e.windowsDone === e.windowsTotal)) {
+          lastScanLine = Date.now();
+          io.stderr(scanProgressLine(e) + '\n');
+        } else if (e.type === 'done') io.stderr(`scan: ${e.scan.id} ${e.scan.status} (${e.scan.corpus})\n`);
+      },
+    });
+    const ctx: NeuronJobContext = {
+      model: lm.model,
+      tokenizer: lm.tokenizer,
+      modelDir: lm.source.dir,
+      modelRef,
+      store,
+      scans,
+      explainer: o.explain.explainer,
+      simulator: o.explain.simulator,
+      llm: o.explain.client?.describe() ?? null,
+    };
+    const report: SweepReport = await runSweep({
+      jobs,
+      store,
+      run: (job, opts) => runNeuronJob(job, ctx, opts),
+      maxAttempts: o.maxAttempts,
+      force: values.force,
+      signal: interrupt.signal,
+      isFatal: setupError,
+      onProgress: (p) => {
+        const line = eventLine(p);
+        if (line) io.stderr(`${line}\n`);
+        if (p.type === 'done' || p.type === 'failed') io.stderr(`${countsLine(p.counts, p.etaMs)}\n`);
+        if (p.type === 'done' && !values.json) {
+          const page = store!.sweepPage(p.job)?.page;
+          const best = page?.dreams[0]?.best;
+          io.stdout(`${jobLabel(p.job)}  score ${page?.explanation.score === null || !page ? 'n/a' : fmt(page.explanation.score, 3)}  ${page ? oneLine(page.explanation.text, 60) : ''}  dream ${best ? oneLine(best.text, 50) : 'n/a'}\n`);
+        }
+      },
+    });
+    const status = sweepStatus(jobs, store.sweepJobStates(modelRef.fingerprint, hash), o.maxAttempts);
+    if (values.json) printJSON(io, { model: spec, modelFingerprint: modelRef.fingerprint, settingsHash: hash, settings, store: o.dbPath, report, status });
+    else io.stdout(`${countsLine(status, status.etaMs)}\nthis run: ${report.ran} neuron(s) in ${formatDuration(report.elapsedMs)}${report.stopped ? ' (stopped)' : ''} · store ${o.dbPath}\n`);
+    if (report.stopped) {
+      io.stderr('stopped: finished neurons are kept; run the same command to continue\n');
+      return 3;
+    }
+    if (status.failed) {
+      io.stderr(`${status.failed} neuron(s) failed ${o.maxAttempts} time(s): see their errors with --status; --max-attempts <more> or --force retries them\n`);
+      return EXIT_FAILED_JOBS;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof LLMError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    interrupt.release();
+    store?.close();
+    lm.model.dispose();
+  }
+}

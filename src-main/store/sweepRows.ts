@@ -1,0 +1,127 @@
+// Sweep rows: neuron jobs' states and the pages finished jobs leave. Called by SqliteStore inside its transactions.
+// A job's 'done', its dream runs, its explanations and its page are written in one transaction, and the page's
+// primary key is the job's key, so a page is never half written and never written twice.
+import { randomUUID } from 'node:crypto';
+import type { SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
+import { OWNER, ownerAlive } from './owner.js';
+import { sweepJobStateOf, sweepPageRowOf } from './rows.js';
+import type { SqliteStore } from './sqlite.js';
+import type { Explanation, SweepClaim, SweepCompletion } from './types.js';
+
+type Row = Record<string, unknown>;
+const now = () => new Date().toISOString();
+const KEY = 'model = @model AND settings_hash = @settingsHash AND layer = @layer AND neuron = @neuron';
+const keyParams = (k: SweepJobKey) => ({ model: k.model, settingsHash: k.settingsHash, layer: k.layer, neuron: k.neuron });
+
+export class SweepStateError extends Error {
+  override name = 'SweepStateError';
+}
+
+function jobRow(s: SqliteStore, key: SweepJobKey): SweepJobState | null {
+  const r = s.stmt(`SELECT * FROM sweep_jobs WHERE ${KEY}`).get(keyParams(key)) as Row | undefined;
+  return r ? sweepJobStateOf(r) : null;
+}
+
+function requireJob(s: SqliteStore, key: SweepJobKey): SweepJobState {
+  const j = jobRow(s, key);
+  if (!j) throw new SweepStateError(`no sweep job L${key.layer}N${key.neuron} (settings ${key.settingsHash}) in ${s.path}`);
+  return j;
+}
+
+/** The settings a hash stands for; a different text under the same hash is a bug in the caller's hashing. */
+function registerSettings(s: SqliteStore, hash: string, settings: SweepSettings): void {
+  const text = JSON.stringify(settings);
+  s.stmt('INSERT OR IGNORE INTO sweep_settings (hash, settings, created_at) VALUES (?, ?, ?)').run(hash, text, now());
+  const stored = (s.stmt('SELECT settings FROM sweep_settings WHERE hash = ?').get(hash) as { settings: string }).settings;
+  if (stored !== text) throw new SweepStateError(`sweep settings ${hash} are stored with other contents: the settings hash does not cover the settings`);
+}
+
+export function claimSweepJob(s: SqliteStore, key: SweepJobKey, settings: SweepSettings, opts: { maxAttempts: number; force?: boolean }): SweepClaim {
+  registerSettings(s, key.settingsHash, settings);
+  const prev = jobRow(s, key);
+  if (prev) {
+    if (prev.status === 'running' && prev.owner !== OWNER && ownerAlive(prev.owner)) return { claimed: false, reason: 'running', state: prev };
+    if (!opts.force && prev.status === 'done') return { claimed: false, reason: 'done', state: prev };
+    if (!opts.force && prev.status === 'failed' && prev.attempts >= opts.maxAttempts) return { claimed: false, reason: 'exhausted', state: prev };
+  }
+  const attempts = opts.force || !prev ? 1 : prev.attempts + 1;
+  s.stmt(
+    `INSERT INTO sweep_jobs (model, layer, neuron, settings_hash, status, attempts, error, owner, started_at, finished_at, elapsed_ms)
+     VALUES (@model, @layer, @neuron, @settingsHash, 'running', @attempts, NULL, @owner, @at, NULL, NULL)
+     ON CONFLICT (model, settings_hash, layer, neuron) DO UPDATE SET status = 'running', attempts = @attempts, error = NULL, owner = @owner,
+       started_at = @at, finished_at = NULL, elapsed_ms = NULL`,
+  ).run({ ...keyParams(key), attempts, owner: OWNER, at: now() });
+  return { claimed: true, state: requireJob(s, key) };
+}
+
+export function failSweepJob(s: SqliteStore, key: SweepJobKey, error: string): SweepJobState {
+  requireJob(s, key);
+  s.stmt(`UPDATE sweep_jobs SET status = 'failed', error = @error, finished_at = @at WHERE ${KEY}`).run({ ...keyParams(key), error, at: now() });
+  return requireJob(s, key);
+}
+
+export function releaseSweepJob(s: SqliteStore, key: SweepJobKey): void {
+  // Only this process's running claim: a job another process finished meanwhile stays as it is.
+  s.stmt(`UPDATE sweep_jobs SET status = 'interrupted', attempts = MAX(attempts - 1, 0), finished_at = @at WHERE ${KEY} AND status = 'running' AND owner = @owner`).run({
+    ...keyParams(key),
+    owner: OWNER,
+    at: now(),
+  });
+}
+
+export function completeSweepJob(s: SqliteStore, c: SweepCompletion, opts: { replace?: boolean } = {}): 'written' | 'duplicate' {
+  const k = keyParams(c.key);
+  if (c.page.layer !== c.key.layer || c.page.neuron !== c.key.neuron) throw new SweepStateError(`the page of L${c.page.layer}N${c.page.neuron} does not belong to job L${c.key.layer}N${c.key.neuron}`);
+  const exists = s.stmt(`SELECT 1 FROM sweep_pages WHERE ${KEY}`).get(k) !== undefined;
+  if (exists && !opts.replace) {
+    // Someone finished it first: the job is done, by the page that is there.
+    s.stmt(`UPDATE sweep_jobs SET status = 'done', error = NULL, finished_at = COALESCE(finished_at, @at) WHERE ${KEY} AND status != 'done'`).run({ ...k, at: now() });
+    return 'duplicate';
+  }
+  registerSettings(s, c.key.settingsHash, c.settings);
+  s.registerModel(c.model);
+  const dreamRunIds = c.dreams.map((d) => {
+    const id = s.startDreamRun(c.model, d.config);
+    for (const r of d.records) s.appendDreamStep(id, r);
+    s.finishDreamRun(id, 'completed', d.result);
+    return id;
+  });
+  const at = now();
+  const explanationIds = c.explanations.map((e) => {
+    const x: Explanation = { id: randomUUID(), createdAt: at, scanId: c.scanId, score: null, meta: {}, ...e };
+    if (!s.insertExplanation(x)) throw new SweepStateError(`explanation ${x.id} exists already`);
+    return x.id;
+  });
+  if (exists) s.stmt(`DELETE FROM sweep_pages WHERE ${KEY}`).run(k);
+  s.stmt(
+    `INSERT INTO sweep_pages (model, layer, neuron, settings_hash, scan_id, dream_runs, explanations, score, page, created_at, elapsed_ms)
+     VALUES (@model, @layer, @neuron, @settingsHash, @scanId, @dreams, @explanations, @score, @page, @at, @elapsed)`,
+  ).run({ ...k, scanId: c.scanId, dreams: JSON.stringify(dreamRunIds), explanations: JSON.stringify(explanationIds), score: c.score, page: JSON.stringify(c.page), at, elapsed: c.elapsedMs });
+  s.stmt(
+    `INSERT INTO sweep_jobs (model, layer, neuron, settings_hash, status, attempts, owner, started_at, finished_at, elapsed_ms)
+     VALUES (@model, @layer, @neuron, @settingsHash, 'done', 1, @owner, @at, @at, @elapsed)
+     ON CONFLICT (model, settings_hash, layer, neuron) DO UPDATE SET status = 'done', error = NULL, finished_at = @at, elapsed_ms = @elapsed`,
+  ).run({ ...k, owner: OWNER, at, elapsed: c.elapsedMs });
+  return 'written';
+}
+
+export function sweepJobStates(s: SqliteStore, model: string, settingsHash: string): SweepJobState[] {
+  return (s.stmt('SELECT * FROM sweep_jobs WHERE model = ? AND settings_hash = ? ORDER BY layer, neuron').all(model, settingsHash) as Row[]).map(sweepJobStateOf);
+}
+
+export function sweepPage(s: SqliteStore, key: SweepJobKey): SweepPageRow | null {
+  const r = s.stmt(`SELECT * FROM sweep_pages WHERE ${KEY}`).get(keyParams(key)) as Row | undefined;
+  return r ? sweepPageRowOf(r) : null;
+}
+
+export function sweepPages(s: SqliteStore, model: string, settingsHash: string): SweepPageRow[] {
+  return (s.stmt('SELECT * FROM sweep_pages WHERE model = ? AND settings_hash = ? ORDER BY layer, neuron').all(model, settingsHash) as Row[]).map(sweepPageRowOf);
+}
+
+/** Jobs left 'running' by processes that no longer exist become 'interrupted' (pending again). */
+export function recoverSweepJobs(s: SqliteStore): void {
+  for (const r of s.stmt(`SELECT * FROM sweep_jobs WHERE status = 'running'`).all() as Row[]) {
+    const j = sweepJobStateOf(r);
+    if (!ownerAlive(j.owner)) s.stmt(`UPDATE sweep_jobs SET status = 'interrupted' WHERE ${KEY}`).run(keyParams(j));
+  }
+}

@@ -1,0 +1,49 @@
+// A neuron's sweep page from what its job computed. Results only, numbers that are not finite as null (JSON has no
+// NaN), so pages of equal jobs are equal documents.
+import type { Dream, DreamResult } from '../dream/loop.js';
+import type { ExplanationRun } from '../explain/pipeline.js';
+import type { NeuronStatsView } from '../store/types.js';
+import type { SweepDreamSummary, SweepExplanationSummary, SweepPage } from './types.js';
+
+const finite = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+const dreamSummary = (d: Dream): SweepDreamSummary => ({ label: d.label, text: d.text, value: finite(d.value), ce: finite(d.ce) });
+
+export function explanationSummary(r: ExplanationRun): SweepExplanationSummary {
+  return {
+    text: r.explanation,
+    explainer: r.explainer,
+    simulator: r.simulator,
+    withDreams: r.withDreams,
+    score: finite(r.score.all),
+    scoreTop: finite(r.score.top),
+    scoreRandom: finite(r.score.random),
+  };
+}
+
+export interface PageParts {
+  layer: number;
+  neuron: number;
+  stats: NeuronStatsView | null;
+  maxActivation: number;
+  dreams: DreamResult[];
+  /** The page's explanation. */
+  explanation: ExplanationRun;
+  /** With dreams: the explanation from corpus records alone, and the uplift. */
+  withoutDreams?: ExplanationRun;
+  uplift?: number;
+}
+
+export function buildSweepPage(p: PageParts): SweepPage {
+  return {
+    format: 'textdream-sweep-page',
+    layer: p.layer,
+    neuron: p.neuron,
+    stats: p.stats ? { count: p.stats.count, mean: finite(p.stats.mean), max: finite(p.stats.max), positive: finite(p.stats.positive) } : null,
+    maxActivation: finite(p.maxActivation),
+    dreams: p.dreams.map((r) => ({ method: r.method, steps: r.steps, best: r.best ? dreamSummary(r.best) : null, bestPerLabel: r.bestPerLabel.map(dreamSummary) })),
+    explanation: explanationSummary(p.explanation),
+    withoutDreams: p.withoutDreams ? explanationSummary(p.withoutDreams) : null,
+    uplift: finite(p.uplift),
+  };
+}

@@ -1,0 +1,57 @@
+// The corpus scan a sweep's jobs read their records from: one pass over every layer of the model, made (or resumed)
+// by the first job that needs it, as `textdream scan` makes it, and found again by every later job.
+import type { GPT2 } from '../model/gpt2.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
+import { loadScanCorpus } from '../scan/corpus.js';
+import { DEFAULT_SCAN, runScan, type ScanEvent } from '../scan/run.js';
+import type { ModelRef, ScanConfig, ScanSummary, ScanWriter } from '../store/types.js';
+import { SweepAbortedError } from './errors.js';
+import type { SweepSettings } from './types.js';
+
+export interface ScanSource {
+  /** The completed scan for these settings, scanning (or resuming) first when there is none. */
+  ensure(settings: SweepSettings['scan'], signal?: AbortSignal): Promise<ScanSummary>;
+}
+
+export interface ScanSourceOptions {
+  model: GPT2;
+  tokenizer: TextTokenizer;
+  modelRef: ModelRef;
+  store: ScanWriter;
+  /** Windows per forward pass (does not change the results). */
+  batch?: number;
+  /** The scan's own events (plan, progress, done), for a progress display. */
+  onEvent?: (e: ScanEvent) => void;
+}
+
+/** The scan config a sweep's settings stand for: every layer of the model. */
+export function sweepScanConfig(s: SweepSettings['scan'], nLayer: number): ScanConfig {
+  return { layers: [...Array(nLayer).keys()], window: s.window, top: s.top, random: s.random, maxTokens: s.maxTokens, seed: s.seed, heldOut: s.heldOut, sample: s.sample };
+}
+
+export function scanSource(o: ScanSourceOptions): ScanSource {
+  // Completed scans never change, so one lookup per settings serves every later job of this process.
+  const done = new Map<string, ScanSummary>();
+  return {
+    async ensure(settings, signal) {
+      const key = JSON.stringify(settings);
+      const known = done.get(key);
+      if (known) return known;
+      const corpus = await loadScanCorpus(settings.corpus, settings.heldOut);
+      const config = sweepScanConfig(settings, o.model.config.nLayer);
+      let final: ScanSummary | null = null;
+      const events = runScan({ model: o.model, tokenizer: o.tokenizer, modelRef: o.modelRef, corpus, config, batch: o.batch ?? DEFAULT_SCAN.batch, store: o.store, signal });
+      for await (const e of events) {
+        o.onEvent?.(e);
+        if (e.type === 'done') final = e.scan;
+      }
+      if (!final) throw new Error('the scan ended without a summary');
+      if (final.status !== 'completed') {
+        if (signal?.aborted) throw new SweepAbortedError(`the corpus scan stopped at ${final.tokensDone}/${final.tokensTotal} tokens (it resumes on the next run)`);
+        throw new Error(`the corpus scan ${final.id} ended ${final.status}${final.error ? `: ${final.error}` : ''}`);
+      }
+      done.set(key, final);
+      return final;
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// What a sweep job is and what it leaves behind. Types only (no imports with code), so the store's contract and a
+// future queue adapter can name them without loading the engine.
+import type { DreamConfig } from '../dream/config.js';
+
+/** Everything that determines a neuron job's results; its hash is part of every job's key. */
+export interface SweepSettings {
+  /** Bumped when the job's procedure changes in a way that changes its results. */
+  version: 1;
+  /** The corpus scan every job reads its records from: one pass over all of the model's layers. */
+  scan: {
+    /** A bundled corpus name (`brown+sotu`) or an absolute file path; with `heldOut`, its held-out documents only. */
+    corpus: string;
+    heldOut: boolean;
+    window: number;
+    top: number;
+    random: number;
+    maxTokens: number | null;
+    seed: number;
+    sample: number;
+  };
+  /** One dream per entry, in order: complete configs (defaults filled in) without the target. */
+  dreams: Omit<DreamConfig, 'target'>[];
+  explain: {
+    /** `offline`, or `llm:<model name>` (the endpoint is not part of the key: the model is what answers). */
+    explainer: string;
+    /** Explain twice, without and with the dreams as extra records, and keep the uplift. */
+    withDreams: boolean;
+  };
+}
+
+/** One neuron of one model under one set of settings: the unit of work, plain data (a queue can carry it). */
+export interface SweepJob {
+  /** The model's content fingerprint (store/persist.ts fingerprintFiles). */
+  model: string;
+  layer: number;
+  neuron: number;
+  settingsHash: string;
+  settings: SweepSettings;
+}
+
+export type SweepJobKey = Pick<SweepJob, 'model' | 'layer' | 'neuron' | 'settingsHash'>;
+
+/** A stored job's state; a job with no row has never been claimed (pending). */
+export type SweepJobStatus = 'running' | 'done' | 'failed' | 'interrupted';
+
+export interface SweepJobState extends SweepJobKey {
+  status: SweepJobStatus;
+  /** Attempts so far (each claim counts one). */
+  attempts: number;
+  /** The last failure's `Name: message`. */
+  error: string | null;
+  /** `host:pid` of the process that claimed it last. */
+  owner: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** Compute time of the attempt that finished it. */
+  elapsedMs: number | null;
+}
+
+export interface SweepDreamSummary {
+  label: string;
+  text: string;
+  value: number | null;
+  ce: number | null;
+}
+
+export interface SweepExplanationSummary {
+  text: string;
+  explainer: string;
+  simulator: string;
+  withDreams: boolean;
+  score: number | null;
+  scoreTop: number | null;
+  scoreRandom: number | null;
+}
+
+/**
+ * A neuron's page as a sweep leaves it: its corpus statistics, its dreams and its scored explanation. Only results
+ * (no ids, no timestamps), so two sweeps with the same settings give equal pages; the rows it came from are named
+ * beside it (SweepPageRow).
+ */
+export interface SweepPage {
+  format: 'textdream-sweep-page';
+  layer: number;
+  neuron: number;
+  /** Over the scan's tokens (null when the scan kept no statistics for the neuron). */
+  stats: { count: number; mean: number | null; max: number | null; positive: number | null } | null;
+  /** The largest activation the explanation's records saw (the 0-10 scale's 10). */
+  maxActivation: number | null;
+  dreams: { method: string; steps: number; best: SweepDreamSummary | null; bestPerLabel: SweepDreamSummary[] }[];
+  /** The explanation kept for the neuron (with dreams when the settings ask for them). */
+  explanation: SweepExplanationSummary;
+  /** With `withDreams`: the explanation from corpus records alone, and the score gained by adding dreams. */
+  withoutDreams: SweepExplanationSummary | null;
+  uplift: number | null;
+}
+
+export interface SweepPageRow extends SweepJobKey {
+  scanId: string;
+  dreamRunIds: string[];
+  /** The page's explanation first, then (with dreams) the one without. */
+  explanationIds: string[];
+  score: number | null;
+  page: SweepPage;
+  createdAt: string;
+  elapsedMs: number;
+}
