@@ -58,7 +58,7 @@ if (command === 'prepare') {
   }
   if (values.humans) {
     sources.human = values.humans;
-    for (const t of readJson(values.humans).texts) if (t.kind === 'human') key.push({ id: '', group: 'human', text: t.text, countedByBench: null });
+    for (const t of readJson(values.humans).texts) if ((t.kind ?? t.group) === 'human') key.push({ id: '', group: 'human', text: t.text, countedByBench: null });
   }
   const shuffled = shuffle(key, rng(Number(values.seed)));
   shuffled.forEach((k, i) => (k.id = `t${i + 1}`));
