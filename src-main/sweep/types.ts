@@ -1,22 +1,17 @@
 // What a sweep job is and what it leaves behind. Types only (no imports with code), so the store's contract and a
 // future queue adapter can name them without loading the engine.
 import type { DreamConfig } from '../dream/config.js';
+import type { ScanConfig } from '../store/types.js';
 
 /** Everything that determines a neuron job's results; its hash is part of every job's key. */
 export interface SweepSettings {
   /** Bumped when the job's procedure changes in a way that changes its results. */
   version: 1;
   /** The corpus scan every job reads its records from: one pass over all of the model's layers. */
-  scan: {
+  /** The scan's settings (store/types.ts's ScanConfig; every layer is scanned, so no layer list). */
+  scan: Omit<ScanConfig, 'layers'> & {
     /** A bundled corpus name (`brown+sotu`) or an absolute file path; with `heldOut`, its held-out documents only. */
     corpus: string;
-    heldOut: boolean;
-    window: number;
-    top: number;
-    random: number;
-    maxTokens: number | null;
-    seed: number;
-    sample: number;
   };
   /** One dream per entry, in order: complete configs (defaults filled in) without the target. */
   dreams: Omit<DreamConfig, 'target'>[];
