@@ -11,8 +11,10 @@ import { parseArgs } from 'node:util';
 import { rng, shuffle } from '../src-main/corpus/rng.js';
 
 interface Row {
-  layer: number;
-  neuron: number;
+  layer?: number;
+  neuron?: number;
+  /** Rows of a bench over SAE latents (`--sae`) name the latent instead. */
+  latent?: number;
   method: string;
   heldOutMax: number;
   readableBest: { value: number; text: string; percentile: number; origin?: { seedText: string } } | null;
@@ -39,6 +41,8 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     ratings: { type: 'string' },
     what: { type: 'string', default: '' },
+    // Only rows of this method (a result file may hold several).
+    method: { type: 'string' },
   },
 });
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
@@ -52,8 +56,8 @@ if (command === 'prepare') {
     if (!name || !file) throw new Error(`--group must be name=file, got "${g}"`);
     sources[name] = file;
     for (const r of readJson(file).rows as Row[]) {
-      if (!r.readableBest) continue;
-      key.push({ id: '', group: name, text: r.readableBest.text, neuron: `L${r.layer}N${r.neuron}`, seedText: r.readableBest.origin?.seedText, countedByBench: (r.readableRatio ?? 0) >= 1, syntaxPercentile: r.readableBest.percentile });
+      if (!r.readableBest || (values.method && r.method !== values.method)) continue;
+      key.push({ id: '', group: name, text: r.readableBest.text, neuron: r.latent !== undefined ? `latent ${r.latent}` : `L${r.layer}N${r.neuron}`, seedText: r.readableBest.origin?.seedText, countedByBench: (r.readableRatio ?? 0) >= 1, syntaxPercentile: r.readableBest.percentile });
     }
   }
   if (values.humans) {
