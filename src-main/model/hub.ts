@@ -139,12 +139,11 @@ async function folderOrNull(spec: string): Promise<string | null> {
     throw new ModelFileError('is a file, not a model folder', path, 'pass the folder that holds config.json');
   }
   // Anything shaped like a path is never treated as a hub id, so typos fail here, not on the network.
-  if (/^[.~/\\]/.test(spec) || /^[A-Za-z]:[\\/]/.test(spec) || spec.includes('\\')) {
+  if (looksLikePath(spec)) {
     throw new ModelFileError('folder does not exist', path, 'check the path passed to --model');
   }
   const parts = spec.split('/');
-  const partOk = (p: string) => /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(p) && !/--|\.\./.test(p);
-  if (parts.length > 2 || !parts.every(partOk) || spec.length > 96) {
+  if (parts.length > 2 || !parts.every(isHubNamePart) || spec.length > 96) {
     throw new ModelFileError(
       'is neither an existing folder nor a valid Hugging Face model id',
       spec,
@@ -441,7 +440,17 @@ function toInt(v: string | null): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
-function expandHome(p: string): string {
+/** A spec written as a path (relative, absolute, home or Windows), which is never read as a hub id. */
+export function looksLikePath(spec: string): boolean {
+  return /^[.~/\\]/.test(spec) || /^[A-Za-z]:[\\/]/.test(spec) || spec.includes('\\');
+}
+
+/** One segment of a hub id (or of a folder inside a repo): letters, digits, ".", "_", "-", no "--" or "..". */
+export function isHubNamePart(p: string): boolean {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(p) && !/--|\.\./.test(p);
+}
+
+export function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
 }
 

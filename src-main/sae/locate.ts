@@ -2,14 +2,12 @@
 // releases lay theirs out, e.g. one folder per hook), from the hub cache or downloaded into it by the same code as
 // models (model/hub.ts).
 import { stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ModelFileError } from '../model/errors.js';
-import { resolveHubFiles, type HubFilePlan, type HubOptions } from '../model/hub.js';
+import { expandHome, isHubNamePart, looksLikePath, resolveHubFiles, type HubFilePlan, type HubOptions } from '../model/hub.js';
 import { SAE_CFG_FILE, SAE_SCALER_FILE, SAE_WEIGHTS_FILE } from './load.js';
 
 const LOCAL_FIX = `or pass a local folder holding ${SAE_CFG_FILE} and ${SAE_WEIGHTS_FILE}`;
-const SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 
 export interface SaeLocation {
   dir: string;
@@ -40,16 +38,15 @@ function saeFiles(sub: string): HubFilePlan {
 
 /** A local SAE folder as given, else `org/name[/sub/folder]` on the hub (cache first); anything else fails naming the fix. */
 export async function locateSae(where: string, opts: HubOptions = {}): Promise<SaeLocation> {
-  const expanded = where === '~' || where.startsWith('~/') ? join(homedir(), where.slice(1)) : where;
-  const path = resolve(expanded);
+  const path = resolve(expandHome(where));
   const info = await stat(path).catch(() => null);
   if (info?.isDirectory()) return { dir: path, source: 'folder' };
   if (info) throw new ModelFileError('is a file, not an SAE folder', path, `pass the folder that holds ${SAE_CFG_FILE} and ${SAE_WEIGHTS_FILE}`);
-  if (/^[.~/\\]/.test(where) || /^[A-Za-z]:[\\/]/.test(where) || where.includes('\\')) {
+  if (looksLikePath(where)) {
     throw new ModelFileError('SAE folder does not exist', path, 'check the path after sae:');
   }
   const parts = where.split('/');
-  if (parts.length < 2 || !parts.every((p) => SEGMENT.test(p) && !p.includes('..') && !p.includes('--'))) {
+  if (parts.length < 2 || !parts.every(isHubNamePart)) {
     throw new ModelFileError(
       'is neither an existing folder nor a Hugging Face SAE (org/name or org/name/sub/folder)',
       where,
