@@ -6,7 +6,7 @@ import type { GPT2 } from '../../model/gpt2.js';
 import { generate } from '../../model/generate.js';
 import type { TextTokenizer } from '../../model/tokenizer.js';
 import { evaluateLM } from '../../train/evalLM.js';
-import { distinctN, maxWordRepeat, sampleWords } from '../../train/sampleStats.js';
+import { repetition } from '../../readability/repetition.js';
 import { LM_SPLIT, loadLMCorpus } from '../../train/lmCorpus.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
@@ -49,11 +49,11 @@ export function modelSamples(model: GPT2, tok: TextTokenizer, opts: { seed: numb
     const ids = [model.config.bosTokenId, ...tok.encode(prompt)];
     const generated = generate(model, ids, { maxNewTokens, topP, seed: seed ?? 0 });
     const continuation = tok.decode(generated);
-    const words = sampleWords(continuation);
-    const repeat = maxWordRepeat(words);
+    // The readability judge's own word statistics; distinct-2 is undefined (NaN) below two words.
+    const r = repetition(continuation);
     return {
       prompt, mode: topP > 0 ? 'top-p' : 'greedy', topP, seed, text: prompt + continuation, newTokens: generated.length,
-      distinct2: distinctN(words, 2), maxRepeat: repeat.count, maxRepeatWord: repeat.word,
+      distinct2: r.words < 2 ? NaN : r.distinct2, maxRepeat: r.maxWordCount, maxRepeatWord: r.mostRepeated,
     };
   };
   const out: Sample[] = SAMPLE_PROMPTS.map((p) => one(p, 0, null));
