@@ -36,7 +36,7 @@ describe('textdream CLI (child process)', () => {
 
     const bad = await spawnCli(['frobnicate']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('error: unknown command "frobnicate". Commands: build-judge, dream, eval-lm, explain, forward, history, info, interpolate, lens, mnist, neuron, scan, serve, sweep, train-ae, train-lm, train-mnist, train-sae. Run `textdream --help` for more.\n');
+    expect(bad.stderr).toBe('error: unknown command "frobnicate". Commands: build-judge, dream, eval-lm, explain, forward, history, info, interpolate, lens, mnist, neuron, scan, serve, sweep, train-ae, train-lm, train-mnist, train-sae, worker. Run `textdream --help` for more.\n');
   });
 
   it('info --json reports the config, the closed-form parameter count, files and the backend', async () => {

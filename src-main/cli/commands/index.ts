@@ -18,3 +18,4 @@ export { default as neuron } from './neuron.js';
 export { default as history } from './history.js';
 export { default as buildJudge } from './build-judge.js';
 export { default as sweep } from './sweep.js';
+export { default as worker } from './worker.js';

@@ -12,6 +12,9 @@ import type { SqliteStore } from '../../store/sqlite.js';
 import { isStoreUserError } from '../../store/userErrors.js';
 import { SweepInputError } from '../../sweep/errors.js';
 import { runNeuronJob, type NeuronJobContext } from '../../sweep/job.js';
+import { redisConnection, startSweepWorker, type WorkerEvent } from '../../sweep/queue.js';
+import { runQueuedSweep, type QueuedSweepProgress } from '../../sweep/queueSweep.js';
+import { startRedisServer, RedisServerError, type RedisServer } from '../../sweep/redisServer.js';
 import { expandJobs, jobLabel, parseSelection, settingsHash, type Selection } from '../../sweep/jobs.js';
 import { modelIdentity } from '../../sweep/model.js';
 import { runSweep, type SweepProgress, type SweepReport } from '../../sweep/runner.js';
@@ -24,6 +27,9 @@ import { defineCommand, printJSON, UsageError, type CommandIO } from '../command
 import { chooseModel, openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 import { DB_OPTION, openStore } from '../store.js';
+import type { LoadedModel } from '../../model/load.js';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { backends } from './explain.js';
 import { progressLine as scanProgressLine } from './scan.js';
 
@@ -101,6 +107,9 @@ export default defineCommand({
     'llm-timeout': { type: 'string', arg: '<ms>', description: 'time-out per request in ms' },
     force: { type: 'boolean', description: 'redo neurons already done (their pages are replaced) and failed ones' },
     'max-attempts': { type: 'string', arg: '<n>', description: `attempts per neuron over all runs before it counts as failed (default ${DEFAULT_SWEEP.maxAttempts})` },
+    redis: { type: 'string', arg: '<auto|redis://host:port>', description: 'run the jobs on a BullMQ queue in Redis: auto starts Debian\'s redis-server on a loopback port (data beside the store), or give a running one; `textdream worker --redis <url>` adds workers' },
+    'no-work': { type: 'boolean', description: 'with --redis: enqueue and follow the sweep, but leave every job to `textdream worker` processes' },
+    'enqueue-only': { type: 'boolean', description: 'with --redis <url>: put the jobs on the queue and exit' },
     status: { type: 'boolean', description: 'only report done / running / failed / pending neurons and the ETA of the sweep these flags describe (give the same settings; loads no weights)' },
     db: DB_OPTION,
   },
@@ -138,15 +147,27 @@ export default defineCommand({
     const maxAttempts = int(values['max-attempts'], '--max-attempts', 1, 1000) ?? DEFAULT_SWEEP.maxAttempts;
     const explain = backends(values, io);
     request.explainer = explain.explainer.name;
+    const redis = values.redis;
+    if (redis === undefined) for (const flag of ['no-work', 'enqueue-only'] as const) if (values[flag]) throw new UsageError(`--${flag} needs --redis (the jobs go on a queue)`);
+    // A URL is checked before anything loads.
+    if (redis !== undefined && redis !== 'auto') {
+      try {
+        redisConnection(redis);
+      } catch (e) {
+        if (e instanceof SweepInputError) throw new UsageError(e.message);
+        throw e;
+      }
+    }
+    if (redis === 'auto' && values['enqueue-only']) throw new UsageError('--enqueue-only leaves the jobs in a Redis that must outlive this command: start redis-server yourself and pass --redis redis://127.0.0.1:<port>');
     if (values.status) {
       for (const flag of ['force', 'batch'] as const) if (values[flag] !== undefined) throw new UsageError(`--status only reads the store: drop --${flag}`);
     }
     const dbPath = resolveStorePath(values.db, io.env);
     try {
       if (values.status) return await statusCommand(io, values, layers, neurons, request, maxAttempts, dbPath);
-      return await sweepCommand(io, values, layers, neurons, request, { batch, maxAttempts, dbPath, explain });
+      return await sweepCommand(io, values, layers, neurons, request, { batch, maxAttempts, dbPath, explain, redis });
     } catch (e) {
-      if (e instanceof SweepInputError || e instanceof DreamConfigError || isStoreUserError(e)) throw new UsageError(e.message);
+      if (e instanceof SweepInputError || e instanceof DreamConfigError || e instanceof RedisServerError || isStoreUserError(e)) throw new UsageError(e.message);
       throw e;
     }
   },
@@ -183,16 +204,80 @@ async function statusCommand(
   }
 }
 
+/** The job context of a sweep's process: the loaded model, the store, the scan source (with progress lines) and the explainer. */
+export function neuronJobContext(
+  io: CommandIO,
+  lm: LoadedModel,
+  modelRef: NeuronJobContext['modelRef'],
+  store: SqliteStore,
+  explain: ReturnType<typeof backends>,
+  batch: number | undefined,
+): NeuronJobContext {
+  let lastScanLine = 0;
+  const scans = scanSource({
+    model: lm.model,
+    tokenizer: lm.tokenizer,
+    modelRef,
+    store,
+    batch,
+    onEvent: (e) => {
+      if (e.type === 'plan') io.stderr(`scan: ${e.tokens} tokens in ${e.windows} windows · all ${lm.config.nLayer} layers\n`);
+      else if (e.type === 'start' && e.resumed) io.stderr(`scan: resuming ${e.scan.id} at ${e.scan.tokensDone}/${e.scan.tokensTotal} tokens\n`);
+      else if (e.type === 'progress' && (Date.now() - lastScanLine >= 5000 || e.windowsDone === e.windowsTotal)) {
+        lastScanLine = Date.now();
+        io.stderr(scanProgressLine(e) + '\n');
+      } else if (e.type === 'done') io.stderr(`scan: ${e.scan.id} ${e.scan.status} (${e.scan.corpus})\n`);
+    },
+  });
+  return {
+    model: lm.model,
+    tokenizer: lm.tokenizer,
+    modelDir: lm.source.dir,
+    modelRef,
+    store,
+    scans,
+    explainer: explain.explainer,
+    simulator: explain.simulator,
+    llm: explain.client?.describe() ?? null,
+  };
+}
+
+/** One line per worker event, as the in-process runner's lines read. */
+export function workerEventLine(e: WorkerEvent): string | null {
+  switch (e.type) {
+    case 'start':
+      return `${jobLabel(e.job)} started (delivery ${e.delivery})`;
+    case 'done':
+      return `${jobLabel(e.job)} ${e.result.outcome === 'written' ? `done in ${formatDuration(e.result.elapsedMs)} · score ${e.result.score === null ? 'n/a' : fmt(e.result.score, 3)}` : 'was done already: nothing written'}`;
+    case 'failed':
+      return `${jobLabel(e.job)} delivery ${e.delivery} failed${e.willRetry ? ' (retrying)' : ''}: ${e.error}`;
+    case 'returned':
+      return `${jobLabel(e.job)} returned to the queue`;
+  }
+}
+
+/** Errors of a queue connection, each distinct message at most once in 10 s (a Redis restart repeats them). */
+export function queueErrorReporter(io: CommandIO, who: string): (e: Error) => void {
+  const last = new Map<string, number>();
+  return (e) => {
+    const now = Date.now();
+    if (now - (last.get(e.message) ?? 0) < 10_000) return;
+    last.set(e.message, now);
+    io.stderr(`${who}: ${e.message} (retrying)\n`);
+  };
+}
+
 async function sweepCommand(
   io: CommandIO,
-  values: { model?: string; backend?: string; json?: boolean; force?: boolean },
+  values: { model?: string; backend?: string; json?: boolean; force?: boolean; 'no-work'?: boolean; 'enqueue-only'?: boolean },
   layers: Selection,
   neurons: Selection,
   request: SweepRequest,
-  o: { batch: number | undefined; maxAttempts: number; dbPath: string; explain: ReturnType<typeof backends> },
+  o: { batch: number | undefined; maxAttempts: number; dbPath: string; explain: ReturnType<typeof backends>; redis?: string },
 ): Promise<number> {
   const { lm, spec } = await openModel(values, io);
   let store: SqliteStore | undefined;
+  let redis: RedisServer | undefined;
   const interrupt = interruptible(io, 'the sweep (finished neurons are kept; run the same command to continue)');
   try {
     const modelRef = modelRefOf(lm, spec);
@@ -200,61 +285,91 @@ async function sweepCommand(
     const hash = settingsHash(settings);
     store = openStore(o.dbPath);
     io.stderr(`sweep: ${jobs.length} neuron(s) of ${spec} · settings ${hash} · ${settings.dreams.map((d) => `${d.method} ${d.steps} steps`).join(', ')} · explainer ${o.explain.explainer.name} → ${o.dbPath}\n`);
-    let lastScanLine = 0;
-    const scans = scanSource({
-      model: lm.model,
-      tokenizer: lm.tokenizer,
-      modelRef,
-      store,
-      batch: o.batch,
-      onEvent: (e) => {
-        if (e.type === 'plan') io.stderr(`scan: ${e.tokens} tokens in ${e.windows} windows of ${settings.scan.window} · all ${lm.config.nLayer} layers\n`);
-        else if (e.type === 'start' && e.resumed) io.stderr(`scan: resuming ${e.scan.id} at ${e.scan.tokensDone}/${e.scan.tokensTotal} tokens\n`);
-        else if (e.type === 'progress' && (Date.now() - lastScanLine >= 5000 || e.windowsDone === e.windowsTotal)) {
-          lastScanLine = Date.now();
-          io.stderr(scanProgressLine(e) + '\n');
-        } else if (e.type === 'done') io.stderr(`scan: ${e.scan.id} ${e.scan.status} (${e.scan.corpus})\n`);
-      },
-    });
-    const ctx: NeuronJobContext = {
-      model: lm.model,
-      tokenizer: lm.tokenizer,
-      modelDir: lm.source.dir,
-      modelRef,
-      store,
-      scans,
-      explainer: o.explain.explainer,
-      simulator: o.explain.simulator,
-      llm: o.explain.client?.describe() ?? null,
+    const ctx = neuronJobContext(io, lm, modelRef, store, o.explain, o.batch);
+    const printPage = (job: SweepJob) => {
+      if (values.json) return;
+      const page = store!.sweepPage(job)?.page;
+      const best = page?.dreams[0]?.best;
+      io.stdout(`${jobLabel(job)}  score ${page?.explanation.score === null || !page ? 'n/a' : fmt(page.explanation.score, 3)}  ${page ? oneLine(page.explanation.text, 60) : ''}  dream ${best ? oneLine(best.text, 50) : 'n/a'}\n`);
     };
-    const report: SweepReport = await runSweep({
-      jobs,
-      store,
-      run: (job, opts) => runNeuronJob(job, ctx, opts),
-      maxAttempts: o.maxAttempts,
-      force: values.force,
-      signal: interrupt.signal,
-      isFatal: setupError,
-      onProgress: (p) => {
-        const line = eventLine(p);
-        if (line) io.stderr(`${line}\n`);
-        if (p.type === 'done' || p.type === 'failed') io.stderr(`${countsLine(p.counts, p.etaMs)}\n`);
-        if (p.type === 'done' && !values.json) {
-          const page = store!.sweepPage(p.job)?.page;
-          const best = page?.dreams[0]?.best;
-          io.stdout(`${jobLabel(p.job)}  score ${page?.explanation.score === null || !page ? 'n/a' : fmt(page.explanation.score, 3)}  ${page ? oneLine(page.explanation.text, 60) : ''}  dream ${best ? oneLine(best.text, 50) : 'n/a'}\n`);
-        }
-      },
-    });
+    let report: SweepReport;
+    if (o.redis !== undefined) {
+      if (o.redis === 'auto') {
+        // Beside the store, so a rerun against the same store finds its queue again.
+        const dir = o.dbPath === ':memory:' ? join(tmpdir(), `textdream-redis-${process.pid}`) : join(dirname(o.dbPath), 'textdream-redis');
+        redis = await startRedisServer({ dir });
+        io.stderr(`redis: started on ${redis.url} (data in ${dir}); more workers: textdream worker --redis ${redis.url} --db ${o.dbPath}\n`);
+      }
+      const url = redis?.url ?? o.redis;
+      const connection = redisConnection(url);
+      // The scan first, here: every worker then finds it done instead of racing to make it.
+      await ctx.scans.ensure(settings.scan, interrupt.signal);
+      const local = values['no-work'] || values['enqueue-only'] ? null : startSweepWorker({
+        connection,
+        store,
+        run: (job, opts) => runNeuronJob(job, ctx, opts),
+        onEvent: (e) => {
+          const line = workerEventLine(e);
+          if (line && e.type !== 'done') io.stderr(`worker: ${line}\n`);
+        },
+        onError: queueErrorReporter(io, 'worker'),
+      });
+      try {
+        const q = await runQueuedSweep({
+          connection,
+          jobs,
+          maxAttempts: o.maxAttempts,
+          force: values.force,
+          isDone: (k) => store!.sweepPage(k) !== null,
+          signal: interrupt.signal,
+          onError: queueErrorReporter(io, 'queue'),
+          enqueueOnly: values['enqueue-only'],
+          onEnqueued: (r) => io.stderr(`queue: ${r.added} job(s) added, ${r.queued} already queued, ${r.done} done before · ${url}\n`),
+          onProgress: (p: QueuedSweepProgress) => {
+            // Numbered as they were seen finishing (the counts are of the whole look at the queue).
+            let n = p.counts.done + p.counts.failed - p.finished.length - p.failed.length;
+            for (const f of p.finished) {
+              io.stderr(`[${++n}/${p.counts.total}] ${jobLabel(f.job)} ${f.result?.outcome === 'written' ? `done in ${formatDuration(f.result.elapsedMs)}` : 'done'}\n`);
+              printPage(f.job);
+            }
+            for (const f of p.failed) io.stderr(`[${++n}/${p.counts.total}] ${jobLabel(f.job)} failed ${o.maxAttempts} time(s): ${f.error}\n`);
+            if (p.finished.length || p.failed.length) io.stderr(`${countsLine(p.counts, p.etaMs)} · ${p.workers} worker(s)\n`);
+          },
+        });
+        report = q;
+      } finally {
+        await local?.stop();
+      }
+    } else {
+      report = await runSweep({
+        jobs,
+        store,
+        run: (job, opts) => runNeuronJob(job, ctx, opts),
+        maxAttempts: o.maxAttempts,
+        force: values.force,
+        signal: interrupt.signal,
+        isFatal: setupError,
+        onProgress: (p) => {
+          const line = eventLine(p);
+          if (line) io.stderr(`${line}\n`);
+          if (p.type === 'done' || p.type === 'failed') io.stderr(`${countsLine(p.counts, p.etaMs)}\n`);
+          if (p.type === 'done') printPage(p.job);
+        },
+      });
+    }
+    if (values['enqueue-only']) {
+      io.stdout(`queued on ${o.redis}: start workers with textdream worker --redis ${o.redis} --db ${o.dbPath}; follow with textdream sweep --status (same flags)\n`);
+      return 0;
+    }
     const status = sweepStatus(jobs, store.sweepJobStates(modelRef.fingerprint, hash), o.maxAttempts);
     if (values.json) printJSON(io, { model: spec, modelFingerprint: modelRef.fingerprint, settingsHash: hash, settings, store: o.dbPath, report, status });
     else io.stdout(`${countsLine(status, status.etaMs)}\nthis run: ${report.ran} neuron(s) in ${formatDuration(report.elapsedMs)}${report.stopped ? ' (stopped)' : ''} · store ${o.dbPath}\n`);
     if (report.stopped) {
-      io.stderr('stopped: finished neurons are kept; run the same command to continue\n');
+      io.stderr(`stopped: finished neurons are kept; run the same command to continue${o.redis !== undefined && o.redis !== 'auto' ? ' (queued jobs stay on the queue for its workers)' : ''}\n`);
       return 3;
     }
-    if (status.failed) {
-      io.stderr(`${status.failed} neuron(s) failed ${o.maxAttempts} time(s): see their errors with --status; --max-attempts <more> or --force retries them\n`);
+    if (report.failed || status.failed) {
+      io.stderr(`${report.failed || status.failed} neuron(s) failed ${o.maxAttempts} time(s): see their errors with --status; --max-attempts <more> or --force retries them\n`);
       return EXIT_FAILED_JOBS;
     }
     return 0;
@@ -263,6 +378,7 @@ async function sweepCommand(
     throw e;
   } finally {
     interrupt.release();
+    await redis?.stop();
     store?.close();
     lm.model.dispose();
   }
