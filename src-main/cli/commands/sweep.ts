@@ -28,6 +28,8 @@ import { chooseModel, openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 import { DB_OPTION, openStore } from '../store.js';
 import type { LoadedModel } from '../../model/load.js';
+import { layerReportHTML, pagesJSONL } from '../../sweep/export.js';
+import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { backends } from './explain.js';
@@ -110,6 +112,8 @@ export default defineCommand({
     redis: { type: 'string', arg: '<auto|redis://host:port>', description: 'run the jobs on a BullMQ queue in Redis: auto starts Debian\'s redis-server on a loopback port (data beside the store), or give a running one; `textdream worker --redis <url>` adds workers' },
     'no-work': { type: 'boolean', description: 'with --redis: enqueue and follow the sweep, but leave every job to `textdream worker` processes' },
     'enqueue-only': { type: 'boolean', description: 'with --redis <url>: put the jobs on the queue and exit' },
+    export: { type: 'string', arg: '<file.jsonl>', description: 'write the sweep\'s finished pages as JSON lines (schema: docs/sweep-pages.md); reads the store only, as --status' },
+    report: { type: 'string', arg: '<file.html>', description: 'write a self-contained HTML report of the sweep\'s pages (a sortable, filterable table); reads the store only' },
     status: { type: 'boolean', description: 'only report done / running / failed / pending neurons and the ETA of the sweep these flags describe (give the same settings; loads no weights)' },
     db: DB_OPTION,
   },
@@ -159,12 +163,15 @@ export default defineCommand({
       }
     }
     if (redis === 'auto' && values['enqueue-only']) throw new UsageError('--enqueue-only leaves the jobs in a Redis that must outlive this command: start redis-server yourself and pass --redis redis://127.0.0.1:<port>');
-    if (values.status) {
-      for (const flag of ['force', 'batch'] as const) if (values[flag] !== undefined) throw new UsageError(`--status only reads the store: drop --${flag}`);
+    const readOnly = values.status || values.export !== undefined || values.report !== undefined;
+    for (const flag of ['export', 'report'] as const) if (values[flag] === '') throw new UsageError(`--${flag} needs a file name, e.g. --${flag} ${flag === 'export' ? 'pages.jsonl' : 'layer.html'}`);
+    if (readOnly && redis !== undefined) throw new UsageError('--status, --export and --report read the store only: drop --redis');
+    if (readOnly) {
+      for (const flag of ['force', 'batch'] as const) if (values[flag] !== undefined) throw new UsageError(`--status, --export and --report only read the store: drop --${flag}`);
     }
     const dbPath = resolveStorePath(values.db, io.env);
     try {
-      if (values.status) return await statusCommand(io, values, layers, neurons, request, maxAttempts, dbPath);
+      if (readOnly) return await statusCommand(io, values, layers, neurons, request, maxAttempts, dbPath);
       return await sweepCommand(io, values, layers, neurons, request, { batch, maxAttempts, dbPath, explain, redis });
     } catch (e) {
       if (e instanceof SweepInputError || e instanceof DreamConfigError || e instanceof RedisServerError || isStoreUserError(e)) throw new UsageError(e.message);
@@ -182,7 +189,7 @@ function plan(model: { fingerprint: string; nLayer: number; dMlp: number; nPosit
 
 async function statusCommand(
   io: CommandIO,
-  values: { model?: string; json?: boolean },
+  values: { model?: string; json?: boolean; export?: string; report?: string; status?: boolean },
   layers: Selection,
   neurons: Selection,
   request: SweepRequest,
@@ -195,6 +202,19 @@ async function statusCommand(
   const hash = settingsHash(settings);
   const store = openStore(dbPath);
   try {
+    if (values.export !== undefined || values.report !== undefined) {
+      const wanted = new Set(jobs.map((j) => `${j.layer}:${j.neuron}`));
+      const rows = store.sweepPages(id.fingerprint, hash).filter((r) => wanted.has(`${r.layer}:${r.neuron}`));
+      const meta = { modelSpec: spec, modelFingerprint: id.fingerprint, settingsHash: hash, settings };
+      const layersIn = [...new Set(rows.map((r) => r.layer))];
+      if (values.export !== undefined) writeFileAtomic(values.export, pagesJSONL(rows, meta));
+      if (values.report !== undefined) writeFileAtomic(values.report, layerReportHTML(rows, meta, `textdream sweep: ${layersIn.length === 1 ? `layer ${layersIn[0]}` : `${layersIn.length} layers`} of ${spec}`));
+      const where = [values.export, values.report].filter((x) => x !== undefined).join(' and ');
+      if (values.json) printJSON(io, { pages: rows.length, of: jobs.length, export: values.export ?? null, report: values.report ?? null });
+      else io.stdout(`wrote ${rows.length} of ${jobs.length} neuron page(s) to ${where}\n`);
+      if (!rows.length) io.stderr(`no finished pages for these settings in ${dbPath}: run the sweep first (textdream sweep with the same flags), or check --status\n`);
+      if (!values.status) return 0;
+    }
     const status = sweepStatus(jobs, store.sweepJobStates(id.fingerprint, hash), maxAttempts);
     if (values.json) printJSON(io, { model: spec, modelFingerprint: id.fingerprint, settingsHash: hash, settings, store: dbPath, ...status });
     else io.stdout(statusText(status, spec, id.fingerprint, hash, dbPath));
@@ -202,6 +222,13 @@ async function statusCommand(
   } finally {
     store.close();
   }
+}
+
+/** Written whole or not at all: a reader never sees half a file. */
+function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
 }
 
 /** The job context of a sweep's process: the loaded model, the store, the scan source (with progress lines) and the explainer. */

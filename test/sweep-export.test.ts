@@ -1,0 +1,110 @@
+// `textdream sweep --export` and `--report`: the pages of a finished fixture sweep as JSON lines equal to the
+// stored pages, and the HTML report opened in real headless Chromium (file://, no server): one row per page,
+// sorting by a numeric column, filtering by a word, and text from the pages escaped, never interpreted.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../src-main/store/sqlite.js';
+import { escapeHTML, layerReportHTML } from '../src-main/sweep/export.js';
+import type { SweepPageRow } from '../src-main/sweep/types.js';
+import { runCli } from './helpers/cli.js';
+import { FIXTURE } from './helpers/shared.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const dir = mkdtempSync(join(tmpdir(), 'textdream-export-'));
+const CORPUS = join(dir, 'corpus.jsonl');
+const DB = join(dir, 'sweep.db');
+const TEXTS = [
+  'The cat sat on the mat while the dog slept by the door. A bird sang in the tree and the sun rose over the hills.',
+  'In the morning the farmer walked to the market with his son. They sold apples, pears and a basket of fresh eggs.',
+  'Rain fell all night on the quiet town. In the morning the streets were wet and the children played in the puddles.',
+];
+const FLAGS = ['--model', FIXTURE, '--backend', 'wasm', '--db', DB, '--corpus', CORPUS, '--window', '16', '--methods', 'embed', '--steps', '2', '--seq-len', '4', '--seed', '3', '--layers', '0', '--neurons', '0-5'];
+
+let browser: Browser | undefined;
+beforeAll(async () => {
+  writeFileSync(CORPUS, [...TEXTS, ...TEXTS].map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
+  const r = await runCli(['sweep', ...FLAGS]);
+  expect(r.code, r.stderr).toBe(0);
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const storedPages = (): SweepPageRow[] => {
+  const s = new SqliteStore(DB);
+  try {
+    const row = s.db.prepare('SELECT DISTINCT model, settings_hash FROM sweep_pages').get() as { model: string; settings_hash: string };
+    return s.sweepPages(row.model, row.settings_hash);
+  } finally {
+    s.close();
+  }
+};
+
+describe('sweep --export and --report', () => {
+  it('--export writes a header and one line per page, equal to the stored pages, in neuron order', async () => {
+    const file = join(dir, 'pages.jsonl');
+    const r = await runCli(['sweep', ...FLAGS, '--export', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/wrote 6 of 6 neuron page\(s\) to .*pages\.jsonl/);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ format: 'textdream-neuron-pages', version: 1, pages: 6 });
+    expect(lines[0].settings.dreams[0].method).toBe('embed');
+    const stored = storedPages();
+    expect(lines.slice(1).map((l) => [l.format, l.layer, l.neuron])).toEqual(stored.map((p) => ['textdream-neuron-page', 0, p.neuron]));
+    expect(lines.slice(1).map((l) => l.page)).toEqual(stored.map((p) => p.page));
+    expect(lines.slice(1).map((l) => l.model.fingerprint)).toEqual(stored.map((p) => p.model));
+    // A selection exports only its pages; a sweep never run has none, and says so.
+    const two = await runCli(['sweep', ...FLAGS.slice(0, -1), '1,4', '--export', file]);
+    expect(two.stdout).toMatch(/wrote 2 of 2/);
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n').slice(1).map((l) => JSON.parse(l).neuron)).toEqual([1, 4]);
+    const none = await runCli(['sweep', ...FLAGS.map((f) => (f === '3' ? '4' : f)), '--export', join(dir, 'none.jsonl')]);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toMatch(/no finished pages for these settings/);
+  });
+
+  it('refuses --export without a file and with --redis', async () => {
+    expect((await runCli(['sweep', ...FLAGS, '--export', ''])).stderr).toMatch(/--export needs a file name/);
+    expect((await runCli(['sweep', ...FLAGS, '--report', 'x.html', '--redis', 'auto'])).stderr).toMatch(/read the store only: drop --redis/);
+  });
+
+  it('the report in Chromium: a row per page, numeric sorting, filtering, and page text escaped', async () => {
+    const file = join(dir, 'layer0.html');
+    const r = await runCli(['sweep', ...FLAGS, '--report', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const stored = storedPages();
+    expect(existsSync(CHROMIUM), 'Debian chromium (apt-get install chromium)').toBe(true);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(file).href);
+    const neurons = () => page.$$eval('#pages tbody tr:not([hidden]) td:first-child', (tds) => tds.map((td) => td.textContent));
+    expect(await neurons()).toEqual(stored.map((p) => `L0N${p.neuron}`));
+
+    // Sort by score, descending then ascending: the order of the stored scores.
+    const byScore = [...stored].sort((a, b) => (b.page.explanation.score ?? -Infinity) - (a.page.explanation.score ?? -Infinity)).map((p) => `L0N${p.neuron}`);
+    await page.click('th:has-text("score")');
+    expect(await neurons()).toEqual(byScore);
+    await page.click('th:has-text("score")');
+    expect(await neurons()).toEqual([...byScore].reverse());
+
+    // Filter by a word of one page's explanation: only the pages whose row holds it stay.
+    const word = stored[2].page.explanation.text.match(/[A-Za-z]{4,}/)![0].toLowerCase();
+    const holding = stored.filter((p) => JSON.stringify([p.page.explanation.text, p.page.dreams.map((d) => d.best?.text)]).toLowerCase().includes(word) || `l0n${p.neuron}`.includes(word)).map((p) => `L0N${p.neuron}`);
+    await page.fill('#filter', word);
+    expect((await neurons()).sort()).toEqual(holding.sort());
+    expect(holding.length).toBeGreaterThan(0);
+
+    // Markup in a page's text is shown as text.
+    const rows = stored.map((p, i) => (i === 0 ? { ...p, page: { ...p.page, explanation: { ...p.page.explanation, text: '<img src=x onerror="window.hacked=1">"quoted" & more' } } } : p));
+    const hostile = join(dir, 'hostile.html');
+    writeFileSync(hostile, layerReportHTML(rows, { modelSpec: 'm', modelFingerprint: stored[0].model, settingsHash: stored[0].settingsHash, settings: JSON.parse(readFileSync(join(dir, 'pages.jsonl'), 'utf8').split('\n')[0]).settings }, 't'));
+    await page.goto(pathToFileURL(hostile).href);
+    expect(await page.evaluate(() => (window as unknown as { hacked?: number }).hacked)).toBeUndefined();
+    expect(await page.$$eval('#pages tbody tr:first-child td', (tds) => tds[4].textContent)).toBe('<img src=x onerror="window.hacked=1">"quoted" & more');
+    expect(escapeHTML(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  }, 60_000);
+});
