@@ -264,4 +264,48 @@ describe('the workbench in Chromium against textdream serve', () => {
     expect(await page.locator(`tr[data-run-id="${composedRun}"] td:nth-child(3)`).textContent()).toBe('−0.5·L1N7 + 1·sae:L1.resid_pre:3');
     expect(pageErrors).toEqual([]);
   });
+  it('browses a layer while a sweep fills it in: rows without a reload, sorting, full-text search, a click to the page', async () => {
+    await page.getByTestId('nav-neurons').click();
+    await page.getByTestId('layer-select').selectOption('1');
+    await page.locator('[data-testid=swept-layer][data-layer="1"]').waitFor();
+    await page.getByTestId('swept-note').waitFor();
+    expect(await page.getByTestId('swept-row').count()).toBe(0);
+    // A sweep in another process, into the store the server has open.
+    const sweep = spawnCli(
+      ['sweep', '--model', model, '--db', db, '--backend', 'wasm', '--corpus', join(tmp, 'corpus.txt'), '--window', '16', '--methods', 'embed', '--steps', '3', '--seq-len', '4', '--seed', '2', '--layers', '1', '--neurons', '0-7'],
+      {},
+      180_000,
+    );
+    await expect.poll(() => page.locator('[data-testid=swept-row][data-status=done]').count(), { timeout: 120_000 }).toBeGreaterThan(0);
+    const r = await sweep;
+    expect(r.code, r.stderr).toBe(0);
+    await expect.poll(() => page.locator('[data-testid=swept-row][data-status=done]').count(), { timeout: 15_000 }).toBe(8);
+    expect(await page.getByTestId('swept-counts').textContent()).toContain('8 done · 0 running · 0 failed');
+
+    // Sorted by score, highest first (empty scores last).
+    await page.getByTestId('swept-sort-score').click();
+    const scores = (await page.locator('[data-testid=swept-row] td:nth-child(6)').allTextContents()).filter((t) => t !== '').map(Number);
+    expect(scores.length).toBeGreaterThan(1);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    await shot('neuron-browser-sweep');
+
+    // Full-text search over explanations and dreams: every row left holds the word.
+    const explanation = (await page.locator('[data-testid=swept-row] td:nth-child(5)').first().textContent())!;
+    const word = explanation.match(/[A-Za-z]{4,}/)![0].toLowerCase();
+    await page.getByTestId('swept-search').fill(word);
+    await expect.poll(async () => Number(await page.getByTestId('swept-layer').getAttribute('data-rows')), { timeout: 10_000 }).toBeLessThanOrEqual(8);
+    const rows = page.locator('[data-testid=swept-row]');
+    await expect.poll(() => rows.count()).toBeGreaterThan(0);
+    for (const text of await rows.allTextContents()) expect(text.toLowerCase()).toContain(word);
+    await page.getByTestId('swept-search').fill('zzzqqq');
+    await expect.poll(() => rows.count()).toBe(0);
+    await page.getByTestId('swept-search').fill('');
+    await expect.poll(() => rows.count()).toBe(8);
+
+    // A click opens the neuron's page.
+    const n = await rows.nth(2).getAttribute('data-neuron');
+    await rows.nth(2).click();
+    await page.locator(`[data-testid=neuron-page][data-layer="1"][data-neuron="${n}"]`).waitFor();
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
 });

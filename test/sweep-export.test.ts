@@ -107,4 +107,35 @@ describe('sweep --export and --report', () => {
     expect(await page.$$eval('#pages tbody tr:first-child td', (tds) => tds[4].textContent)).toBe('<img src=x onerror="window.hacked=1">"quoted" & more');
     expect(escapeHTML(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
   }, 60_000);
+  it('the neuron browser\'s rows: one per swept neuron with its page\'s figures, narrowed by words of explanations and dreams', () => {
+    const stored = storedPages();
+    const s = new SqliteStore(DB);
+    try {
+      const rows = s.sweptLayer(stored[0].model, 0);
+      expect(rows.map((r) => [r.neuron, r.status])).toEqual(stored.map((p) => [p.neuron, 'done']));
+      rows.forEach((r, i) => {
+        const p = stored[i].page;
+        expect([r.max, r.mean, r.density, r.explanation, r.score, r.dream, r.dreamValue]).toEqual([p.stats!.max, p.stats!.mean, p.stats!.positive, p.explanation.text, p.explanation.score, p.dreams[0].best!.text, p.dreams[0].best!.value]);
+      });
+      // Another layer, another model: nothing.
+      expect(s.sweptLayer(stored[0].model, 1)).toEqual([]);
+      expect(s.sweptLayer('not-a-model', 0)).toEqual([]);
+      // The word of one explanation that the fewest others use: found are exactly the pages whose explanation, or
+      // a dream text of one of whose runs, holds it as a word.
+      const holds = (word: string, t: string) => new RegExp(`(^|[^\\p{L}\\p{N}_])${word}($|[^\\p{L}\\p{N}_])`, 'iu').test(t);
+      const words = [...new Set(stored[3].page.explanation.text.match(/\p{L}{3,}/gu)!)];
+      const word = words.sort((a, b) => stored.filter((p) => holds(a, p.page.explanation.text)).length - stored.filter((p) => holds(b, p.page.explanation.text)).length)[0];
+      const dreamTexts = (runIds: string[]) =>
+        runIds.flatMap((id) => (s.db.prepare('SELECT record FROM dream_steps WHERE run_id = ?').all(id) as { record: string }[]).flatMap((r) => (JSON.parse(r.record).dreams as { text: string }[]).map((d) => d.text)));
+      const expected = stored.filter((p) => holds(word, p.page.explanation.text) || dreamTexts(p.dreamRunIds).some((t) => holds(word, t))).map((p) => p.neuron);
+      const found = s.sweptLayer(stored[0].model, 0, word).map((r) => r.neuron);
+      expect(found).toContain(stored[3].neuron);
+      expect(found).toEqual(expected);
+      expect(s.sweptLayer(stored[0].model, 0, 'zzzqqqxx')).toEqual([]);
+      // Punctuation only: no words, no filter that matches.
+      expect(s.sweptLayer(stored[0].model, 0, '"(')).toEqual([]);
+    } finally {
+      s.close();
+    }
+  });
 });

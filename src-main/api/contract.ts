@@ -38,6 +38,7 @@ import type {
   RunDetail,
   RunStatus,
   RunSummary,
+  SweptLayer,
   TokenValue,
   WireTarget,
 } from './wire';
@@ -67,6 +68,11 @@ export interface ApiRequests {
   'neurons.search': { req: { text: string; layer?: number | null; top?: number }; res: NeuronSearchResult };
   /** One neuron's activation at every token of a text. */
   'neurons.activations': { req: { layer: number; neuron: number; text: string }; res: TokenValue[] };
+  /**
+   * The neuron browser's table: every neuron of a layer that a sweep of the loaded model touched (job state, and
+   * once done its page's figures), optionally only those whose explanation or dream holds every word of `search`.
+   */
+  'sweeps.layer': { req: { layer: number; search?: string }; res: SweptLayer };
   /** Default dream settings and the allowed choices (the form's single source of truth). */
   'dreams.defaults': {
     req: void;
@@ -116,6 +122,7 @@ export const API_CHANNELS = [
   'neurons.page',
   'neurons.search',
   'neurons.activations',
+  'sweeps.layer',
   'dreams.defaults',
   'dreams.start',
   'dreams.stop',

@@ -12,6 +12,18 @@ import type { DreamConfig, Method, TargetSpec } from '../dream/config.js';
 import type { Dream, DreamResult, StepRecord } from '../dream/records.js';
 import type { LayerName, MnistDreamConfig, MnistStepRecord, MnistTarget, Space } from '../mnist/spec.js';
 import type { DreamRunDetail, DreamRunSummary, NeuronStatsView, RunStatus as StoreRunStatus } from '../store/types.js';
+import type { SweptNeuron } from '../sweep/types.js';
+
+// ---------------------------------------------------------------------------------------------- sweeps
+
+export type { SweptNeuron } from '../sweep/types.js';
+
+/** A layer of the neuron browser: its swept neurons, and a note when there are none (why, and what to run). */
+export interface SweptLayer {
+  layer: number;
+  neurons: SweptNeuron[];
+  note: string | null;
+}
 
 // ---------------------------------------------------------------------------------------------- models
 

@@ -25,8 +25,8 @@ export interface HostedEngine {
 }
 
 export function hostEngine(settings: EngineProcessSettings, wire: Wire): HostedEngine {
-  const { store, scans, history } = openExperimentStore(settings.db);
-  const engine = createEngine({ store, scans, history, backend: settings.backend });
+  const { store, scans, history, sweeps } = openExperimentStore(settings.db);
+  const engine = createEngine({ store, scans, history, sweeps, backend: settings.backend });
   const stopServing = serveWire(wire, engine);
   // The model asked for, else the embedded default when it has been built; the UI shows progress and failures
   // through the engine's events, so a failed start-up load is reported there, not here.

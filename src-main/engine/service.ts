@@ -7,7 +7,7 @@ import { DEFAULT_DREAM, METHODS } from '../dream/config.js';
 import { DECODERS } from '../dream/decode.js';
 import type { ApiHandlers } from '../api/contract.js';
 import { defaultModelDir, projectRoot } from '../model/load.js';
-import type { ExperimentHistory, ExperimentStore } from '../store/types.js';
+import type { ExperimentHistory, ExperimentStore, SweepStore } from '../store/types.js';
 import { EventHub } from './events.js';
 import { explainHandler } from './explain.js';
 import { compareRuns, exportRuns } from './history.js';
@@ -28,6 +28,8 @@ export interface EngineOptions {
   scans?: NeuronScanSource | null;
   /** The store's history side (scans to read explanation records from, explanations saved); null in memory. */
   history?: ExperimentHistory | null;
+  /** Swept neurons (the SQLite store's sweep pages and jobs) for the neuron browser; null in memory. */
+  sweeps?: Pick<SweepStore, 'sweptLayer'> | null;
   /** Folder of the MNIST networks (default resources/mnist). */
   mnistDir?: string;
 }
@@ -83,6 +85,17 @@ export function createEngine(opts: EngineOptions): Engine {
       const r = check.object(req, 'request');
       const { model: m, tokenizer } = model();
       return neuronActivations(m, tokenizer, check.int(r.layer, 'layer'), check.int(r.neuron, 'neuron'), check.str(r.text, 'text'));
+    },
+    'sweeps.layer': (req) => {
+      const r = check.object(req, 'request');
+      const { lm, ref } = models.require();
+      const layer = check.int(r.layer, 'layer');
+      if (layer < 0 || layer >= lm.config.nLayer) throw new RangeError(`layer ${layer} is out of range: this model has layers 0-${lm.config.nLayer - 1}`);
+      const search = r.search === undefined || r.search === null || r.search === '' ? undefined : check.str(r.search, 'search', 500);
+      if (!opts.sweeps) return { layer, neurons: [], note: 'the store is in memory: sweeps are kept only in a SQLite store (textdream serve --db <file>, then textdream sweep --db <file>)' };
+      const neurons = opts.sweeps.sweptLayer(ref.fingerprint, layer, search);
+      const note = neurons.length || search ? null : `no sweep of layer ${layer} of this model in the store yet: run textdream sweep --layers ${layer} with the same --db`;
+      return { layer, neurons, note };
     },
     'dreams.defaults': () => ({ settings: structuredClone(DEFAULT_DREAM), methods: [...METHODS], decoders: [...DECODERS] }),
     'dreams.start': async (req) => ({ runId: await host.start(check.dreamSettings(check.object(req, 'request').settings)) }),

@@ -44,7 +44,7 @@ import type {
   SweepStore,
   TopSlots,
 } from './types.js';
-import type { SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
+import type { SweptNeuron, SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
 
 export type DB = Database.Database;
 type Row = Record<string, unknown>;
@@ -323,6 +323,9 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
   }
   sweepPages(model: string, settingsHash: string): SweepPageRow[] {
     return sweeps.sweepPages(this, model, settingsHash);
+  }
+  sweptLayer(model: string, layer: number, search?: string): SweptNeuron[] {
+    return sweeps.sweptLayer(this, model, layer, search);
   }
 
   // -------------------------------------------------------------------------------- pages, export, import

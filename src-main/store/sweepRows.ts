@@ -2,7 +2,8 @@
 // A job's 'done', its dream runs, its explanations and its page are written in one transaction, and the page's
 // primary key is the job's key, so a page is never half written and never written twice.
 import { randomUUID } from 'node:crypto';
-import type { SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
+import type { SweptNeuron, SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
+import { ftsQuery } from './rows.js';
 import { OWNER, ownerAlive } from './owner.js';
 import { sweepJobStateOf, sweepPageRowOf } from './rows.js';
 import type { SqliteStore } from './sqlite.js';
@@ -124,4 +125,48 @@ export function recoverSweepJobs(s: SqliteStore): void {
     const j = sweepJobStateOf(r);
     if (!ownerAlive(j.owner)) s.stmt(`UPDATE sweep_jobs SET status = 'interrupted' WHERE ${KEY}`).run(keyParams(j));
   }
+}
+
+/**
+ * Every neuron of one layer that a sweep of this model has touched (a job row or a page), with its page's figures
+ * once done: one row per (settings, neuron), neurons in order. `search`: only neurons whose page's explanation or
+ * dream text holds every word (the store's FTS5 index over explanations and dream runs).
+ */
+export function sweptLayer(s: SqliteStore, model: string, layer: number, search?: string): SweptNeuron[] {
+  const jobs = s.stmt('SELECT * FROM sweep_jobs WHERE model = ? AND layer = ? ORDER BY neuron, settings_hash').all(model, layer) as Row[];
+  const pages = new Map(
+    (s.stmt('SELECT * FROM sweep_pages WHERE model = ? AND layer = ?').all(model, layer) as Row[]).map((r) => {
+      const p = sweepPageRowOf(r);
+      return [`${p.settingsHash}\0${p.neuron}`, p] as const;
+    }),
+  );
+  let hits: Set<string> | null = null;
+  if (search !== undefined && search.trim() !== '') {
+    const fts = ftsQuery(search);
+    hits = new Set(fts ? (s.stmt(`SELECT ref FROM search WHERE search MATCH ? AND kind IN ('explanation', 'dream')`).all(fts) as { ref: string }[]).map((r) => r.ref) : []);
+  }
+  const out: SweptNeuron[] = [];
+  for (const r of jobs) {
+    const j = sweepJobStateOf(r);
+    const page = pages.get(`${j.settingsHash}\0${j.neuron}`) ?? null;
+    if (hits && (!page || ![...page.explanationIds, ...page.dreamRunIds].some((id) => hits!.has(id)))) continue;
+    const best = page?.page.dreams.map((d) => d.best).find((d) => d) ?? null;
+    out.push({
+      layer: j.layer,
+      neuron: j.neuron,
+      settingsHash: j.settingsHash,
+      status: page ? 'done' : j.status,
+      attempts: j.attempts,
+      error: j.error,
+      max: page?.page.stats?.max ?? null,
+      mean: page?.page.stats?.mean ?? null,
+      density: page?.page.stats?.positive ?? null,
+      explanation: page?.page.explanation.text ?? null,
+      score: page?.page.explanation.score ?? null,
+      dream: best?.text ?? null,
+      dreamValue: best?.value ?? null,
+      finishedAt: page?.createdAt ?? j.finishedAt,
+    });
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 // types) so every layer can import it, the contract (api/wire.ts) included.
 import type { DreamConfig } from '../dream/config.js';
 import type { DreamResult, StepRecord } from '../dream/records.js';
-import type { SweepJobKey, SweepJobState, SweepPage, SweepPageRow, SweepSettings } from '../sweep/types.js';
+import type { SweptNeuron, SweepJobKey, SweepJobState, SweepPage, SweepPageRow, SweepSettings } from '../sweep/types.js';
 
 export type RunStatus = 'running' | 'completed' | 'aborted' | 'interrupted' | 'failed';
 
@@ -356,4 +356,6 @@ export interface SweepStore {
   sweepJobStates(model: string, settingsHash: string): SweepJobState[];
   sweepPage(key: SweepJobKey): SweepPageRow | null;
   sweepPages(model: string, settingsHash: string): SweepPageRow[];
+  /** A layer's swept neurons (every sweep of the model), filtered by words of their explanations and dreams. */
+  sweptLayer(model: string, layer: number, search?: string): SweptNeuron[];
 }

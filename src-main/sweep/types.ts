@@ -100,3 +100,24 @@ export interface SweepPageRow extends SweepJobKey {
   createdAt: string;
   elapsedMs: number;
 }
+
+/** One neuron of a swept layer as the neuron browser lists it: its job's state and, once done, its page's figures. */
+export interface SweptNeuron {
+  layer: number;
+  neuron: number;
+  settingsHash: string;
+  /** The job's state; 'done' once its page is written. */
+  status: SweepJobStatus;
+  attempts: number;
+  error: string | null;
+  /** From the page (null until the job is done). */
+  max: number | null;
+  mean: number | null;
+  /** Fraction of scanned tokens with activation > 0. */
+  density: number | null;
+  explanation: string | null;
+  score: number | null;
+  dream: string | null;
+  dreamValue: number | null;
+  finishedAt: string | null;
+}

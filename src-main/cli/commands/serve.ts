@@ -43,7 +43,7 @@ export default defineCommand({
     } catch (e) {
       throw new UsageError(`cannot open the experiment store ${dbPath}: ${e instanceof Error ? e.message : String(e)} (--db)`);
     }
-    const engine = createEngine({ store: store.store, scans: store.scans, history: store.history, env: io.env, backend: values.backend });
+    const engine = createEngine({ store: store.store, scans: store.scans, history: store.history, sweeps: store.sweeps, env: io.env, backend: values.backend });
     let server;
     try {
       server = await startServer({ engine, staticDir, host, port, token });
