@@ -10,6 +10,7 @@ import type { TextTokenizer } from '../model/tokenizer.js';
 import type { DreamConfig } from './config.js';
 import { withPrefix } from './continuous.js';
 import { hardEvaluate, type HardEval } from './hard.js';
+import { hardEvaluateShared } from './sharedPrefix.js';
 import type { DreamMethod, MethodStep } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import { fluencyPenalty } from './regularisers.js';
@@ -144,7 +145,8 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
           owner.push(i);
         }
       }
-      const candEvals = cands.length ? await hardEvaluate(model, tok, target, cands, cfg.reduce) : [];
+      // Each candidate is its member's text with one token swapped: only the positions from the swap on are run.
+      const candEvals = cands.length ? (await hardEvaluateShared(model, tok, target, cands, cfg.reduce, popEvals.map((e) => e.ids), owner)).evals : [];
       const nextPop: number[][] = [];
       const nextEvals: HardEval[] = [];
       lambdas.forEach((lam, i) => {

@@ -13,6 +13,20 @@ export interface RunOptions {
   stopAtLayer?: number;
   /** Skip ln_final and the unembedding even when all layers run. */
   skipLogits?: boolean;
+  /**
+   * Keys and values of earlier positions, one row per batch row (`PastKV.k[l]` [B, H, P, dh]): the input is then
+   * positions P … P+T−1, attending to the past and to itself causally. How a search that edits position p of many
+   * copies of one text runs only positions p … end of each (the positions before p are the same for all).
+   */
+  past?: PastKV;
+  /** Return every block's keys and values (RunResult.kv), for a later run to continue from. */
+  collectKV?: boolean;
+}
+
+/** Attention keys and values per layer, [B, H, P, dh] each, for P positions. */
+export interface PastKV {
+  k: tf.Tensor4D[];
+  v: tf.Tensor4D[];
 }
 
 export type ModelInput =
@@ -26,6 +40,8 @@ export interface RunResult {
   /** The residual stream where the run stopped (or after the last block). */
   resid: tf.Tensor3D;
   cache: Map<string, tf.Tensor>;
+  /** With `collectKV`: this run's keys and values per layer (the past's not included). */
+  kv?: PastKV;
 }
 
 export class ModelInputError extends Error {
@@ -76,6 +92,11 @@ export class GPT2 {
     }
     let x: tf.Tensor3D;
     let start = 0;
+    const past = opts.past;
+    const offset = past ? past.k[0].shape[2] : 0;
+    if (past && ('resid' in input || past.k.length !== c.nLayer || past.v.length !== c.nLayer)) {
+      throw new ModelInputError(`a run with past keys and values starts from tokens or embeddings and needs all ${c.nLayer} layers' keys and values`);
+    }
     if ('resid' in input) {
       start = input.layer;
       if (!Number.isInteger(start) || start < 0 || start > c.nLayer) {
@@ -85,15 +106,16 @@ export class GPT2 {
       x = input.resid;
     } else {
       const emb = 'ids' in input ? this.embed(input.ids) : input.embeds;
-      this.checkShape(emb);
+      this.checkShape(emb, offset);
       const T = emb.shape[1];
-      const pos = tf.slice(this.weights.wpe, [0, 0], [T, c.dModel]);
+      const pos = tf.slice(this.weights.wpe, [offset, 0], [T, c.dModel]);
       hook('hook_embed', emb);
       hook('hook_pos_embed', pos);
       x = tf.add(emb, pos) as tf.Tensor3D;
     }
-    for (let l = start; l < stop; l++) x = this.block(l, x, this.weights.blocks[l], hook);
-    const result: RunResult = { resid: x, cache };
+    const kv: PastKV | undefined = opts.collectKV ? { k: [], v: [] } : undefined;
+    for (let l = start; l < stop; l++) x = this.block(l, x, this.weights.blocks[l], hook, past, kv);
+    const result: RunResult = { resid: x, cache, ...(kv ? { kv } : {}) };
     if (stop === c.nLayer && !opts.skipLogits) {
       const [B, T, d] = x.shape;
       const normed = layerNorm(x, this.weights.lnf.g, this.weights.lnf.b, c.layerNormEps) as tf.Tensor3D;
@@ -125,7 +147,7 @@ export class GPT2 {
     return { loss: tf.reshape(ce, [B, T]) as tf.Tensor2D, cache: run.cache };
   }
 
-  private block(l: number, x: tf.Tensor3D, w: BlockWeights, hook: (n: string, t: tf.Tensor) => void): tf.Tensor3D {
+  private block(l: number, x: tf.Tensor3D, w: BlockWeights, hook: (n: string, t: tf.Tensor) => void, past?: PastKV, kv?: PastKV): tf.Tensor3D {
     const c = this.config;
     const [B, T, d] = x.shape;
     const lin = (t: tf.Tensor, p: Linear, out: number) =>
@@ -133,7 +155,7 @@ export class GPT2 {
     hook(hookName(l, 'hook_resid_pre'), x);
     const h1 = layerNorm(x, w.ln1.g, w.ln1.b, c.layerNormEps);
     hook(hookName(l, 'ln1.hook_normalized'), h1);
-    const attnOut = lin(this.attention(l, lin(h1, w.attn, 3 * d), hook), w.attnOut, d);
+    const attnOut = lin(this.attention(l, lin(h1, w.attn, 3 * d), hook, past, kv), w.attnOut, d);
     hook(hookName(l, 'hook_attn_out'), attnOut);
     const mid = tf.add(x, attnOut) as tf.Tensor3D;
     hook(hookName(l, 'hook_resid_mid'), mid);
@@ -151,18 +173,30 @@ export class GPT2 {
   }
 
   /** Causal multi-head attention. qkv [B, T, 3d] → [B, T, d]. */
-  private attention(l: number, qkv: tf.Tensor3D, hook: (n: string, t: tf.Tensor) => void): tf.Tensor3D {
+  private attention(l: number, qkv: tf.Tensor3D, hook: (n: string, t: tf.Tensor) => void, past?: PastKV, kv?: PastKV): tf.Tensor3D {
     const { nHead: H, dModel: d } = this.config;
     const [B, T] = qkv.shape;
     const dh = d / H;
-    const heads = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]), [B * H, T, dh]);
+    const split4 = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, H, T, dh]
     const [q, k, v] = tf.split(qkv, 3, 2);
+    let k4 = split4(k);
+    let v4 = split4(v);
+    if (kv) (kv.k.push(k4), kv.v.push(v4));
+    const P = past ? past.k[l].shape[2] : 0;
+    if (past) {
+      if (past.k[l].shape[0] !== B) throw new ModelInputError(`past keys and values have ${past.k[l].shape[0]} rows, the input ${B}: give one past row per input row`);
+      k4 = tf.concat([past.k[l], k4], 2);
+      v4 = tf.concat([past.v[l], v4], 2);
+    }
+    const flat = (t: tf.Tensor4D, n: number) => tf.reshape(t, [B * H, n, dh]) as tf.Tensor3D;
     // Kᵀ is formed explicitly: batched matMul with transposeB is the slow path on wasm.
-    const kT = tf.transpose(heads(k), [0, 2, 1]); // [BH, dh, T]
-    const scores = tf.add(tf.mul(tf.matMul(heads(q) as tf.Tensor3D, kT as tf.Tensor3D), 1 / Math.sqrt(dh)), this.causalMask(T));
-    const pattern = tf.softmax(scores, -1); // [BH, T, T]
-    hook(hookName(l, 'attn.hook_pattern'), tf.reshape(pattern, [B, H, T, T]));
-    const z = tf.matMul(pattern as tf.Tensor3D, heads(v) as tf.Tensor3D); // [BH, T, dh]
+    const kT = tf.transpose(flat(k4, P + T), [0, 2, 1]); // [BH, dh, P+T]
+    // The mask rows of positions P … P+T−1 over columns 0 … P+T−1: the past is visible, the rest causal.
+    const mask = tf.slice(this.causalMask(P + T), [P, 0], [T, P + T]);
+    const scores = tf.add(tf.mul(tf.matMul(flat(split4(q), T), kT as tf.Tensor3D), 1 / Math.sqrt(dh)), mask);
+    const pattern = tf.softmax(scores, -1); // [BH, T, P+T]
+    hook(hookName(l, 'attn.hook_pattern'), tf.reshape(pattern, [B, H, T, P + T]));
+    const z = tf.matMul(pattern as tf.Tensor3D, flat(v4, P + T)); // [BH, T, dh]
     return tf.reshape(tf.transpose(tf.reshape(z, [B, H, T, dh]), [0, 2, 1, 3]), [B, T, d]) as tf.Tensor3D;
   }
 
@@ -183,13 +217,14 @@ export class GPT2 {
     if (ids.dtype !== 'int32') throw new ModelInputError(`token ids must be int32, got ${ids.dtype}`);
   }
 
-  private checkShape(x: tf.Tensor3D): void {
+  private checkShape(x: tf.Tensor3D, offset = 0): void {
     const { dModel, nPositions } = this.config;
     if (x.rank !== 3 || x.shape[2] !== dModel) {
       throw new ModelInputError(`input must be [batch, tokens, ${dModel}], got [${x.shape}]`);
     }
     if (x.shape[1] === 0) throw new ModelInputError('empty input: give at least one token');
-    if (x.shape[1] > nPositions) {
+    if (offset + x.shape[1] > nPositions) {
+      if (offset) throw new ModelInputError(`${offset} past positions + ${x.shape[1]} tokens exceed the model's context of ${nPositions}`);
       throw new ModelInputError(
         `${x.shape[1]} tokens exceed the model's context of ${nPositions}: shorten the text or split it into windows`,
       );

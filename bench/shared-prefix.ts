@@ -1,0 +1,115 @@
+// Candidate evaluation with shared prefixes against full re-evaluation of the same candidates, in one run: the
+// candidates a fluent/seeded step makes (each member's text with one token swapped at a random position, members
+// of `--seq-len` tokens from held-out text), measured both ways, alternating, `--reps` times each. Reports the
+// positions run (the FLOPs proxy: every position costs the same at these lengths, attention being a sliver), the
+// median wall-clock, and the largest difference between the two results. Progress on stderr, JSON on stdout.
+//
+//   npx tsx bench/shared-prefix.ts [--model <dir>] [--backend tensorflow] [--seq-len 10] [--members 4]
+//        [--candidates 12] [--reps 20] [--layer 2] [--neuron 100] [--seed 1]
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src-main/backend.js';
+import { loadCorpus } from '../src-main/corpus/documents.js';
+import { measureIds } from '../src-main/dream/hard.js';
+import { neuronTarget } from '../src-main/dream/objectives.js';
+import { measureIdsShared } from '../src-main/dream/sharedPrefix.js';
+import { defaultModelDir, loadModel } from '../src-main/model/load.js';
+import { emitJson, log, machineInfo, median } from './lib/timing.js';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    model: { type: 'string' },
+    backend: { type: 'string', default: process.env.TEXTDREAM_BACKEND ?? 'auto' },
+    'seq-len': { type: 'string', default: '10' },
+    members: { type: 'string', default: '4' },
+    candidates: { type: 'string', default: '12' },
+    reps: { type: 'string', default: '20' },
+    layer: { type: 'string', default: '2' },
+    neuron: { type: 'string', default: '100' },
+    seed: { type: 'string', default: '1' },
+    'max-runs': { type: 'string', default: '1,2,3,4,6,11' },
+  },
+});
+const T = Number(values['seq-len']);
+const M = Number(values.members);
+const C = Number(values.candidates);
+const reps = Number(values.reps);
+let state = Number(values.seed) >>> 0 || 1;
+const rand = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+
+const backend = await initBackend(values.backend!);
+const spec = values.model ?? defaultModelDir();
+const lm = await loadModel(spec);
+const tok = lm.tokenizer;
+const target = neuronTarget(Number(values.layer), Number(values.neuron));
+
+// Members: windows of T tokens from the corpus's documents, spread by the seed.
+const docs = (await loadCorpus('brown+sotu')).filter((d) => d.text.length > 2000);
+const members: number[][] = Array.from({ length: M }, () => {
+  const ids = tok.encode(docs[Math.floor(rand() * docs.length)].text.slice(0, 4000));
+  const at = Math.floor(rand() * (ids.length - T));
+  return tok.encode(tok.decode(ids.slice(at, at + T)));
+});
+const batches = Array.from({ length: reps }, () => {
+  const seqs: number[][] = [];
+  const owner: number[] = [];
+  members.forEach((m, o) =>
+    Array.from({ length: C }, () => {
+      const next = m.slice();
+      next[Math.floor(rand() * next.length)] = Math.floor(rand() * 50000) + 200;
+      // As the search does: the candidate's text re-tokenised.
+      seqs.push(tok.encode(tok.decode(next)));
+      owner.push(o);
+    }),
+  );
+  return { seqs, owner };
+});
+
+const variants = values['max-runs']!.split(',').map(Number);
+log(`shared-prefix bench: ${M} members × ${C} candidates of ${T} tokens, ${reps} reps, max runs ${variants.join('/')}, ${spec} on ${backend.name}`);
+// Warm-up of both paths (kernels, caches).
+await measureIds(lm.model, tok, target, batches[0].seqs, 'max');
+for (const v of variants) await measureIdsShared(lm.model, tok, target, batches[0].seqs, 'max', members, batches[0].owner, v);
+const fullMs: number[] = [];
+const shared = variants.map((maxRuns) => ({ maxRuns, ms: [] as number[], fullPositions: 0, sharedPositions: 0, runs: 0, maxDiff: 0 }));
+// Alternating, batch by batch, so drift in the machine's load falls on every variant alike.
+for (const b of batches) {
+  let t = performance.now();
+  const full = await measureIds(lm.model, tok, target, b.seqs, 'max');
+  fullMs.push(performance.now() - t);
+  for (const v of shared) {
+    t = performance.now();
+    const r = await measureIdsShared(lm.model, tok, target, b.seqs, 'max', members, b.owner, v.maxRuns);
+    v.ms.push(performance.now() - t);
+    v.fullPositions += r.cost.fullPositions;
+    v.sharedPositions += r.cost.sharedPositions;
+    v.runs += r.cost.runs;
+    r.evals.forEach((e, i) => {
+      v.maxDiff = Math.max(v.maxDiff, Math.abs(e.ce - full[i].ce), ...e.perToken.map((x, j) => Math.abs(x - full[i].perToken[j])));
+    });
+  }
+}
+const fullMedian = median(fullMs);
+const result = {
+  bench: 'shared-prefix',
+  command: `npx tsx bench/shared-prefix.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  model: spec,
+  backend: backend.name,
+  machine: machineInfo(),
+  seqLen: T,
+  members: M,
+  candidatesPerMember: C,
+  reps,
+  fullMedianMs: fullMedian,
+  variants: shared.map((v) => ({
+    maxRuns: v.maxRuns,
+    forwardRunsPerBatch: v.runs / reps,
+    positions: { full: v.fullPositions / reps, shared: v.sharedPositions / reps, fewerBy: v.fullPositions / v.sharedPositions },
+    medianMs: median(v.ms),
+    wallClockFasterBy: fullMedian / median(v.ms),
+    maxAbsDifference: v.maxDiff,
+  })),
+};
+for (const v of result.variants) log(`max runs ${v.maxRuns}: ${v.forwardRunsPerBatch.toFixed(1)} runs, positions ${v.positions.fewerBy.toFixed(2)}× fewer, wall-clock ${v.wallClockFasterBy.toFixed(2)}× (${v.medianMs.toFixed(1)} vs ${fullMedian.toFixed(1)} ms), max difference ${v.maxAbsDifference.toExponential(2)}`);
+emitJson(result);
+lm.model.dispose();

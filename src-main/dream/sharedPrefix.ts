@@ -1,0 +1,212 @@
+// Hard evaluation of edited copies of a few texts, running only what an edit changed. A discrete search evaluates
+// many candidates that are a member's text with one token swapped at position p: every position before p reads the
+// same tokens as the member, so its keys, values, activations and losses are the member's. Here the members (the
+// bases) run once with their keys and values kept; each candidate then runs positions p … end only, attending to
+// its base's first p positions. The results equal measureIds's (test/shared-prefix.test.ts checks it to float
+// precision); bench/shared-prefix.ts measures the positions and time saved.
+import * as tf from '@tensorflow/tfjs-core';
+import type { GPT2 } from '../model/gpt2.js';
+import { layerNorm, unembedCrossEntropy } from '../model/ops.js';
+import type { TextTokenizer } from '../model/tokenizer.js';
+import { bosPadded, measureIds, reduceValues } from './hard.js';
+import type { Reduce, Target } from './objectives.js';
+import type { HardEval } from './records.js';
+
+export interface SharedPrefixCost {
+  /** Token positions a full evaluation of the candidates runs (each after its <|endoftext|>, padded as one batch). */
+  fullPositions: number;
+  /** Positions run here: the bases once, then each candidate's positions from its first difference on. */
+  sharedPositions: number;
+  /** Forward runs made (one for the bases, one per distinct first-difference position). */
+  runs: number;
+}
+
+/** Suffix runs per call by default (bench/shared-prefix.ts measured the trade between positions and runs). */
+export const DEFAULT_MAX_RUNS = 4;
+
+/**
+ * Run starts (ascending, the first ≤ every row's first difference) that minimise the positions run, padded per run to
+ * its longest row, with at most `maxRuns` starts: dynamic programming over the distinct first differences.
+ */
+export function chooseStarts(rows: { p: number; n: number }[], maxRuns: number): number[] {
+  if (!rows.length) return [];
+  const ps = [...new Set(rows.map((r) => r.p))].sort((a, b) => a - b);
+  // cost(i, j): rows whose p is in ps[i..j] run from ps[i], padded to the longest.
+  const cost = (i: number, j: number) => {
+    const inRun = rows.filter((r) => r.p >= ps[i] && r.p <= ps[j]);
+    return inRun.length * Math.max(...inRun.map((r) => r.n - ps[i] + 1));
+  };
+  const K = ps.length;
+  const runs = Math.max(1, Math.min(maxRuns, K));
+  // best[k][j]: least cost covering ps[0..j] with k runs; from[k][j]: where the last run starts.
+  const best = Array.from({ length: runs + 1 }, () => new Array<number>(K).fill(Infinity));
+  const from = Array.from({ length: runs + 1 }, () => new Array<number>(K).fill(0));
+  for (let j = 0; j < K; j++) best[1][j] = cost(0, j);
+  for (let k = 2; k <= runs; k++) {
+    for (let j = 0; j < K; j++) {
+      best[k][j] = best[k - 1][j];
+      from[k][j] = -1;
+      for (let i = 1; i <= j; i++) {
+        const c = best[k - 1][i - 1] + cost(i, j);
+        if (c < best[k][j]) (best[k][j] = c, (from[k][j] = i));
+      }
+    }
+  }
+  const out: number[] = [];
+  let j = K - 1;
+  for (let k = runs; k >= 1 && j >= 0; k--) {
+    if (k === 1) {
+      out.push(ps[0]);
+      break;
+    }
+    const i = from[k][j];
+    if (i < 0) continue;
+    out.push(ps[i]);
+    j = i - 1;
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** First absolute position (0 = <|endoftext|>) at which [BOS, ...a] and [BOS, ...b] differ; a.length + 1 when a is a prefix of b. */
+function firstDifference(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i + 1;
+  return n + 1;
+}
+
+/**
+ * Measure `seqs` (token ids, as measureIds takes them) where seqs[i] is an edit of bases[owner[i]]. Same results as
+ * measureIds(model, tok, target, seqs, reduce); `cost` counts what was run.
+ */
+export async function measureIdsShared(
+  model: GPT2,
+  tok: TextTokenizer,
+  target: Target,
+  seqs: number[][],
+  reduce: Reduce,
+  bases: number[][],
+  owner: number[],
+  maxRuns = DEFAULT_MAX_RUNS,
+): Promise<{ evals: HardEval[]; cost: SharedPrefixCost }> {
+  const ctx = model.config.nPositions;
+  const bos = model.config.bosTokenId;
+  const rows = seqs.map((s) => s.slice(0, ctx - 1));
+  const baseRows = bases.map((s) => s.slice(0, ctx - 1));
+  if (!rows.length) return { evals: [], cost: { fullPositions: 0, sharedPositions: 0, runs: 0 } };
+  if (owner.length !== rows.length || owner.some((o) => !(o >= 0 && o < baseRows.length))) throw new RangeError('measureIdsShared: every sequence needs the index of its base');
+  if (rows.some((r) => !r.length) || baseRows.some((r) => !r.length)) {
+    // Empty texts score NaN in measureIds; nothing to share.
+    const evals = await measureIds(model, tok, target, rows, reduce);
+    const T = 1 + Math.max(1, ...rows.map((r) => r.length));
+    return { evals, cost: { fullPositions: rows.length * T, sharedPositions: rows.length * T, runs: 1 } };
+  }
+
+  const p = rows.map((r, i) => firstDifference(r, baseRows[owner[i]]));
+  // Row r runs positions s … n (n = its length, counted after the BOS at 0) for a start s ≤ its first difference:
+  // none when r is a prefix of its base. Each distinct start is one more forward run, whose fixed cost can exceed
+  // the positions it saves, so the starts are chosen to run the fewest positions in at most `maxRuns` runs.
+  const starts = chooseStarts(rows.map((r, i) => ({ p: p[i], n: r.length })).filter((x) => x.p <= x.n), maxRuns);
+  const groups = new Map<number, number[]>();
+  rows.forEach((r, i) => {
+    if (p[i] > r.length) return;
+    const s = starts.filter((x) => x <= p[i]).at(-1)!;
+    groups.set(s, [...(groups.get(s) ?? []), i]);
+  });
+
+  const { ids: baseIds, T: Tb } = bosPadded(baseRows, bos);
+  const nb = baseRows.length;
+  const baseNext = new Int32Array(nb * Tb);
+  for (let i = 0; i < nb * Tb; i++) baseNext[i] = (i + 1) % Tb === 0 ? 0 : baseIds[i + 1];
+
+  // Per row: activation at absolute positions 1..n and loss at positions 0..n−1.
+  const act: number[][] = rows.map((r) => new Array<number>(r.length));
+  const ce: number[][] = rows.map((r) => new Array<number>(r.length));
+  let sharedPositions = nb * Tb;
+  let runs = 1;
+
+  const out = tf.tidy(() => {
+    const run = model.run({ ids: tf.tensor2d(baseIds, [nb, Tb], 'int32') }, { skipLogits: true, hooks: target.hooks, collectKV: true });
+    const d = model.config.dModel;
+    const norm = (x: tf.Tensor3D, n: number) => tf.reshape(layerNorm(x, model.weights.lnf.g, model.weights.lnf.b, model.config.layerNormEps), [n, d]) as tf.Tensor2D;
+    const normed = norm(run.resid, nb * Tb);
+    const baseAct = target.perToken(run.cache);
+    // Every loss of the call in one unembedding pass: a pass streams the whole vocabulary matrix, whatever the rows.
+    const states: tf.Tensor2D[] = [normed];
+    const targets: number[] = [...baseNext];
+    const suffixes: { members: number[]; p: number; L: number; act: tf.Tensor }[] = [];
+    for (const [pos, members] of groups) {
+      const L = Math.max(...members.map((i) => rows[i].length - pos + 1));
+      const ids = new Int32Array(members.length * L).fill(bos);
+      const next = new Array<number>(members.length * L).fill(0);
+      members.forEach((i, b) => {
+        const r = rows[i];
+        for (let j = 0; j < L; j++) {
+          const abs = pos + j; // absolute position; token r[abs − 1]
+          if (abs <= r.length) ids[b * L + j] = r[abs - 1];
+          if (abs + 1 <= r.length) next[b * L + j] = r[abs];
+        }
+      });
+      const who = tf.tensor1d(members.map((i) => owner[i]), 'int32');
+      const past = {
+        k: run.kv!.k.map((k) => tf.slice(tf.gather(k, who), [0, 0, 0, 0], [-1, -1, pos, -1]) as tf.Tensor4D),
+        v: run.kv!.v.map((v) => tf.slice(tf.gather(v, who), [0, 0, 0, 0], [-1, -1, pos, -1]) as tf.Tensor4D),
+      };
+      const sr = model.run({ ids: tf.tensor2d(ids, [members.length, L], 'int32') }, { skipLogits: true, hooks: target.hooks, past });
+      states.push(norm(sr.resid, members.length * L));
+      targets.push(...next);
+      // The loss at position pos − 1 predicts the edited token: the base's state there, the candidate's target.
+      states.push(tf.gather(normed, tf.tensor1d(members.map((i) => owner[i] * Tb + pos - 1), 'int32')) as tf.Tensor2D);
+      targets.push(...members.map((i) => rows[i][pos - 1]));
+      suffixes.push({ members, p: pos, L, act: target.perToken(sr.cache) });
+    }
+    const loss = unembedCrossEntropy(tf.concat(states, 0), model.weights.unembed, tf.tensor1d(targets, 'int32'));
+    return { baseAct, loss, suffixes };
+  });
+  try {
+    const bAct = (await out.baseAct.array()) as number[][];
+    const losses = (await out.loss.data()) as Float32Array;
+    rows.forEach((r, i) => {
+      const o = owner[i];
+      for (let j = 1; j <= r.length && j < p[i]; j++) act[i][j - 1] = bAct[o][j];
+      // Loss at j predicts token j+1 (1-based); equal to the base's while that token is the base's too.
+      for (let j = 0; j < r.length && j + 1 < p[i]; j++) ce[i][j] = losses[o * Tb + j];
+    });
+    let at = nb * Tb;
+    for (const g of out.suffixes) {
+      runs++;
+      sharedPositions += g.members.length * g.L;
+      const a = (await g.act.array()) as number[][];
+      g.members.forEach((i, b) => {
+        const r = rows[i];
+        for (let j = 0; j + g.p <= r.length; j++) act[i][g.p + j - 1] = a[b][j];
+        for (let j = 0; g.p + j < r.length; j++) ce[i][g.p + j] = losses[at + b * g.L + j];
+      });
+      at += g.members.length * g.L;
+      g.members.forEach((i, b) => (ce[i][g.p - 1] = losses[at + b]));
+      at += g.members.length;
+    }
+  } finally {
+    tf.dispose([out.baseAct, out.loss, ...out.suffixes.map((g) => g.act)]);
+  }
+  const evals = rows.map((r, i): HardEval => {
+    const perToken = act[i];
+    return {
+      text: tok.decode(r),
+      ids: r,
+      tokens: tok.tokenStrings(r),
+      perToken,
+      max: Math.max(...perToken),
+      mean: reduceValues(perToken, 'mean'),
+      value: reduceValues(perToken, reduce),
+      ce: reduceValues(ce[i], 'mean'),
+    };
+  });
+  const fullPositions = rows.length * (1 + Math.max(1, ...rows.map((r) => r.length)));
+  return { evals, cost: { fullPositions, sharedPositions, runs } };
+}
+
+/** hardEvaluate with shared prefixes: re-tokenise each candidate and its base, then measureIdsShared. */
+export function hardEvaluateShared(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce, bases: number[][], owner: number[], maxRuns = DEFAULT_MAX_RUNS) {
+  const canon = (s: number[]) => (s.length ? tok.encode(tok.decode(s)) : []);
+  return measureIdsShared(model, tok, target, seqs.map(canon), reduce, bases.map(canon), owner, maxRuns);
+}
