@@ -138,4 +138,51 @@ describe('sweep --export and --report', () => {
       s.close();
     }
   });
+  it('--import: pages into another store once its history is there, all or nothing, a second time adding none', async () => {
+    const file = join(dir, 'all.jsonl');
+    expect((await runCli(['sweep', ...FLAGS, '--export', file])).code).toBe(0);
+    const other = join(dir, 'other.db');
+    // Without the history the pages were made from: refused, naming the fix, nothing written.
+    const early = await runCli(['sweep', '--import', file, '--db', other]);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/is not in this store: import the exporting store's history first \(textdream history --export there, textdream history --import here\)/);
+    const history = join(dir, 'history.json');
+    expect((await runCli(['history', '--db', DB, '--export', history])).code).toBe(0);
+    expect((await runCli(['history', '--db', other, '--import', history])).code).toBe(0);
+    const imported = await runCli(['sweep', '--import', file, '--db', other, '--json']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ pages: 6, added: 6, present: 0 });
+    const again = await runCli(['sweep', '--import', file, '--db', other, '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ pages: 6, added: 0, present: 6 });
+    const stored = storedPages();
+    const rows = (db: string) => {
+      const st = new SqliteStore(db);
+      try {
+        return st.sweptLayer(stored[0].model, 0);
+      } finally {
+        st.close();
+      }
+    };
+    expect(rows(other)).toEqual(rows(DB));
+    // The same sweep's --status in the other store: every neuron done.
+    const status = await runCli(['sweep', ...FLAGS.map((f) => (f === DB ? other : f)), '--status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ total: 6, done: 6 });
+
+    // A damaged file: settings edited (the hash no longer matches), or a page whose neuron is not its line's.
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const edited = JSON.parse(lines[0]);
+    edited.settings.dreams[0].steps = 99;
+    writeFileSync(join(dir, 'edited.jsonl'), [JSON.stringify(edited), ...lines.slice(1)].join('\n'));
+    expect((await runCli(['sweep', '--import', join(dir, 'edited.jsonl'), '--db', other])).stderr).toMatch(/the settings do not hash to/);
+    const third = join(dir, 'third.db');
+    expect((await runCli(['history', '--db', third, '--import', history])).code).toBe(0);
+    const bad = JSON.parse(lines[4]);
+    bad.page.neuron = 99;
+    writeFileSync(join(dir, 'bad.jsonl'), [...lines.slice(0, 4), JSON.stringify(bad), ...lines.slice(5)].join('\n'));
+    const r = await runCli(['sweep', '--import', join(dir, 'bad.jsonl'), '--db', third]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.jsonl:5: the page is of L0N99, the line of L0N3/);
+    expect(rows(third)).toEqual([]);
+    expect((await runCli(['sweep', '--import', join(dir, 'nope.jsonl'), '--db', third])).stderr).toMatch(/cannot read .*nope\.jsonl/);
+  });
 });

@@ -195,7 +195,7 @@ describe('textdream sweep', () => {
       [['--layers', ''], /--layers is empty/],
       [['--methods', 'seeded'], /--methods: "seeded" is not a sweep method \(seeded needs a seed pool.*use one or more of fluent, embed/],
       [['--max-attempts', '0'], /--max-attempts 0 is out of range: use 1-1000/],
-      [['--status', '--force'], /--status only reads the store: drop --force/],
+      [['--status', '--force'], /--status, --export and --report only read the store: drop --force/],
     ];
     for (const [extra, message] of cases) {
       // A later flag wins, so each case overrides the defaults of args().

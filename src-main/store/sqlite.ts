@@ -19,6 +19,7 @@ import { explanationOf, ftsQuery, runSummary, targetLabel } from './rows.js';
 import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import * as scans from './scanRows.js';
 import * as sweeps from './sweepRows.js';
+import { settingsHash } from '../sweep/jobs.js';
 import type {
   CorpusRef,
   DreamRunDetail,
@@ -326,6 +327,10 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
   }
   sweptLayer(model: string, layer: number, search?: string): SweptNeuron[] {
     return sweeps.sweptLayer(this, model, layer, search);
+  }
+  /** Pages a `sweep --export` wrote, all or nothing (their runs, scans and explanations must be here already). */
+  importSweepPages(text: string, file: string): sweeps.SweepImportReport {
+    return this.tx(() => sweeps.importSweepPages(this, text, file, settingsHash));
   }
 
   // -------------------------------------------------------------------------------- pages, export, import

@@ -170,3 +170,80 @@ export function sweptLayer(s: SqliteStore, model: string, layer: number, search?
   }
   return out;
 }
+
+export class SweepImportError extends Error {
+  override name = 'SweepImportError';
+}
+
+export interface SweepImportReport {
+  pages: number;
+  added: number;
+  /** Pages the store had already (same model, settings and neuron): left as they are. */
+  present: number;
+}
+
+/**
+ * Pages exported by `sweep --export` (sweep/export.ts), into this store (the caller's transaction: all or nothing). Each
+ * page's model, scan, dream runs and explanations must be here already (`history --import` of the exporting store
+ * brings them); a page present already is kept.
+ */
+export function importSweepPages(s: SqliteStore, text: string, file: string, hashOf: (settings: SweepSettings) => string): SweepImportReport {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const parse = (l: string, i: number): Record<string, unknown> => {
+    try {
+      const v = JSON.parse(l) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      // reported below
+    }
+    throw new SweepImportError(`${file}:${i + 1} is not a JSON object: give a file textdream sweep --export wrote`);
+  };
+  if (!lines.length) throw new SweepImportError(`${file} is empty: give a file textdream sweep --export wrote`);
+  const header = parse(lines[0], 0);
+  if (header.format !== 'textdream-neuron-pages' || header.version !== 1) throw new SweepImportError(`${file}:1 is not a textdream-neuron-pages header of version 1: give a file textdream sweep --export wrote`);
+  const settings = header.settings as SweepSettings;
+  const hash = header.settingsHash as string;
+  if (typeof hash !== 'string' || hashOf(settings) !== hash) throw new SweepImportError(`${file}:1: the settings do not hash to ${String(hash)}: the file was edited or damaged`);
+  const report: SweepImportReport = { pages: 0, added: 0, present: 0 };
+  {
+    registerSettings(s, hash, settings);
+    lines.slice(1).forEach((l, j) => {
+      const at = `${file}:${j + 2}`;
+      const p = parse(l, j + 1);
+      if (p.format !== 'textdream-neuron-page' || p.version !== 1) throw new SweepImportError(`${at} is not a textdream-neuron-page of version 1`);
+      if (p.settingsHash !== hash) throw new SweepImportError(`${at}: settings ${String(p.settingsHash)}, the header's are ${hash}`);
+      const model = (p.model as { fingerprint?: unknown } | undefined)?.fingerprint;
+      const ints = [p.layer, p.neuron].every((x) => Number.isInteger(x) && (x as number) >= 0);
+      const ids = [p.dreamRunIds, p.explanationIds].every((x) => Array.isArray(x) && x.every((y) => typeof y === 'string'));
+      if (typeof model !== 'string' || !ints || typeof p.scanId !== 'string' || !ids || !p.page || typeof p.page !== 'object' || typeof p.createdAt !== 'string' || typeof p.elapsedMs !== 'number') {
+        throw new SweepImportError(`${at}: a page needs model.fingerprint, layer, neuron, scanId, dreamRunIds, explanationIds, page, createdAt and elapsedMs (docs/sweep-pages.md)`);
+      }
+      report.pages++;
+      const key = { model, settingsHash: hash, layer: p.layer as number, neuron: p.neuron as number };
+      if (s.stmt(`SELECT 1 FROM sweep_pages WHERE ${KEY}`).get(keyParams(key)) !== undefined) {
+        report.present++;
+        return;
+      }
+      const missing = (table: string, col: string, id: string) => s.stmt(`SELECT 1 FROM ${table} WHERE ${col} = ?`).get(id) === undefined;
+      const fix = 'import the exporting store\'s history first (textdream history --export there, textdream history --import here)';
+      if (missing('models', 'fingerprint', model)) throw new SweepImportError(`${at}: model ${model.slice(0, 12)} is not in this store: ${fix}`);
+      if (missing('scans', 'id', p.scanId as string)) throw new SweepImportError(`${at}: scan ${String(p.scanId)} is not in this store: ${fix}`);
+      for (const id of p.dreamRunIds as string[]) if (missing('dream_runs', 'id', id)) throw new SweepImportError(`${at}: dream run ${id} is not in this store: ${fix}`);
+      for (const id of p.explanationIds as string[]) if (missing('explanations', 'id', id)) throw new SweepImportError(`${at}: explanation ${id} is not in this store: ${fix}`);
+      const page = p.page as { layer?: unknown; neuron?: unknown };
+      if (page.layer !== key.layer || page.neuron !== key.neuron) throw new SweepImportError(`${at}: the page is of L${String(page.layer)}N${String(page.neuron)}, the line of L${key.layer}N${key.neuron}`);
+      const score = typeof p.score === 'number' ? p.score : null;
+      s.stmt(
+        `INSERT INTO sweep_pages (model, layer, neuron, settings_hash, scan_id, dream_runs, explanations, score, page, created_at, elapsed_ms)
+         VALUES (@model, @layer, @neuron, @settingsHash, @scanId, @dreams, @explanations, @score, @page, @at, @elapsed)`,
+      ).run({ ...keyParams(key), scanId: p.scanId, dreams: JSON.stringify(p.dreamRunIds), explanations: JSON.stringify(p.explanationIds), score, page: JSON.stringify(p.page), at: p.createdAt, elapsed: p.elapsedMs });
+      s.stmt(
+        `INSERT INTO sweep_jobs (model, layer, neuron, settings_hash, status, attempts, owner, started_at, finished_at, elapsed_ms)
+         VALUES (@model, @layer, @neuron, @settingsHash, 'done', 1, NULL, @at, @at, @elapsed)
+         ON CONFLICT (model, settings_hash, layer, neuron) DO UPDATE SET status = 'done', error = NULL, finished_at = @at, elapsed_ms = @elapsed`,
+      ).run({ ...keyParams(key), at: p.createdAt, elapsed: p.elapsedMs });
+      report.added++;
+    });
+  }
+  return report;
+}

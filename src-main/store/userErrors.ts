@@ -3,9 +3,10 @@
 import { ScanConfigError, ScanCorpusError } from '../scan/errors.js';
 import { HistoryFormatError } from './exchange.js';
 import { ScanStateError } from './scanRows.js';
+import { SweepImportError } from './sweepRows.js';
 import { StoreOpenError, StoreVersionError } from './schema.js';
 
-export const STORE_USER_ERRORS = [StoreOpenError, StoreVersionError, ScanStateError, HistoryFormatError, ScanConfigError, ScanCorpusError];
+export const STORE_USER_ERRORS = [StoreOpenError, StoreVersionError, ScanStateError, HistoryFormatError, ScanConfigError, ScanCorpusError, SweepImportError];
 
 export function isStoreUserError(e: unknown): e is Error {
   return STORE_USER_ERRORS.some((c) => e instanceof c);

@@ -26,6 +26,10 @@ export interface PageLine {
   score: number | null;
   createdAt: string;
   elapsedMs: number;
+  /** The rows the page was made from, by id: `textdream history --export/--import` carries them between stores. */
+  scanId: string;
+  dreamRunIds: string[];
+  explanationIds: string[];
   page: SweepPageRow['page'];
 }
 
@@ -40,6 +44,9 @@ export function pageLine(r: SweepPageRow, meta: SweepExportMeta): PageLine {
     score: r.score,
     createdAt: r.createdAt,
     elapsedMs: r.elapsedMs,
+    scanId: r.scanId,
+    dreamRunIds: r.dreamRunIds,
+    explanationIds: r.explanationIds,
     page: r.page,
   };
 }

@@ -29,7 +29,7 @@ import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 import { DB_OPTION, openStore } from '../store.js';
 import type { LoadedModel } from '../../model/load.js';
 import { layerReportHTML, pagesJSONL } from '../../sweep/export.js';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { backends } from './explain.js';
@@ -112,12 +112,14 @@ export default defineCommand({
     redis: { type: 'string', arg: '<auto|redis://host:port>', description: 'run the jobs on a BullMQ queue in Redis: auto starts Debian\'s redis-server on a loopback port (data beside the store), or give a running one; `textdream worker --redis <url>` adds workers' },
     'no-work': { type: 'boolean', description: 'with --redis: enqueue and follow the sweep, but leave every job to `textdream worker` processes' },
     'enqueue-only': { type: 'boolean', description: 'with --redis <url>: put the jobs on the queue and exit' },
+    import: { type: 'string', arg: '<file.jsonl>', description: 'read pages another store exported (after `textdream history --import` of that store\'s history), all or nothing; needs no model or settings flags' },
     export: { type: 'string', arg: '<file.jsonl>', description: 'write the sweep\'s finished pages as JSON lines (schema: docs/sweep-pages.md); reads the store only, as --status' },
     report: { type: 'string', arg: '<file.html>', description: 'write a self-contained HTML report of the sweep\'s pages (a sortable, filterable table); reads the store only' },
     status: { type: 'boolean', description: 'only report done / running / failed / pending neurons and the ETA of the sweep these flags describe (give the same settings; loads no weights)' },
     db: DB_OPTION,
   },
   async run(values, _positionals, io) {
+    if (values.import !== undefined) return importCommand(io, values.import, resolveStorePath(values.db, io.env), Boolean(values.json));
     const int = (v: string | undefined, flag: string, min: number, max: number) => {
       const n = parseInteger(v, flag);
       return n === undefined ? undefined : inRange(n, flag, { min, max });
@@ -219,6 +221,28 @@ async function statusCommand(
     if (values.json) printJSON(io, { model: spec, modelFingerprint: id.fingerprint, settingsHash: hash, settings, store: dbPath, ...status });
     else io.stdout(statusText(status, spec, id.fingerprint, hash, dbPath));
     return 0;
+  } finally {
+    store.close();
+  }
+}
+
+async function importCommand(io: CommandIO, file: string, dbPath: string, json: boolean): Promise<number> {
+  if (!file) throw new UsageError('--import needs a file name, e.g. --import pages.jsonl');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const store = openStore(dbPath);
+  try {
+    const r = store.importSweepPages(text, file);
+    if (json) printJSON(io, { import: file, store: dbPath, ...r });
+    else io.stdout(`imported ${r.added} of ${r.pages} neuron page(s) from ${file} into ${dbPath}${r.present ? ` (${r.present} were there already)` : ''}\n`);
+    return 0;
+  } catch (e) {
+    if (isStoreUserError(e)) throw new UsageError(e.message);
+    throw e;
   } finally {
     store.close();
   }
