@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assessReadability, doubledWord, READABLE_RULE, runOnSentence, startsAsSentence, unbalancedParentheses } from '../src-main/readability/assess.js';
+import { assessReadability, doubledWord, READABLE_RULE, runOnSentence, startsAsSentence, swappedWords, unbalancedParentheses } from '../src-main/readability/assess.js';
 import type { ReadabilityJudge } from '../src-main/readability/judge.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
@@ -74,11 +74,24 @@ describe('an edited sentence against its seed', () => {
     const same = assessReadability(judge, seed, { seedText: seed });
     expect(same.readable).toBe(true);
     expect(same.seedLogProb).toBe(same.logProb);
-    const worse = assessReadability(judge, 'And Army during the past year got heard actively engaged', { seedText: seed });
+    const worse = assessReadability(judge, ' The Army during the past year got heard actively engaged', { seedText: seed });
     expect(worse.reason).toMatch(/less likely than its seed/);
     expect(worse.seedLogProb! - worse.logProb).toBeGreaterThan(1);
     // Without its seed the same text is judged on the other rules alone (and passes them: the seed rule is what sees it).
-    expect(assessReadability(judge, 'And Army during the past year got heard actively engaged').readable).toBe(true);
+    expect(assessReadability(judge, ' The Army during the past year got heard actively engaged').readable).toBe(true);
+  });
+
+  it('swaps at most two of its seed\'s words, word for word', () => {
+    const seed = ' The Army during the past year has been actively engaged';
+    expect(swappedWords(seed, seed)).toBe(0);
+    expect(swappedWords(seed, ' The Navy during the past year has been actively engaged')).toBe(1);
+    expect(swappedWords(seed, 'And Army during the past year got heard actively engaged')).toBe(3);
+    // A word broken in two, or two merged: the words no longer line up.
+    expect(swappedWords(seed, ' The Ar my during the past year has been actively engaged')).toBeNull();
+    expect(assessReadability(judge, 'And Army during the past year got heard actively engaged', { seedText: seed }).reason).toBe("3 of its seed's words swapped (at most 2)");
+    expect(assessReadability(judge, ' The Ar my during the past year has been actively engaged', { seedText: seed }).reason).toMatch(/do not line up with its seed/);
+    const one = assessReadability(judge, ' The Navy during the past year has been actively engaged', { seedText: seed });
+    expect(one.reason === null || /less likely/.test(one.reason)).toBe(true);
   });
 });
 

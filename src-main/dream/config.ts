@@ -105,7 +105,7 @@ export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
   beamWidth: 3,
   expand: 12,
   repetitionPenalty: 0,
-  maxEdits: 3,
+  maxEdits: 2,
   seedEdits: 'part-of-speech',
   judgeWeight: 0,
 };

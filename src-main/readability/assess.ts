@@ -11,7 +11,11 @@
  * - a dream starts as a sentence starts (a capital letter or a digit, after an opening quote or parenthesis if
  *   any): it is read as a text of its own, and " benches to invite the courage of the people." reads as a broken
  *   fragment however well its trigrams fit. A window cut from running text is exempt;
- * - an edited real sentence (a seeded dream): the token model finds it at least as likely per token as the sentence it
+ * - an edited real sentence (a seeded dream) swaps at most two of its seed's words, word for word: read blind, dreams
+ *   with three swapped words were salad (2 of 27 rated 4 or 5, 22 rated 1 or 2), and so were edits that broke or
+ *   merged a word (6 of 8 rated 1 or 2), while one swap read as English more often than not (13 of 24 rated ≥ 4)
+ *   (bench/results/readability-blind-read*.json, README "Dream quality");
+ * - an edited real sentence: the token model finds it at least as likely per token as the sentence it
  *   was edited from — read beside their seeds, most edits make a sentence worse, and beside the seed the judge sees
  *   some of that damage (not all: see README, "Dream quality");
  * - words: every word but the last (a fixed token length may end inside a word) is in the judge's lexicon (its
@@ -23,6 +27,7 @@
  */
 import type { ReadabilityJudge } from './judge.js';
 import { repetition, textWords } from './repetition.js';
+import { textPieces } from './wordClasses.js';
 import type { Readability } from './types.js';
 
 export type { Readability } from './types.js';
@@ -31,7 +36,17 @@ export const READABLE_RULE = {
   minPercentile: 5,
   maxWordCount: 2,
   maxUnknownWords: 0,
+  /** Words of its seed a seeded dream may swap. */
+  maxSwappedWords: 2,
 } as const;
+
+/** Words of `text` that differ from `seed`'s, position by position; null when the two do not line up word for word. */
+export function swappedWords(seed: string, text: string): number | null {
+  const a = textPieces(seed);
+  const b = textPieces(text);
+  if (a.length !== b.length) return null;
+  return a.reduce((n, w, i) => n + (w === b[i] ? 0 : 1), 0);
+}
 
 /** A parenthesis closed before it is opened, or left open. */
 export function unbalancedParentheses(text: string): boolean {
@@ -81,6 +96,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
   const breaks = /[\r\n]|<\|endoftext\|>/.test(text);
   const R = READABLE_RULE;
   const doubled = doubledWord(text);
+  const swapped = opts.seedText === undefined ? 0 : swappedWords(opts.seedText, text);
   // The rules in order; the first that fails is the reason given.
   const checks: [boolean, () => string][] = [
     [rep.words === 0, () => 'no words'],
@@ -93,6 +109,8 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
     [!opts.window && !startsAsSentence(text), () => 'does not start as a sentence (a capital letter or a digit)'],
     [unknownWords.length > R.maxUnknownWords, () => `not a word the judge knows: ${unknownWords.slice(0, 3).join(', ')}`],
     [!(p.syntaxPercentile >= R.minPercentile), () => `syntax percentile ${p.syntaxPercentile.toFixed(1)} < ${R.minPercentile}`],
+    [swapped === null, () => 'its words do not line up with its seed\'s (a word broken or merged)'],
+    [swapped !== null && swapped > R.maxSwappedWords, () => `${swapped} of its seed's words swapped (at most ${R.maxSwappedWords})`],
     [seedLogProb !== null && !(p.logProb >= seedLogProb), () => `less likely than its seed (judge log-probability ${p.logProb.toFixed(2)} < ${seedLogProb!.toFixed(2)} per token)`],
   ];
   const failed = checks.find(([fails]) => fails);
