@@ -13,7 +13,7 @@
  *   fragment however well its trigrams fit. A window cut from running text is exempt;
  * - an edited real sentence (a seeded dream) swaps at most two of its seed's words, word for word: read blind, dreams
  *   with three swapped words were salad (2 of 27 rated 4 or 5, 22 rated 1 or 2), and so were edits that broke or
- *   merged a word (6 of 8 rated 1 or 2), while one swap read as English more often than not (13 of 24 rated ≥ 4)
+ *   merged a word (6 of 8 rated 1 or 2), while one swap read as English more often than not (13 of 25 rated ≥ 4)
  *   (bench/results/readability-blind-read*.json, README "Dream quality");
  * - an edited real sentence: the token model finds it at least as likely per token as the sentence it
  *   was edited from — read beside their seeds, most edits make a sentence worse, and beside the seed the judge sees
