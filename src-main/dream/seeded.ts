@@ -7,7 +7,7 @@
 // dream carries its seed, its edit count and its lift over the seed.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
-import { hookName } from '../model/hooks.js';
+import { hookName, parseHookName } from '../model/hooks.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { breakingTokens, searchScore, type JudgeTerm } from './beam.js';
 import type { DreamConfig, Reduce } from './config.js';
@@ -94,6 +94,9 @@ export async function topWindowsPerUnit(
   batch = 64,
 ): Promise<Map<string, { index: number; value: number }[]>> {
   const hooks = [...new Set(groups.flatMap((g) => g.hooks))];
+  // Only activations are read: the blocks after the last hooked one (and the unembedding) are never run.
+  const layers = hooks.map((h) => parseHookName(h)?.layer);
+  const stopAtLayer = layers.every((l) => l !== undefined) ? Math.max(...(layers as number[])) + 1 : undefined;
   const top = new Map<string, { index: number; value: number }[]>();
   const bos = model.config.bosTokenId;
   for (let w = 0; w < windows.length; w += batch) {
@@ -101,7 +104,7 @@ export async function topWindowsPerUnit(
     const T = rows[0].ids.length + 1;
     const maxes = tf.tidy(() => {
       const ids = tf.tensor2d(rows.map((r) => [bos, ...r.ids]), [rows.length, T], 'int32');
-      const run = model.run({ ids }, { hooks, skipLogits: true });
+      const run = model.run({ ids }, { hooks, skipLogits: true, stopAtLayer });
       // The free positions only (the <|endoftext|> prefix is never counted), max over tokens: [rows, units] per group.
       return groups.map((g) => tf.max(tf.slice(g.read(run.cache), [0, 1, 0], [-1, -1, -1]), 1));
     });
