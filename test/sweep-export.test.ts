@@ -12,21 +12,17 @@ import { escapeHTML, layerReportHTML } from '../src-main/sweep/export.js';
 import type { SweepPageRow } from '../src-main/sweep/types.js';
 import { runCli } from './helpers/cli.js';
 import { FIXTURE } from './helpers/shared.js';
+import { SWEEP_TEXTS, writeSweepCorpus } from './helpers/sweepCorpus.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const dir = mkdtempSync(join(tmpdir(), 'textdream-export-'));
 const CORPUS = join(dir, 'corpus.jsonl');
 const DB = join(dir, 'sweep.db');
-const TEXTS = [
-  'The cat sat on the mat while the dog slept by the door. A bird sang in the tree and the sun rose over the hills.',
-  'In the morning the farmer walked to the market with his son. They sold apples, pears and a basket of fresh eggs.',
-  'Rain fell all night on the quiet town. In the morning the streets were wet and the children played in the puddles.',
-];
 const FLAGS = ['--model', FIXTURE, '--backend', 'wasm', '--db', DB, '--corpus', CORPUS, '--window', '16', '--methods', 'embed', '--steps', '2', '--seq-len', '4', '--seed', '3', '--layers', '0', '--neurons', '0-5'];
 
 let browser: Browser | undefined;
 beforeAll(async () => {
-  writeFileSync(CORPUS, [...TEXTS, ...TEXTS].map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
+  writeSweepCorpus(CORPUS, [SWEEP_TEXTS[0], SWEEP_TEXTS[1], SWEEP_TEXTS[4]], 2);
   const r = await runCli(['sweep', ...FLAGS]);
   expect(r.code, r.stderr).toBe(0);
 }, 120_000);

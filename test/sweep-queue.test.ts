@@ -5,7 +5,7 @@
 // same settings, nothing half written, the killed job delivered again and done. Needs Debian's redis-server:
 // without it the test is skipped, unless TEXTDREAM_REQUIRE_REDIS=1 (.ci/run sets it, after installing it).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,19 +14,12 @@ import { redisConnection, queueJobId, SWEEP_QUEUE } from '../src-main/sweep/queu
 import { startRedisServer, type RedisServer } from '../src-main/sweep/redisServer.js';
 import { BIN, cleanEnv, runCli } from './helpers/cli.js';
 import { FIXTURE } from './helpers/shared.js';
+import { SWEEP_TEXTS, writeSweepCorpus } from './helpers/sweepCorpus.js';
 import { Queue } from 'bullmq';
 
 const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
 if (!haveRedis && process.env.TEXTDREAM_REQUIRE_REDIS === '1') throw new Error('TEXTDREAM_REQUIRE_REDIS=1 but redis-server is not installed (apt-get install redis-server)');
 
-const TEXTS = [
-  'The cat sat on the mat while the dog slept by the door. A bird sang in the tree and the sun rose over the hills.',
-  'In the morning the farmer walked to the market with his son. They sold apples, pears and a basket of fresh eggs.',
-  "The president spoke to the nation about the economy, the war and the future of the country's schools.",
-  'She opened the old book and read a story about a king who lost his crown in a river near the castle.',
-  'Rain fell all night on the quiet town. In the morning the streets were wet and the children played in the puddles.',
-  'Scientists measured the temperature of the water every hour and wrote the numbers in a small notebook.',
-];
 const dir = mkdtempSync(join(tmpdir(), 'textdream-queue-'));
 const CORPUS = join(dir, 'corpus.jsonl');
 /** 16 neurons; dreams long enough (40 steps) that a worker is killed inside a job, not between two. */
@@ -74,7 +67,7 @@ let redis: RedisServer | undefined;
 const workers: Worker[] = [];
 
 beforeAll(() => {
-  writeFileSync(CORPUS, [...TEXTS, ...TEXTS].map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
+  writeSweepCorpus(CORPUS, SWEEP_TEXTS.slice(0, 6), 2);
 });
 afterAll(async () => {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');

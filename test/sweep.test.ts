@@ -2,7 +2,7 @@
 // explanation), reruns that skip everything, --force, Ctrl-C and an abort inside a job followed by a rerun that ends
 // with the pages of an uninterrupted sweep, --status, failures and retries in the runner, duplicate completions,
 // and the refusals of bad input.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -25,20 +25,11 @@ import type { SweepPage, SweepSettings } from '../src-main/sweep/types.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 import { fakeInterpreter, startOpenAIServer } from './helpers/openaiServer.js';
 import { FIXTURE } from './helpers/shared.js';
+import { writeSweepCorpus } from './helpers/sweepCorpus.js';
 
 // Settings from the developer's own shell must not change what these tests see.
 for (const k of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'TEXTDREAM_LLM_BASE_URL', 'TEXTDREAM_LLM_MODEL', 'TEXTDREAM_LLM_TIMEOUT_MS']) delete process.env[k];
 
-const TEXTS = [
-  'The cat sat on the mat while the dog slept by the door. A bird sang in the tree and the sun rose over the hills.',
-  'In the morning the farmer walked to the market with his son. They sold apples, pears and a basket of fresh eggs.',
-  "The president spoke to the nation about the economy, the war and the future of the country's schools.",
-  'She opened the old book and read a story about a king who lost his crown in a river near the castle.',
-  'Rain fell all night on the quiet town. In the morning the streets were wet and the children played in the puddles.',
-  'Scientists measured the temperature of the water every hour and wrote the numbers in a small notebook.',
-  'The train left the station at noon. Passengers watched the fields and the villages pass by the windows.',
-  'He wrote a letter to his mother, telling her about the new job, the city and the friends he had made.',
-];
 
 const dir = mkdtempSync(join(tmpdir(), 'textdream-sweep-'));
 const CORPUS = join(dir, 'corpus.jsonl');
@@ -49,7 +40,7 @@ const args = (store: string, ...extra: string[]) => ['sweep', '--model', FIXTURE
 
 let lm: LoadedModel;
 beforeAll(async () => {
-  writeFileSync(CORPUS, [...TEXTS, ...TEXTS, ...TEXTS].map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') + '\n');
+  writeSweepCorpus(CORPUS);
   await initBackend('wasm');
   lm = await loadModel(FIXTURE);
 });

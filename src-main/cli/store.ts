@@ -10,6 +10,22 @@ export const DB_OPTION = {
   description: 'experiment store (default: TEXTDREAM_DB, else the user data folder)',
 } as const satisfies OptionSpec;
 
+/**
+ * `fn` with the store at `db` open, closed after; an error the user fixes (a store's, raised by `fn` too) becomes a
+ * UsageError.
+ */
+export async function withStore<T>(db: string, fn: (store: SqliteStore) => T | Promise<T>): Promise<T> {
+  const store = openStore(db);
+  try {
+    return await fn(store);
+  } catch (e) {
+    if (isStoreUserError(e)) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    store.close();
+  }
+}
+
 /** Opens the store at `db`; an error the user fixes (a newer schema, a file that is not a store) becomes a UsageError. */
 export function openStore(db: string): SqliteStore {
   try {

@@ -2,11 +2,10 @@
 // texts, scanned windows and explanations; export the whole history as one JSON file and import it back.
 import { readHistoryFile, writeHistoryFile } from '../../store/exchange.js';
 import { resolveStorePath } from '../../store/location.js';
-import { isStoreUserError } from '../../store/userErrors.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { fmt, formatDuration, oneLine } from '../progress.js';
-import { DB_OPTION, openStore } from '../store.js';
+import { DB_OPTION, withStore } from '../store.js';
 
 export default defineCommand({
   name: 'history',
@@ -27,8 +26,7 @@ export default defineCommand({
     const neuron = parseInteger(values.neuron, '--neuron');
     if (values.export !== undefined && values.import !== undefined) throw new UsageError('give --export or --import, not both');
     const db = resolveStorePath(values.db, io.env);
-    const store = openStore(db);
-    try {
+    return withStore(db, (store) => {
       if (values.export !== undefined) {
         if (!values.export) throw new UsageError('--export needs a file name, e.g. --export history.json');
         writeHistoryFile(store, values.export);
@@ -71,11 +69,6 @@ export default defineCommand({
       }
       io.stdout(out.join('\n') + '\n');
       return 0;
-    } catch (e) {
-      if (isStoreUserError(e)) throw new UsageError(e.message);
-      throw e;
-    } finally {
-      store.close();
-    }
+    });
   },
 });

@@ -26,7 +26,7 @@ import { inRange, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { chooseModel, openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
-import { DB_OPTION, openStore } from '../store.js';
+import { DB_OPTION, openStore, withStore } from '../store.js';
 import type { LoadedModel } from '../../model/load.js';
 import { layerReportHTML, pagesJSONL } from '../../sweep/export.js';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -234,18 +234,10 @@ async function importCommand(io: CommandIO, file: string, dbPath: string, json: 
   } catch (e) {
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const store = openStore(dbPath);
-  try {
-    const r = store.importSweepPages(text, file);
-    if (json) printJSON(io, { import: file, store: dbPath, ...r });
-    else io.stdout(`imported ${r.added} of ${r.pages} neuron page(s) from ${file} into ${dbPath}${r.present ? ` (${r.present} were there already)` : ''}\n`);
-    return 0;
-  } catch (e) {
-    if (isStoreUserError(e)) throw new UsageError(e.message);
-    throw e;
-  } finally {
-    store.close();
-  }
+  const r = await withStore(dbPath, (store) => store.importSweepPages(text, file));
+  if (json) printJSON(io, { import: file, store: dbPath, ...r });
+  else io.stdout(`imported ${r.added} of ${r.pages} neuron page(s) from ${file} into ${dbPath}${r.present ? ` (${r.present} were there already)` : ''}\n`);
+  return 0;
 }
 
 /** Written whole or not at all: a reader never sees half a file. */
