@@ -222,6 +222,8 @@ describe('the workbench in Chromium against textdream serve', () => {
     expect(await server.stop()).toBe(0);
     server = await startServe(serveArgs);
     await page.goto(server.url);
+    // The restarted server loads the model again before a run can be reopened (slow when the machine is busy).
+    await expect.poll(() => page.getByTestId('current-model').textContent(), { timeout: 120_000 }).toContain('tiny-gpt2');
     await page.getByTestId('nav-history').click();
     const row = page.locator(`tr[data-run-id="${stoppedRun}"]`);
     await row.waitFor();
@@ -235,7 +237,7 @@ describe('the workbench in Chromium against textdream serve', () => {
     expect(Number(await page.getByTestId('run-view').getAttribute('data-steps'))).toBeGreaterThanOrEqual(4);
     expect(await page.getByTestId('method-select').inputValue()).toBe('fluent');
     await shot('dream-reopened');
-  });
+  }, 240_000);
 
   it('dreams an SAE latent picked from the model folder, then a latent composed with a neuron', async () => {
     await page.getByTestId('target-kind').selectOption('sae');
