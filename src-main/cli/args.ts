@@ -25,6 +25,12 @@ export function inRange(n: number, flag: string, range: IntRange): number {
   return n;
 }
 
+/** An integer option checked against [min, max], or undefined when the option is absent. */
+export function intOption(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  const n = parseInteger(value, flag);
+  return n === undefined ? undefined : inRange(n, flag, { min, max });
+}
+
 /** A required option. */
 export function required<T>(value: T | undefined, flag: string, hint: string): T {
   if (value === undefined) throw new UsageError(`${flag} is required: ${hint}`);

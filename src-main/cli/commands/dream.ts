@@ -12,7 +12,7 @@ import { READABLE_RULE } from '../../readability/assess.js';
 import { openStore, type SqliteStore } from '../../store/sqlite.js';
 import { modelRefOf, persistDream } from '../../store/persist.js';
 import type { GPT2Config } from '../../model/config.js';
-import { inRange, parseInteger } from '../args.js';
+import { inRange, intOption, parseInteger } from '../args.js';
 import { defineCommand, UsageError, type CommandIO } from '../command.js';
 import { openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine, parseChoice, parseNumber, parseNumberList } from '../progress.js';
@@ -216,18 +216,14 @@ export default defineCommand({
       if (neuron === undefined) throw new UsageError('--neuron is required: give the target neuron, e.g. --layer 1 --neuron 7 (or use --sum)');
       target = { kind: 'neuron', layer, neuron };
     }
-    const int = (v: string | undefined, flag: string, min: number, max: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max });
-    };
     const cfg: Partial<DreamConfig> & { target: TargetSpec } = {
       target,
       method: parseChoice(values.method, '--method', METHODS),
-      steps: int(values.steps, '--steps', 1, 1_000_000),
-      seqLen: int(values['seq-len'], '--seq-len', 1, 1023),
-      batch: int(values.batch, '--batch', 1, 256),
+      steps: intOption(values.steps, '--steps', 1, 1_000_000),
+      seqLen: intOption(values['seq-len'], '--seq-len', 1, 1023),
+      batch: intOption(values.batch, '--batch', 1, 256),
       lr: parseNumber(values.lr, '--lr', { min: 0 }),
-      seed: int(values.seed, '--seed', 0, 2 ** 31 - 1),
+      seed: intOption(values.seed, '--seed', 0, 2 ** 31 - 1),
       prompt: values.prompt,
       init: parseChoice(values.init, '--init', ['auto', 'random', 'samples'] as const),
       reduce: parseChoice(values.reduce, '--reduce', ['mean', 'max', 'last'] as const),
@@ -235,21 +231,21 @@ export default defineCommand({
       decoder: parseChoice(values.decoder, '--decoder', DECODERS),
       fluency: parseNumber(values.fluency, '--fluency', { min: 0 }),
       manifold: parseNumber(values.manifold, '--manifold', { min: 0 }),
-      k: int(values.k, '--k', 1, 4096),
+      k: intOption(values.k, '--k', 1, 4096),
       basis: parseChoice(values.basis, '--basis', ['pca', 'random'] as const),
-      latentLayer: int(values['latent-layer'], '--latent-layer', 0, 1024),
+      latentLayer: intOption(values['latent-layer'], '--latent-layer', 0, 1024),
       straightThrough: values['straight-through'] ? true : undefined,
       latentDecode: parseChoice(values['latent-decode'], '--latent-decode', ['argmax', 'fused'] as const),
       autoencoder: values.autoencoder,
       lambdas: parseNumberList(values.lambdas, '--lambdas', { min: 0 }),
-      candidates: int(values.candidates, '--candidates', 1, 4096),
-      topK: int(values['top-k'], '--top-k', 1, 50257),
+      candidates: intOption(values.candidates, '--candidates', 1, 4096),
+      topK: intOption(values['top-k'], '--top-k', 1, 50257),
       topP: parseNumber(values['top-p'], '--top-p', { min: 0, max: 1 }),
-      every: int(values.every, '--every', 1, 1_000_000),
-      beamWidth: int(values['beam-width'], '--beam-width', 1, 256),
-      expand: int(values.expand, '--expand', 1, 512),
+      every: intOption(values.every, '--every', 1, 1_000_000),
+      beamWidth: intOption(values['beam-width'], '--beam-width', 1, 256),
+      expand: intOption(values.expand, '--expand', 1, 512),
       repetitionPenalty: parseNumber(values['repetition-penalty'], '--repetition-penalty', { min: 0 }),
-      maxEdits: int(values['max-edits'], '--max-edits', 0, 1024),
+      maxEdits: intOption(values['max-edits'], '--max-edits', 0, 1024),
       seedEdits: parseChoice(values['seed-edits'], '--seed-edits', SEED_EDITS),
       judgeWeight: parseNumber(values['judge-weight'], '--judge-weight', { min: 0 }),
     };

@@ -17,7 +17,7 @@ import { fingerprint } from '../../engine/models.js';
 import type { LoadedModel } from '../../model/load.js';
 import { openStore, type SqliteStore } from '../../store/sqlite.js';
 import type { Explainer, Simulator } from '../../explain/types.js';
-import { inRange, parseInteger, required } from '../args.js';
+import { inRange, intOption, parseInteger, required } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine, parseChoice } from '../progress.js';
@@ -73,13 +73,9 @@ export default defineCommand({
     const layer = required(parseInteger(values.layer, '--layer'), '--layer', 'give the block of the neuron, e.g. --layer 1 --neuron 7');
     const neuron = required(parseInteger(values.neuron, '--neuron'), '--neuron', 'give the neuron, e.g. --layer 1 --neuron 7');
     const corpus: CorpusName = parseChoice(values.corpus, '--corpus', CORPORA) ?? 'brown+sotu';
-    const int = (v: string | undefined, flag: string, min: number, max: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max });
-    };
-    const corpusTokens = int(values['corpus-tokens'], '--corpus-tokens', 2, 1e9);
-    const dreamSteps = int(values['dream-steps'], '--dream-steps', 1, 100_000);
-    const seed = int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? 0;
+    const corpusTokens = intOption(values['corpus-tokens'], '--corpus-tokens', 2, 1e9);
+    const dreamSteps = intOption(values['dream-steps'], '--dream-steps', 1, 100_000);
+    const seed = intOption(values.seed, '--seed', 0, 2 ** 31 - 1) ?? 0;
     if (dreamSteps !== undefined && !values['with-dreams']) throw new UsageError('--dream-steps needs --with-dreams');
     const { explainer, simulator, client } = backends(values, io);
 

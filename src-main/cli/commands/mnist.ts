@@ -8,7 +8,7 @@ import { defaultMnistDir, disposeMnistModels, loadMnistModels } from '../../mnis
 import { LAYERS, type LayerName } from '../../mnist/nets.js';
 import { MnistObjectiveError } from '../../mnist/objectives.js';
 import { imagePng } from '../../mnist/png.js';
-import { inRange, parseInteger } from '../args.js';
+import { intOption } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { startBackend } from '../model.js';
 import { fmt, formatDuration, interruptible, parseChoice, parseNumber } from '../progress.js';
@@ -67,23 +67,19 @@ export default defineCommand({
   },
   async run(values, _positionals, io) {
     if ((values.class === undefined) === (values.unit === undefined)) throw new UsageError('give exactly one of --class <0-9> or --unit <layer:index> (e.g. --class 3)');
-    const int = (v: string | undefined, flag: string, min: number, max: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max });
-    };
-    const target: MnistTarget = values.class !== undefined ? { kind: 'class', class: int(values.class, '--class', 0, 9)! } : parseUnit(values.unit!);
+    const target: MnistTarget = values.class !== undefined ? { kind: 'class', class: intOption(values.class, '--class', 0, 9)! } : parseUnit(values.unit!);
     let cfg: MnistDreamConfig;
     try {
       cfg = mnistDreamConfig({
         target,
         space: parseChoice(values.space, '--space', SPACES),
-        steps: int(values.steps, '--steps', 1, 100_000),
-        seed: int(values.seed, '--seed', 0, 2 ** 31 - 1),
+        steps: intOption(values.steps, '--steps', 1, 100_000),
+        seed: intOption(values.seed, '--seed', 0, 2 ** 31 - 1),
         lr: parseNumber(values.lr, '--lr', { min: 0 }),
         l2: parseNumber(values.l2, '--l2', { min: 0 }),
         tv: parseNumber(values.tv, '--tv', { min: 0 }),
-        jitter: int(values.jitter, '--jitter', 0, 8),
-        every: int(values.every, '--every', 1, 100_000),
+        jitter: intOption(values.jitter, '--jitter', 0, 8),
+        every: intOption(values.every, '--every', 1, 100_000),
       });
     } catch (e) {
       if (e instanceof MnistDreamConfigError) throw new UsageError(e.message);

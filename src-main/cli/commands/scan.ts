@@ -9,16 +9,12 @@ import { modelRefOf } from '../../store/persist.js';
 import { SqliteStore } from '../../store/sqlite.js';
 import type { ScanConfig, ScanSummary } from '../../store/types.js';
 import { isStoreUserError } from '../../store/userErrors.js';
-import { inRange, parseInteger } from '../args.js';
+import { intOption } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { openModel } from '../model.js';
 import { formatDuration, interruptible } from '../progress.js';
 import { DB_OPTION } from '../store.js';
 
-const int = (v: string | undefined, flag: string, min: number, max: number) => {
-  const n = parseInteger(v, flag);
-  return n === undefined ? undefined : inRange(n, flag, { min, max });
-};
 
 /** `0,2,5` or `0-3` (or a mix): sorted, without repeats; ranges are checked against the model later. */
 export function parseLayers(value: string): number[] {
@@ -73,14 +69,14 @@ export default defineCommand({
     const corpusSpec = values.corpus;
     if (!corpusSpec) throw new UsageError(`--corpus is required: ${CORPUS_NAMES.join(', ')}, or a .txt/.jsonl file`);
     const layers = values.layers !== undefined ? parseLayers(values.layers) : undefined;
-    const window = int(values.window, '--window', 1, 65535);
-    const batch = int(values.batch, '--batch', 1, 4096) ?? DEFAULT_SCAN.batch;
-    const maxTokens = int(values['max-tokens'], '--max-tokens', 1, Number.MAX_SAFE_INTEGER) ?? null;
+    const window = intOption(values.window, '--window', 1, 65535);
+    const batch = intOption(values.batch, '--batch', 1, 4096) ?? DEFAULT_SCAN.batch;
+    const maxTokens = intOption(values['max-tokens'], '--max-tokens', 1, Number.MAX_SAFE_INTEGER) ?? null;
     const base = {
-      top: int(values.top, '--top', 1, 1000) ?? DEFAULT_SCAN.top,
-      random: int(values.random, '--random', 0, 1000) ?? DEFAULT_SCAN.random,
-      sample: int(values.sample, '--sample', 1, 65535) ?? DEFAULT_SCAN.sample,
-      seed: int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? DEFAULT_SCAN.seed,
+      top: intOption(values.top, '--top', 1, 1000) ?? DEFAULT_SCAN.top,
+      random: intOption(values.random, '--random', 0, 1000) ?? DEFAULT_SCAN.random,
+      sample: intOption(values.sample, '--sample', 1, 65535) ?? DEFAULT_SCAN.sample,
+      seed: intOption(values.seed, '--seed', 0, 2 ** 31 - 1) ?? DEFAULT_SCAN.seed,
       heldOut: Boolean(values['held-out']),
       maxTokens,
     };

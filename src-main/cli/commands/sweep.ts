@@ -22,7 +22,7 @@ import { scanSource } from '../../sweep/scan.js';
 import { DEFAULT_SWEEP, parseMethods, SWEEP_METHODS, sweepSettings, type SweepRequest } from '../../sweep/settings.js';
 import { sweepStatus, type SweepCounts, type SweepStatus } from '../../sweep/status.js';
 import type { SweepJob, SweepSettings } from '../../sweep/types.js';
-import { inRange, parseInteger } from '../args.js';
+import { intOption } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { chooseModel, openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
@@ -120,10 +120,6 @@ export default defineCommand({
   },
   async run(values, _positionals, io) {
     if (values.import !== undefined) return importCommand(io, values.import, resolveStorePath(values.db, io.env), Boolean(values.json));
-    const int = (v: string | undefined, flag: string, min: number, max: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max });
-    };
     let layers: Selection;
     let neurons: Selection;
     let request: SweepRequest;
@@ -133,15 +129,15 @@ export default defineCommand({
       request = {
         corpus: values.corpus ?? DEFAULT_SWEEP.corpus,
         heldOut: Boolean(values['held-out']),
-        maxTokens: int(values['max-tokens'], '--max-tokens', 1, Number.MAX_SAFE_INTEGER) ?? null,
-        window: int(values.window, '--window', 1, 65535),
+        maxTokens: intOption(values['max-tokens'], '--max-tokens', 1, Number.MAX_SAFE_INTEGER) ?? null,
+        window: intOption(values.window, '--window', 1, 65535),
         // Explaining needs two top windows (one to explain from, one to score on).
-        top: int(values.top, '--top', 2, 1000),
-        random: int(values.random, '--random', 1, 1000),
+        top: intOption(values.top, '--top', 2, 1000),
+        random: intOption(values.random, '--random', 1, 1000),
         methods: values.methods !== undefined ? parseMethods(values.methods) : DEFAULT_SWEEP.methods,
-        steps: int(values.steps, '--steps', 1, 1_000_000) ?? DEFAULT_SWEEP.steps,
-        seed: int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? DEFAULT_SWEEP.seed,
-        seqLen: int(values['seq-len'], '--seq-len', 1, 1023),
+        steps: intOption(values.steps, '--steps', 1, 1_000_000) ?? DEFAULT_SWEEP.steps,
+        seed: intOption(values.seed, '--seed', 0, 2 ** 31 - 1) ?? DEFAULT_SWEEP.seed,
+        seqLen: intOption(values['seq-len'], '--seq-len', 1, 1023),
         explainer: 'offline',
         withDreams: Boolean(values['with-dreams']),
       };
@@ -149,8 +145,8 @@ export default defineCommand({
       if (e instanceof SweepInputError) throw new UsageError(e.message);
       throw e;
     }
-    const batch = int(values.batch, '--batch', 1, 4096);
-    const maxAttempts = int(values['max-attempts'], '--max-attempts', 1, 1000) ?? DEFAULT_SWEEP.maxAttempts;
+    const batch = intOption(values.batch, '--batch', 1, 4096);
+    const maxAttempts = intOption(values['max-attempts'], '--max-attempts', 1, 1000) ?? DEFAULT_SWEEP.maxAttempts;
     const explain = backends(values, io);
     request.explainer = explain.explainer.name;
     const redis = values.redis;

@@ -5,7 +5,7 @@ import { autoencoderDirFor } from '../../ae/files.js';
 import { AE_TRAINING_DEFAULTS, defaultTrainAE, runTrainAE } from '../../ae/job.js';
 import { CORPUS_NAMES, CorpusPackageMissingError, type CorpusName } from '../../corpus/documents.js';
 import { projectRoot } from '../../model/load.js';
-import { inRange, parseInteger } from '../args.js';
+import { intOption } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { describeBackend, openModel } from '../model.js';
 import { parseChoice, parseNumber } from '../progress.js';
@@ -28,11 +28,7 @@ export default defineCommand({
     seed: { type: 'string', arg: '<s>', description: 'initialisation, batch order and noise seed (default 1234)' },
   },
   async run(values, _positionals, io) {
-    const int = (v: string | undefined, flag: string, min: number, max: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max });
-    };
-    const k = int(values.k, '--k', 2, 512) ?? 32;
+    const k = intOption(values.k, '--k', 2, 512) ?? 32;
     const corpus: CorpusName = parseChoice(values.corpus, '--corpus', CORPUS_NAMES) ?? 'brown+sotu';
     if (values.out === '') throw new UsageError('--out is empty: give a folder for the autoencoder');
     if (values.work === '') throw new UsageError('--work is empty: give a folder for checkpoints');
@@ -41,13 +37,13 @@ export default defineCommand({
       const d = defaultTrainAE(lm, k);
       const options = {
         ...d,
-        steps: int(values.steps, '--steps', 1, 10_000_000) ?? d.steps,
-        batch: int(values.batch, '--batch', 1, 4096) ?? d.batch,
+        steps: intOption(values.steps, '--steps', 1, 10_000_000) ?? d.steps,
+        batch: intOption(values.batch, '--batch', 1, 4096) ?? d.batch,
         lr: parseNumber(values.lr, '--lr', { min: 0 }) ?? d.lr,
         noise: parseNumber(values.noise, '--noise', { min: 0 }) ?? d.noise,
-        candidates: int(values.candidates, '--candidates', 0, 10_000_000) ?? d.candidates,
+        candidates: intOption(values.candidates, '--candidates', 0, 10_000_000) ?? d.candidates,
         mixNearest: parseNumber(values['mix-nearest'], '--mix-nearest', { min: 0 }) ?? d.mixNearest,
-        seed: int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? d.seed,
+        seed: intOption(values.seed, '--seed', 0, 2 ** 31 - 1) ?? d.seed,
       };
       const outDir = resolve(values.out ?? autoencoderDirFor(lm.source.dir, k));
       const modelName = spec.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? 'model';

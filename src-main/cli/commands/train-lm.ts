@@ -5,7 +5,7 @@ import { CORPUS_NAMES, CorpusPackageMissingError, type CorpusName } from '../../
 import { defaultModelDir, projectRoot } from '../../model/load.js';
 import { DEFAULT_TRAIN_LM, runTrainLM } from '../../train/trainLMJob.js';
 import type { LMShape, TrainLMOptions } from '../../train/trainLM.js';
-import { inRange, parseInteger } from '../args.js';
+import { intOption } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { describeBackend, startBackend } from '../model.js';
 import { parseChoice, parseNumber } from '../progress.js';
@@ -37,28 +37,24 @@ export default defineCommand({
   },
   async run(values, _positionals, io) {
     const corpus: CorpusName = parseChoice(values.corpus, '--corpus', CORPUS_NAMES) ?? 'brown+sotu';
-    const int = (v: string | undefined, flag: string, min: number, max: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max });
-    };
-    const dModel = int(values['d-model'], '--d-model', 1, 4096) ?? D.shape.dModel;
-    const nHead = int(values.heads, '--heads', 1, 256) ?? D.shape.nHead;
+    const dModel = intOption(values['d-model'], '--d-model', 1, 4096) ?? D.shape.dModel;
+    const nHead = intOption(values.heads, '--heads', 1, 256) ?? D.shape.nHead;
     if (dModel % nHead !== 0) throw new UsageError(`--heads ${nHead} must divide --d-model ${dModel}`);
     const shape: LMShape = {
       ...D.shape,
-      nLayer: int(values.layers, '--layers', 1, 48) ?? D.shape.nLayer,
+      nLayer: intOption(values.layers, '--layers', 1, 48) ?? D.shape.nLayer,
       dModel,
       nHead,
       dMlp: values['d-model'] !== undefined ? 4 * dModel : D.shape.dMlp,
-      context: int(values.context, '--context', 2, 1024) ?? D.shape.context,
+      context: intOption(values.context, '--context', 2, 1024) ?? D.shape.context,
     };
     const options: TrainLMOptions = {
       ...D,
       shape,
-      steps: int(values.steps, '--steps', 1, 10_000_000) ?? D.steps,
-      batch: int(values.batch, '--batch', 1, 4096) ?? D.batch,
+      steps: intOption(values.steps, '--steps', 1, 10_000_000) ?? D.steps,
+      batch: intOption(values.batch, '--batch', 1, 4096) ?? D.batch,
       lr: parseNumber(values.lr, '--lr', { min: 0 }) ?? D.lr,
-      seed: int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? D.seed,
+      seed: intOption(values.seed, '--seed', 0, 2 ** 31 - 1) ?? D.seed,
     };
     if (values.out === '') throw new UsageError('--out is empty: give a folder for the trained model');
     if (values.work === '') throw new UsageError('--work is empty: give a folder for checkpoints');

@@ -9,7 +9,7 @@ import { SAE_SITES, saeHookPoint, SaeDataError } from '../../sae/activations.js'
 import { isBundledCorpus } from '../../sae/corpus.js';
 import { saeDirFor } from '../../sae/load.js';
 import { runTrainSae, saeModelName, saeTrainingOptions, SAE_TRAINING_DEFAULTS } from '../../sae/job.js';
-import { inRange, parseInteger } from '../args.js';
+import { inRange, intOption, parseInteger } from '../args.js';
 import { defineCommand, printJSON, UsageError } from '../command.js';
 import { describeBackend, openModel } from '../model.js';
 import { fmt, parseChoice, parseNumber } from '../progress.js';
@@ -46,20 +46,16 @@ export default defineCommand({
     seed: { type: 'string', arg: '<s>', description: `initialisation and activation-sampling seed (default ${D.seed})` },
   },
   async run(values, _positionals, io) {
-    const int = (v: string | undefined, flag: string, min: number, max: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max });
-    };
     const layerFlag = parseInteger(values.layer, '--layer');
     if (layerFlag === undefined) throw new UsageError('--layer is required: give the block whose activations the SAE learns, e.g. --layer 2');
     const site = parseChoice(values.site, '--site', SAE_SITES) ?? D.site;
-    const dSaeFlag = int(values['d-sae'], '--d-sae', 1, 1 << 20);
-    const k = int(values.k, '--k', 1, 1 << 20) ?? D.k;
-    const steps = int(values.steps, '--steps', 1, 10_000_000) ?? D.steps;
-    const batch = int(values.batch, '--batch', 1, 1 << 20) ?? D.batch;
+    const dSaeFlag = intOption(values['d-sae'], '--d-sae', 1, 1 << 20);
+    const k = intOption(values.k, '--k', 1, 1 << 20) ?? D.k;
+    const steps = intOption(values.steps, '--steps', 1, 10_000_000) ?? D.steps;
+    const batch = intOption(values.batch, '--batch', 1, 1 << 20) ?? D.batch;
     const lr = parseNumber(values.lr, '--lr') ?? D.lr;
     if (!(lr > 0)) throw new UsageError(`--lr ${lr} is out of range: give a positive learning rate, e.g. ${D.lr}`);
-    const seed = int(values.seed, '--seed', 0, 2 ** 31 - 1) ?? D.seed;
+    const seed = intOption(values.seed, '--seed', 0, 2 ** 31 - 1) ?? D.seed;
     const corpus = checkCorpus(values.corpus ?? D.corpus);
     if (dSaeFlag !== undefined) checkK(k, dSaeFlag);
     if (values.out === '') throw new UsageError('--out is empty: give a folder for the SAE');

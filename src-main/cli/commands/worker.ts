@@ -9,7 +9,7 @@ import { isStoreUserError } from '../../store/userErrors.js';
 import { SweepInputError } from '../../sweep/errors.js';
 import { runNeuronJob } from '../../sweep/job.js';
 import { redisConnection, startSweepWorker } from '../../sweep/queue.js';
-import { inRange, parseInteger } from '../args.js';
+import { intOption } from '../args.js';
 import { defineCommand, UsageError } from '../command.js';
 import { openModel } from '../model.js';
 import { DB_OPTION, openStore } from '../store.js';
@@ -41,14 +41,11 @@ export default defineCommand({
       if (e instanceof SweepInputError) throw new UsageError(e.message);
       throw e;
     }
-    const ms = (v: string | undefined, flag: string, min: number) => {
-      const n = parseInteger(v, flag);
-      return n === undefined ? undefined : inRange(n, flag, { min, max: 86_400_000 });
-    };
-    const lockDurationMs = ms(values['lock-duration'], '--lock-duration', 500);
-    const stalledIntervalMs = ms(values['stalled-interval'], '--stalled-interval', 100);
-    const maxStalledCount = ms(values['max-stalled'], '--max-stalled', 0);
-    const batch = ms(values.batch, '--batch', 1);
+    const DAY_MS = 86_400_000;
+    const lockDurationMs = intOption(values['lock-duration'], '--lock-duration', 500, DAY_MS);
+    const stalledIntervalMs = intOption(values['stalled-interval'], '--stalled-interval', 100, DAY_MS);
+    const maxStalledCount = intOption(values['max-stalled'], '--max-stalled', 0, DAY_MS);
+    const batch = intOption(values.batch, '--batch', 1, DAY_MS);
     const explain = backends(values, io);
     const dbPath = resolveStorePath(values.db, io.env);
     const { lm, spec } = await openModel(values, io);
