@@ -7,9 +7,10 @@
  *   <root>/models--org--name/blobs/<etag>               the content
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { writeFileAtomic } from '../writeAtomic.js';
 import { ModelFileError } from './errors.js';
 
 export type DownloadProgress =
@@ -223,7 +224,7 @@ class Downloader {
     );
     // huggingface_hub writes no ref when asked for a commit hash directly.
     if (!(isCommitHash(this.revision) && this.commit === this.revision)) {
-      await writeAtomic(join(this.repoDir, 'refs', this.revision), this.commitOrRevision());
+      await writeFileAtomic(join(this.repoDir, 'refs', this.revision), this.commitOrRevision());
     }
     return join(this.repoDir, 'snapshots', this.commitOrRevision());
   }
@@ -407,13 +408,6 @@ async function linkAtomic(target: string, link: string): Promise<void> {
     await copyFile(target, tmp);
   }
   await rename(tmp, link);
-}
-
-async function writeAtomic(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
 }
 
 /** ETag → a safe blob file name; weak prefixes and quotes removed; anything odd is ignored. */

@@ -29,7 +29,8 @@ import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 import { DB_OPTION, openStore, withStore } from '../store.js';
 import type { LoadedModel } from '../../model/load.js';
 import { layerReportHTML, pagesJSONL } from '../../sweep/export.js';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../writeAtomic.js';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { backends } from './explain.js';
@@ -205,8 +206,8 @@ async function statusCommand(
       const rows = store.sweepPages(id.fingerprint, hash).filter((r) => wanted.has(`${r.layer}:${r.neuron}`));
       const meta = { modelSpec: spec, modelFingerprint: id.fingerprint, settingsHash: hash, settings };
       const layersIn = [...new Set(rows.map((r) => r.layer))];
-      if (values.export !== undefined) writeFileAtomic(values.export, pagesJSONL(rows, meta));
-      if (values.report !== undefined) writeFileAtomic(values.report, layerReportHTML(rows, meta, `textdream sweep: ${layersIn.length === 1 ? `layer ${layersIn[0]}` : `${layersIn.length} layers`} of ${spec}`));
+      if (values.export !== undefined) await writeFileAtomic(values.export, pagesJSONL(rows, meta));
+      if (values.report !== undefined) await writeFileAtomic(values.report, layerReportHTML(rows, meta, `textdream sweep: ${layersIn.length === 1 ? `layer ${layersIn[0]}` : `${layersIn.length} layers`} of ${spec}`));
       const where = [values.export, values.report].filter((x) => x !== undefined).join(' and ');
       if (values.json) printJSON(io, { pages: rows.length, of: jobs.length, export: values.export ?? null, report: values.report ?? null });
       else io.stdout(`wrote ${rows.length} of ${jobs.length} neuron page(s) to ${where}\n`);
@@ -234,13 +235,6 @@ async function importCommand(io: CommandIO, file: string, dbPath: string, json: 
   if (json) printJSON(io, { import: file, store: dbPath, ...r });
   else io.stdout(`imported ${r.added} of ${r.pages} neuron page(s) from ${file} into ${dbPath}${r.present ? ` (${r.present} were there already)` : ''}\n`);
   return 0;
-}
-
-/** Written whole or not at all: a reader never sees half a file. */
-function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }
 
 /** The job context of a sweep's process: the loaded model, the store, the scan source (with progress lines) and the explainer. */
