@@ -19,7 +19,6 @@ import { explanationOf, ftsQuery, runSummary, targetLabel } from './rows.js';
 import { migrate, SCHEMA_VERSION, StoreOpenError } from './schema.js';
 import * as scans from './scanRows.js';
 import * as sweeps from './sweepRows.js';
-import { settingsHash } from '../sweep/jobs.js';
 import type {
   CorpusRef,
   DreamRunDetail,
@@ -330,7 +329,7 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
   }
   /** Pages a `sweep --export` wrote, all or nothing (their runs, scans and explanations must be here already). */
   importSweepPages(text: string, file: string): sweeps.SweepImportReport {
-    return this.tx(() => sweeps.importSweepPages(this, text, file, settingsHash));
+    return this.tx(() => sweeps.importSweepPages(this, text, file));
   }
 
   // -------------------------------------------------------------------------------- pages, export, import

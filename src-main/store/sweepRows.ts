@@ -3,9 +3,9 @@
 // primary key is the job's key, so a page is never half written and never written twice.
 import { randomUUID } from 'node:crypto';
 import type { SweptNeuron, SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
-import { ftsQuery } from './rows.js';
+import { settingsHash } from '../sweep/jobs.js';
 import { OWNER, ownerAlive } from './owner.js';
-import { sweepJobStateOf, sweepPageRowOf } from './rows.js';
+import { ftsQuery, sweepJobStateOf, sweepPageRowOf } from './rows.js';
 import type { SqliteStore } from './sqlite.js';
 import type { Explanation, SweepClaim, SweepCompletion } from './types.js';
 
@@ -94,16 +94,22 @@ export function completeSweepJob(s: SqliteStore, c: SweepCompletion, opts: { rep
     return x.id;
   });
   if (exists) s.stmt(`DELETE FROM sweep_pages WHERE ${KEY}`).run(k);
+  writePage(s, c.key, { scanId: c.scanId, dreamRunIds, explanationIds, score: c.score, page: c.page, createdAt: at, elapsedMs: c.elapsedMs }, OWNER);
+  return 'written';
+}
+
+/** A finished job's page row, and its job row marked done (`owner`: the process that finished it; null for an import). */
+function writePage(s: SqliteStore, key: SweepJobKey, p: Omit<SweepPageRow, keyof SweepJobKey>, owner: string | null): void {
+  const at = p.createdAt;
   s.stmt(
     `INSERT INTO sweep_pages (model, layer, neuron, settings_hash, scan_id, dream_runs, explanations, score, page, created_at, elapsed_ms)
      VALUES (@model, @layer, @neuron, @settingsHash, @scanId, @dreams, @explanations, @score, @page, @at, @elapsed)`,
-  ).run({ ...k, scanId: c.scanId, dreams: JSON.stringify(dreamRunIds), explanations: JSON.stringify(explanationIds), score: c.score, page: JSON.stringify(c.page), at, elapsed: c.elapsedMs });
+  ).run({ ...keyParams(key), scanId: p.scanId, dreams: JSON.stringify(p.dreamRunIds), explanations: JSON.stringify(p.explanationIds), score: p.score, page: JSON.stringify(p.page), at, elapsed: p.elapsedMs });
   s.stmt(
     `INSERT INTO sweep_jobs (model, layer, neuron, settings_hash, status, attempts, owner, started_at, finished_at, elapsed_ms)
      VALUES (@model, @layer, @neuron, @settingsHash, 'done', 1, @owner, @at, @at, @elapsed)
      ON CONFLICT (model, settings_hash, layer, neuron) DO UPDATE SET status = 'done', error = NULL, finished_at = @at, elapsed_ms = @elapsed`,
-  ).run({ ...k, owner: OWNER, at, elapsed: c.elapsedMs });
-  return 'written';
+  ).run({ ...keyParams(key), owner, at, elapsed: p.elapsedMs });
 }
 
 export function sweepJobStates(s: SqliteStore, model: string, settingsHash: string): SweepJobState[] {
@@ -187,7 +193,7 @@ export interface SweepImportReport {
  * page's model, scan, dream runs and explanations must be here already (`history --import` of the exporting store
  * brings them); a page present already is kept.
  */
-export function importSweepPages(s: SqliteStore, text: string, file: string, hashOf: (settings: SweepSettings) => string): SweepImportReport {
+export function importSweepPages(s: SqliteStore, text: string, file: string): SweepImportReport {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const parse = (l: string, i: number): Record<string, unknown> => {
     try {
@@ -203,47 +209,45 @@ export function importSweepPages(s: SqliteStore, text: string, file: string, has
   if (header.format !== 'textdream-neuron-pages' || header.version !== 1) throw new SweepImportError(`${file}:1 is not a textdream-neuron-pages header of version 1: give a file textdream sweep --export wrote`);
   const settings = header.settings as SweepSettings;
   const hash = header.settingsHash as string;
-  if (typeof hash !== 'string' || hashOf(settings) !== hash) throw new SweepImportError(`${file}:1: the settings do not hash to ${String(hash)}: the file was edited or damaged`);
+  if (typeof hash !== 'string' || settingsHash(settings) !== hash) throw new SweepImportError(`${file}:1: the settings do not hash to ${String(hash)}: the file was edited or damaged`);
   const report: SweepImportReport = { pages: 0, added: 0, present: 0 };
-  {
-    registerSettings(s, hash, settings);
-    lines.slice(1).forEach((l, j) => {
-      const at = `${file}:${j + 2}`;
-      const p = parse(l, j + 1);
-      if (p.format !== 'textdream-neuron-page' || p.version !== 1) throw new SweepImportError(`${at} is not a textdream-neuron-page of version 1`);
-      if (p.settingsHash !== hash) throw new SweepImportError(`${at}: settings ${String(p.settingsHash)}, the header's are ${hash}`);
-      const model = (p.model as { fingerprint?: unknown } | undefined)?.fingerprint;
-      const ints = [p.layer, p.neuron].every((x) => Number.isInteger(x) && (x as number) >= 0);
-      const ids = [p.dreamRunIds, p.explanationIds].every((x) => Array.isArray(x) && x.every((y) => typeof y === 'string'));
-      if (typeof model !== 'string' || !ints || typeof p.scanId !== 'string' || !ids || !p.page || typeof p.page !== 'object' || typeof p.createdAt !== 'string' || typeof p.elapsedMs !== 'number') {
-        throw new SweepImportError(`${at}: a page needs model.fingerprint, layer, neuron, scanId, dreamRunIds, explanationIds, page, createdAt and elapsedMs (docs/sweep-pages.md)`);
-      }
-      report.pages++;
-      const key = { model, settingsHash: hash, layer: p.layer as number, neuron: p.neuron as number };
-      if (s.stmt(`SELECT 1 FROM sweep_pages WHERE ${KEY}`).get(keyParams(key)) !== undefined) {
-        report.present++;
-        return;
-      }
-      const missing = (table: string, col: string, id: string) => s.stmt(`SELECT 1 FROM ${table} WHERE ${col} = ?`).get(id) === undefined;
-      const fix = 'import the exporting store\'s history first (textdream history --export there, textdream history --import here)';
-      if (missing('models', 'fingerprint', model)) throw new SweepImportError(`${at}: model ${model.slice(0, 12)} is not in this store: ${fix}`);
-      if (missing('scans', 'id', p.scanId as string)) throw new SweepImportError(`${at}: scan ${String(p.scanId)} is not in this store: ${fix}`);
-      for (const id of p.dreamRunIds as string[]) if (missing('dream_runs', 'id', id)) throw new SweepImportError(`${at}: dream run ${id} is not in this store: ${fix}`);
-      for (const id of p.explanationIds as string[]) if (missing('explanations', 'id', id)) throw new SweepImportError(`${at}: explanation ${id} is not in this store: ${fix}`);
-      const page = p.page as { layer?: unknown; neuron?: unknown };
-      if (page.layer !== key.layer || page.neuron !== key.neuron) throw new SweepImportError(`${at}: the page is of L${String(page.layer)}N${String(page.neuron)}, the line of L${key.layer}N${key.neuron}`);
-      const score = typeof p.score === 'number' ? p.score : null;
-      s.stmt(
-        `INSERT INTO sweep_pages (model, layer, neuron, settings_hash, scan_id, dream_runs, explanations, score, page, created_at, elapsed_ms)
-         VALUES (@model, @layer, @neuron, @settingsHash, @scanId, @dreams, @explanations, @score, @page, @at, @elapsed)`,
-      ).run({ ...keyParams(key), scanId: p.scanId, dreams: JSON.stringify(p.dreamRunIds), explanations: JSON.stringify(p.explanationIds), score, page: JSON.stringify(p.page), at: p.createdAt, elapsed: p.elapsedMs });
-      s.stmt(
-        `INSERT INTO sweep_jobs (model, layer, neuron, settings_hash, status, attempts, owner, started_at, finished_at, elapsed_ms)
-         VALUES (@model, @layer, @neuron, @settingsHash, 'done', 1, NULL, @at, @at, @elapsed)
-         ON CONFLICT (model, settings_hash, layer, neuron) DO UPDATE SET status = 'done', error = NULL, finished_at = @at, elapsed_ms = @elapsed`,
-      ).run({ ...keyParams(key), at: p.createdAt, elapsed: p.elapsedMs });
-      report.added++;
-    });
-  }
+  registerSettings(s, hash, settings);
+  lines.slice(1).forEach((l, j) => {
+    const at = `${file}:${j + 2}`;
+    const p = parse(l, j + 1);
+    if (p.format !== 'textdream-neuron-page' || p.version !== 1) throw new SweepImportError(`${at} is not a textdream-neuron-page of version 1`);
+    if (p.settingsHash !== hash) throw new SweepImportError(`${at}: settings ${String(p.settingsHash)}, the header's are ${hash}`);
+    const model = (p.model as { fingerprint?: unknown } | undefined)?.fingerprint;
+    const ints = [p.layer, p.neuron].every((x) => Number.isInteger(x) && (x as number) >= 0);
+    const ids = [p.dreamRunIds, p.explanationIds].every((x) => Array.isArray(x) && x.every((y) => typeof y === 'string'));
+    if (typeof model !== 'string' || !ints || typeof p.scanId !== 'string' || !ids || !p.page || typeof p.page !== 'object' || typeof p.createdAt !== 'string' || typeof p.elapsedMs !== 'number') {
+      throw new SweepImportError(`${at}: a page needs model.fingerprint, layer, neuron, scanId, dreamRunIds, explanationIds, page, createdAt and elapsedMs (docs/sweep-pages.md)`);
+    }
+    report.pages++;
+    const key = { model, settingsHash: hash, layer: p.layer as number, neuron: p.neuron as number };
+    if (s.stmt(`SELECT 1 FROM sweep_pages WHERE ${KEY}`).get(keyParams(key)) !== undefined) {
+      report.present++;
+      return;
+    }
+    const missing = (table: string, col: string, id: string) => s.stmt(`SELECT 1 FROM ${table} WHERE ${col} = ?`).get(id) === undefined;
+    const fix = 'import the exporting store\'s history first (textdream history --export there, textdream history --import here)';
+    if (missing('models', 'fingerprint', model)) throw new SweepImportError(`${at}: model ${model.slice(0, 12)} is not in this store: ${fix}`);
+    if (missing('scans', 'id', p.scanId as string)) throw new SweepImportError(`${at}: scan ${String(p.scanId)} is not in this store: ${fix}`);
+    for (const id of p.dreamRunIds as string[]) if (missing('dream_runs', 'id', id)) throw new SweepImportError(`${at}: dream run ${id} is not in this store: ${fix}`);
+    for (const id of p.explanationIds as string[]) if (missing('explanations', 'id', id)) throw new SweepImportError(`${at}: explanation ${id} is not in this store: ${fix}`);
+    const page = p.page as { layer?: unknown; neuron?: unknown };
+    if (page.layer !== key.layer || page.neuron !== key.neuron) throw new SweepImportError(`${at}: the page is of L${String(page.layer)}N${String(page.neuron)}, the line of L${key.layer}N${key.neuron}`);
+    const row = {
+      scanId: p.scanId as string,
+      dreamRunIds: p.dreamRunIds as string[],
+      explanationIds: p.explanationIds as string[],
+      score: typeof p.score === 'number' ? p.score : null,
+      page: p.page as SweepPageRow['page'],
+      createdAt: p.createdAt as string,
+      elapsedMs: p.elapsedMs as number,
+    };
+    writePage(s, key, row, null);
+    report.added++;
+  });
   return report;
 }
