@@ -27,6 +27,30 @@ export function bosPadded(rows: readonly number[][], bos: number): { ids: Int32A
   return { ids, T };
 }
 
+/** Next-token targets of BOS-padded rows of length T: each position's next id; the last position of a row has none (0, never read). */
+export function nextTokenTargets(ids: Int32Array, T: number): Int32Array {
+  const next = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) next[i] = (i + 1) % T === 0 ? 0 : ids[i + 1];
+  return next;
+}
+
+/** A measured sequence: its activation at each of its tokens and the loss of predicting each of them. */
+export function hardEvalOf(tok: TextTokenizer, ids: number[], perToken: number[], ce: number[], reduce: Reduce): HardEval {
+  return {
+    text: ids.length ? tok.decode(ids) : '',
+    ids,
+    tokens: ids.length ? tok.tokenStrings(ids) : [],
+    perToken,
+    max: perToken.length ? Math.max(...perToken) : Number.NaN,
+    mean: reduceValues(perToken, 'mean'),
+    value: reduceValues(perToken, reduce),
+    ce: reduceValues(ce, 'mean'),
+  };
+}
+
+/** The ids the text of `ids` reads back as (what a hard evaluation measures); empty stays empty. */
+export const retokenise = (tok: TextTokenizer, ids: number[]): number[] => (ids.length ? tok.encode(tok.decode(ids)) : []);
+
 /** Measure token sequences (each prefixed with BOS) in one padded batch. Empty sequences score NaN. */
 export async function measureIds(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): Promise<HardEval[]> {
   const bos = model.config.bosTokenId;
@@ -35,9 +59,7 @@ export async function measureIds(model: GPT2, tok: TextTokenizer, target: Target
   const B = rows.length;
   if (!B) return [];
   const { ids, T } = bosPadded(rows, bos);
-  // Next-token targets; the last position has none (its loss is computed on a placeholder and never read).
-  const next = new Int32Array(B * T);
-  for (let i = 0; i < B * T; i++) next[i] = (i + 1) % T === 0 ? 0 : ids[i + 1];
+  const next = nextTokenTargets(ids, T);
   const [actT, ceT] = tf.tidy(() => {
     // Fused loss: a batch of candidates' [B·T, V] logits can exceed a GPU's binding limit, and costs more.
     const run = model.runWithLoss({ ids: tf.tensor2d(ids, [B, T], 'int32') }, tf.tensor2d(next, [B, T], 'int32'), target.hooks);
@@ -46,26 +68,13 @@ export async function measureIds(model: GPT2, tok: TextTokenizer, target: Target
   const act = (await actT.array()) as number[][];
   const ce = (await ceT.array()) as number[][];
   tf.dispose([actT, ceT]);
-  return rows.map((r, b) => {
-    const perToken = act[b].slice(1, 1 + r.length);
-    const ceRow = ce[b].slice(0, r.length);
-    return {
-      text: r.length ? tok.decode(r) : '',
-      ids: r,
-      tokens: r.length ? tok.tokenStrings(r) : [],
-      perToken,
-      max: perToken.length ? Math.max(...perToken) : Number.NaN,
-      mean: reduceValues(perToken, 'mean'),
-      value: reduceValues(perToken, reduce),
-      ce: reduceValues(ceRow, 'mean'),
-    };
-  });
+  return rows.map((r, b) => hardEvalOf(tok, r, act[b].slice(1, 1 + r.length), ce[b].slice(0, r.length), reduce));
 }
 
 /** Hard evaluation of token sequences: decode each to text, re-tokenise it, and measure that. */
 export function hardEvaluate(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce): Promise<HardEval[]> {
   // An empty sequence (a latent whose decoder ends the sentence at once) scores NaN; the tokenizer refuses to decode it.
-  return measureIds(model, tok, target, seqs.map((s) => (s.length ? tok.encode(tok.decode(s)) : [])), reduce);
+  return measureIds(model, tok, target, seqs.map((s) => retokenise(tok, s)), reduce);
 }
 
 export function measureTexts(model: GPT2, tok: TextTokenizer, target: Target, texts: string[], reduce: Reduce): Promise<HardEval[]> {

@@ -6,9 +6,9 @@
 // precision); bench/shared-prefix.ts measures the positions and time saved.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
-import { layerNorm, unembedCrossEntropy } from '../model/ops.js';
+import { unembedCrossEntropy } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import { bosPadded, measureIds, reduceValues } from './hard.js';
+import { bosPadded, hardEvalOf, measureIds, nextTokenTargets, retokenise } from './hard.js';
 import type { Reduce, Target } from './objectives.js';
 import type { HardEval } from './records.js';
 
@@ -115,19 +115,16 @@ export async function measureIdsShared(
 
   const { ids: baseIds, T: Tb } = bosPadded(baseRows, bos);
   const nb = baseRows.length;
-  const baseNext = new Int32Array(nb * Tb);
-  for (let i = 0; i < nb * Tb; i++) baseNext[i] = (i + 1) % Tb === 0 ? 0 : baseIds[i + 1];
+  const baseNext = nextTokenTargets(baseIds, Tb);
 
   // Per row: activation at absolute positions 1..n and loss at positions 0..n−1.
   const act: number[][] = rows.map((r) => new Array<number>(r.length));
   const ce: number[][] = rows.map((r) => new Array<number>(r.length));
-  let sharedPositions = nb * Tb;
-  let runs = 1;
 
   const out = tf.tidy(() => {
     const run = model.run({ ids: tf.tensor2d(baseIds, [nb, Tb], 'int32') }, { skipLogits: true, hooks: target.hooks, collectKV: true });
     const d = model.config.dModel;
-    const norm = (x: tf.Tensor3D, n: number) => tf.reshape(layerNorm(x, model.weights.lnf.g, model.weights.lnf.b, model.config.layerNormEps), [n, d]) as tf.Tensor2D;
+    const norm = (x: tf.Tensor3D, n: number) => tf.reshape(model.finalNorm(x), [n, d]) as tf.Tensor2D;
     const normed = norm(run.resid, nb * Tb);
     const baseAct = target.perToken(run.cache);
     // Every loss of the call in one unembedding pass: a pass streams the whole vocabulary matrix, whatever the rows.
@@ -173,8 +170,6 @@ export async function measureIdsShared(
     });
     let at = nb * Tb;
     for (const g of out.suffixes) {
-      runs++;
-      sharedPositions += g.members.length * g.L;
       const a = (await g.act.array()) as number[][];
       g.members.forEach((i, b) => {
         const r = rows[i];
@@ -188,25 +183,16 @@ export async function measureIdsShared(
   } finally {
     tf.dispose([out.baseAct, out.loss, ...out.suffixes.map((g) => g.act)]);
   }
-  const evals = rows.map((r, i): HardEval => {
-    const perToken = act[i];
-    return {
-      text: tok.decode(r),
-      ids: r,
-      tokens: tok.tokenStrings(r),
-      perToken,
-      max: Math.max(...perToken),
-      mean: reduceValues(perToken, 'mean'),
-      value: reduceValues(perToken, reduce),
-      ce: reduceValues(ce[i], 'mean'),
-    };
-  });
+  const evals = rows.map((r, i) => hardEvalOf(tok, r, act[i], ce[i], reduce));
   const fullPositions = rows.length * (1 + Math.max(1, ...rows.map((r) => r.length)));
-  return { evals, cost: { fullPositions, sharedPositions, runs } };
+  const sharedPositions = nb * Tb + out.suffixes.reduce((a, g) => a + g.members.length * g.L, 0);
+  return { evals, cost: { fullPositions, sharedPositions, runs: 1 + out.suffixes.length } };
 }
 
-/** hardEvaluate with shared prefixes: re-tokenise each candidate and its base, then measureIdsShared. */
+/**
+ * hardEvaluate with shared prefixes: each candidate re-tokenised, then measureIdsShared. `bases` are measured ids
+ * already (a HardEval's `ids`, re-tokenised when they were measured), so they are not re-tokenised again.
+ */
 export function hardEvaluateShared(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce, bases: number[][], owner: number[], maxRuns = DEFAULT_MAX_RUNS) {
-  const canon = (s: number[]) => (s.length ? tok.encode(tok.decode(s)) : []);
-  return measureIdsShared(model, tok, target, seqs.map(canon), reduce, bases.map(canon), owner, maxRuns);
+  return measureIdsShared(model, tok, target, seqs.map((s) => retokenise(tok, s)), reduce, bases, owner, maxRuns);
 }

@@ -118,7 +118,7 @@ export class GPT2 {
     const result: RunResult = { resid: x, cache, ...(kv ? { kv } : {}) };
     if (stop === c.nLayer && !opts.skipLogits) {
       const [B, T, d] = x.shape;
-      const normed = layerNorm(x, this.weights.lnf.g, this.weights.lnf.b, c.layerNormEps) as tf.Tensor3D;
+      const normed = this.finalNorm(x);
       hook('ln_final.hook_normalized', normed);
       const logits = unembed(tf.reshape(normed, [B * T, d]) as tf.Tensor2D, this.weights.unembed);
       result.logits = tf.reshape(logits, [B, T, c.vocabSize]) as tf.Tensor3D;
@@ -142,9 +142,14 @@ export class GPT2 {
     if (targets.shape[0] !== B || targets.shape[1] !== T) {
       throw new ModelInputError(`targets have shape [${targets.shape}], the input [${B}, ${T}]: give one target per position`);
     }
-    const normed = layerNorm(x, this.weights.lnf.g, this.weights.lnf.b, this.config.layerNormEps);
+    const normed = this.finalNorm(x);
     const ce = unembedCrossEntropy(tf.reshape(normed, [B * T, d]) as tf.Tensor2D, this.weights.unembed, tf.reshape(targets, [-1]) as tf.Tensor1D);
     return { loss: tf.reshape(ce, [B, T]) as tf.Tensor2D, cache: run.cache };
+  }
+
+  /** ln_final of a residual stream: what the unembedding reads. */
+  finalNorm(x: tf.Tensor3D): tf.Tensor3D {
+    return layerNorm(x, this.weights.lnf.g, this.weights.lnf.b, this.config.layerNormEps) as tf.Tensor3D;
   }
 
   private block(l: number, x: tf.Tensor3D, w: BlockWeights, hook: (n: string, t: tf.Tensor) => void, past?: PastKV, kv?: PastKV): tf.Tensor3D {
