@@ -10,6 +10,14 @@ export class NeuronJobError extends Error {
   override name = 'NeuronJobError';
 }
 
+/**
+ * The job does not fit the process that got it (another model, another explainer, settings that do not hash to its
+ * key, a neuron outside the model): it fails the same way at every delivery to that process.
+ */
+export class JobMismatchError extends NeuronJobError {
+  override name = 'JobMismatchError';
+}
+
 /** A selection or setting the user wrote badly or that does not fit the model; the message names the fix. */
 export class SweepInputError extends Error {
   override name = 'SweepInputError';

@@ -11,7 +11,7 @@ import type { Explainer, Simulator } from '../explain/types.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { ExperimentHistory, ModelRef, SweepCompletion, SweepStore } from '../store/types.js';
-import { NeuronJobError, SweepAbortedError } from './errors.js';
+import { JobMismatchError, NeuronJobError, SweepAbortedError } from './errors.js';
 import { jobKey, jobLabel, settingsHash } from './jobs.js';
 import { buildSweepPage } from './page.js';
 import type { ScanSource } from './scan.js';
@@ -49,11 +49,11 @@ export interface NeuronJobOutcome {
 
 function checkJob(job: SweepJob, ctx: NeuronJobContext): void {
   // A queue may hand any job to any worker: refuse work this worker's model or explainer would get wrong.
-  if (job.model !== ctx.modelRef.fingerprint) throw new NeuronJobError(`job ${jobLabel(job)} is for model ${job.model}, but this worker has ${ctx.modelRef.fingerprint} (${ctx.modelRef.spec}) loaded`);
-  if (settingsHash(job.settings) !== job.settingsHash) throw new NeuronJobError(`job ${jobLabel(job)}: its settings do not hash to its settings hash ${job.settingsHash}`);
-  if (ctx.explainer.name !== job.settings.explain.explainer) throw new NeuronJobError(`job ${jobLabel(job)} asks for the ${job.settings.explain.explainer} explainer, but this worker has ${ctx.explainer.name}`);
+  if (job.model !== ctx.modelRef.fingerprint) throw new JobMismatchError(`job ${jobLabel(job)} is for model ${job.model}, but this worker has ${ctx.modelRef.fingerprint} (${ctx.modelRef.spec}) loaded`);
+  if (settingsHash(job.settings) !== job.settingsHash) throw new JobMismatchError(`job ${jobLabel(job)}: its settings do not hash to its settings hash ${job.settingsHash}`);
+  if (ctx.explainer.name !== job.settings.explain.explainer) throw new JobMismatchError(`job ${jobLabel(job)} asks for the ${job.settings.explain.explainer} explainer, but this worker has ${ctx.explainer.name}`);
   const { nLayer, dMlp } = ctx.model.config;
-  if (job.layer < 0 || job.layer >= nLayer || job.neuron < 0 || job.neuron >= dMlp) throw new NeuronJobError(`job ${jobLabel(job)} is outside this model (layers 0-${nLayer - 1}, neurons 0-${dMlp - 1})`);
+  if (job.layer < 0 || job.layer >= nLayer || job.neuron < 0 || job.neuron >= dMlp) throw new JobMismatchError(`job ${jobLabel(job)} is outside this model (layers 0-${nLayer - 1}, neurons 0-${dMlp - 1})`);
 }
 
 function stopIfAborted(signal: AbortSignal | undefined, job: SweepJob, stage: string): void {

@@ -4,9 +4,8 @@
 // is never enqueued, a delivery of a finished job writes nothing (completeSweepJob's 'duplicate'), and a job whose
 // worker died (SIGKILL) is found stalled by BullMQ and delivered again.
 import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { ownerAlive } from '../store/owner.js';
 import type { SweepStore } from '../store/types.js';
-import { NeuronJobError, SweepAbortedError, SweepInputError } from './errors.js';
+import { JobMismatchError, SweepAbortedError, SweepInputError } from './errors.js';
 import { jobKey, jobLabel } from './jobs.js';
 import type { JobRun, RunJob } from './runner.js';
 import { keyString } from './status.js';
@@ -109,19 +108,6 @@ export async function enqueueSweep(queue: Queue, jobs: SweepJob[], o: EnqueueOpt
   return report;
 }
 
-export interface QueueCounts {
-  waiting: number;
-  active: number;
-  delayed: number;
-  completed: number;
-  failed: number;
-}
-
-export async function queueCounts(queue: Queue): Promise<QueueCounts> {
-  const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
-  return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0 };
-}
-
 const message = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 export type WorkerEvent =
@@ -168,12 +154,10 @@ export function startSweepWorker(o: SweepWorkerOptions): SweepWorker {
     const claim = o.store.claimSweepJob(key, job.settings, { maxAttempts: Number.MAX_SAFE_INTEGER, force: force && bull.attemptsStarted <= 1 });
     if (!claim.claimed) {
       if (claim.reason === 'done') return { outcome: 'done', written: false, score: null, elapsedMs: 0 };
-      if (claim.reason === 'running' && ownerAlive(claim.state.owner)) {
-        // Another live process holds it (a delivery after a lost lock): look again in a while.
-        if (token) {
-          await bull.moveToDelayed(Date.now() + 2000, token);
-          throw new DelayedError();
-        }
+      // 'running': another live process holds it (a delivery after a lost lock): look again in a while.
+      if (claim.reason === 'running' && token) {
+        await bull.moveToDelayed(Date.now() + 2000, token);
+        throw new DelayedError();
       }
       throw new Error(`${jobLabel(job)} could not be claimed: ${claim.reason}`);
     }
@@ -195,7 +179,7 @@ export function startSweepWorker(o: SweepWorkerOptions): SweepWorker {
       const state = o.store.failSweepJob(key, message(e));
       const attempts = bull.opts.attempts ?? 1;
       // A job for another model, or one this model cannot do, fails the same way every time.
-      const final = e instanceof NeuronJobError && /is for model|explainer|outside this model|settings do not hash/.test(e.message);
+      const final = e instanceof JobMismatchError;
       o.onEvent?.({ type: 'failed', job, delivery, error: state.error ?? message(e), willRetry: !final && delivery < attempts });
       if (final) throw new UnrecoverableError(message(e));
       throw e;

@@ -1,6 +1,7 @@
 // The coordinator of a sweep on a queue: enqueue the neurons that are not done, then follow the queue until every
 // one of them is completed or failed for good, reporting progress. It runs no job itself (workers do: the sweep
 // command's own, `textdream worker` processes); stopping it (Ctrl-C) leaves the jobs queued for the workers.
+import { setTimeout as wait } from 'node:timers/promises';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { enqueueSweep, SWEEP_QUEUE, type EnqueueReport, type QueuedJobResult } from './queue.js';
 import { keyString, type SweepCounts } from './status.js';
@@ -39,10 +40,10 @@ export interface QueuedSweepReport extends SweepCounts {
   enqueue: EnqueueReport;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+/** Waits `ms`, or less when `signal` fires (the timer's abort listener goes with it: a long sweep polls thousands of times). */
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  wait(ms, undefined, { signal }).catch((e: unknown) => {
+    if (!signal?.aborted) throw e;
   });
 
 export async function runQueuedSweep(o: QueuedSweepOptions): Promise<QueuedSweepReport> {

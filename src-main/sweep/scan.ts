@@ -20,8 +20,8 @@ export interface ScanSourceOptions {
   store: ScanWriter;
   /** Windows per forward pass (does not change the results). */
   batch?: number;
-  /** The scan's own events (plan, progress, done), for a progress display. */
-  onEvent?: (e: ScanEvent) => void;
+  /** The scan's own events (plan, progress, done) and the settings being scanned, for a progress display. */
+  onEvent?: (e: ScanEvent, settings: SweepSettings['scan']) => void;
 }
 
 /** The scan config a sweep's settings stand for: every layer of the model. */
@@ -42,7 +42,7 @@ export function scanSource(o: ScanSourceOptions): ScanSource {
       let final: ScanSummary | null = null;
       const events = runScan({ model: o.model, tokenizer: o.tokenizer, modelRef: o.modelRef, corpus, config, batch: o.batch ?? DEFAULT_SCAN.batch, store: o.store, signal });
       for await (const e of events) {
-        o.onEvent?.(e);
+        o.onEvent?.(e, settings);
         if (e.type === 'done') final = e.scan;
       }
       if (!final) throw new Error('the scan ended without a summary');

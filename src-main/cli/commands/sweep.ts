@@ -253,8 +253,8 @@ export function neuronJobContext(
     modelRef,
     store,
     batch,
-    onEvent: (e) => {
-      if (e.type === 'plan') io.stderr(`scan: ${e.tokens} tokens in ${e.windows} windows · all ${lm.config.nLayer} layers\n`);
+    onEvent: (e, settings) => {
+      if (e.type === 'plan') io.stderr(`scan: ${e.tokens} tokens in ${e.windows} windows of ${settings.window} · all ${lm.config.nLayer} layers\n`);
       else if (e.type === 'start' && e.resumed) io.stderr(`scan: resuming ${e.scan.id} at ${e.scan.tokensDone}/${e.scan.tokensTotal} tokens\n`);
       else if (e.type === 'progress' && (Date.now() - lastScanLine >= 5000 || e.windowsDone === e.windowsTotal)) {
         lastScanLine = Date.now();
