@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_DREAM, METHODS } from '../dream/config.js';
 import { DECODERS } from '../dream/decode.js';
+import { checkNeuron } from '../dream/objectives.js';
 import type { ApiHandlers } from '../api/contract.js';
 import { defaultModelDir, projectRoot } from '../model/load.js';
 import type { ExperimentHistory, ExperimentStore, SweepStore } from '../store/types.js';
@@ -90,7 +91,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const r = check.object(req, 'request');
       const { lm, ref } = models.require();
       const layer = check.int(r.layer, 'layer');
-      if (layer < 0 || layer >= lm.config.nLayer) throw new RangeError(`layer ${layer} is out of range: this model has layers 0-${lm.config.nLayer - 1}`);
+      checkNeuron(lm.model, layer, 0);
       const search = r.search === undefined || r.search === null || r.search === '' ? undefined : check.str(r.search, 'search', 500);
       if (!opts.sweeps) return { layer, neurons: [], note: 'the store is in memory: sweeps are kept only in a SQLite store (textdream serve --db <file>, then textdream sweep --db <file>)' };
       const neurons = opts.sweeps.sweptLayer(ref.fingerprint, layer, search);
