@@ -47,13 +47,11 @@ async function cli(args: string[]): Promise<void> {
   if (code !== 0) throw new Error(`textdream ${args[0]} exited ${code}: ${err.slice(-2000)}`);
 }
 
+// One read connection for the polls (opened once the sweeps have made the store; closed at the end).
+let reader: SqliteStore | undefined;
 const pages = () => {
-  const s = new SqliteStore(db);
-  try {
-    return (s.db.prepare('SELECT count(*) AS n FROM sweep_pages').get() as { n: number }).n;
-  } finally {
-    s.close();
-  }
+  reader ??= new SqliteStore(db);
+  return (reader.db.prepare('SELECT count(*) AS n FROM sweep_pages').get() as { n: number }).n;
 };
 
 const t00 = Date.now();
@@ -90,6 +88,7 @@ try {
     log(`queue, ${w} worker(s): ${N} neurons in ${seconds.toFixed(1)} s`);
   }
 } finally {
+  reader?.close();
   await redis.stop();
   rmSync(dir, { recursive: true, force: true });
 }
