@@ -12,6 +12,7 @@ import { escapeHTML, layerReportHTML } from '../src-main/sweep/export.js';
 import type { SweepPageRow } from '../src-main/sweep/types.js';
 import { runCli } from './helpers/cli.js';
 import { FIXTURE } from './helpers/shared.js';
+import { withStoreFile } from './helpers/storeFile.js';
 import { SWEEP_TEXTS, writeSweepCorpus } from './helpers/sweepCorpus.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -31,15 +32,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const storedPages = (): SweepPageRow[] => {
-  const s = new SqliteStore(DB);
-  try {
+const storedPages = (): SweepPageRow[] =>
+  withStoreFile(DB, (s) => {
     const row = s.db.prepare('SELECT DISTINCT model, settings_hash FROM sweep_pages').get() as { model: string; settings_hash: string };
     return s.sweepPages(row.model, row.settings_hash);
-  } finally {
-    s.close();
-  }
-};
+  });
 
 describe('sweep --export and --report', () => {
   it('--export writes a header and one line per page, equal to the stored pages, in neuron order', async () => {
@@ -151,14 +148,7 @@ describe('sweep --export and --report', () => {
     const again = await runCli(['sweep', '--import', file, '--db', other, '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ pages: 6, added: 0, present: 6 });
     const stored = storedPages();
-    const rows = (db: string) => {
-      const st = new SqliteStore(db);
-      try {
-        return st.sweptLayer(stored[0].model, 0);
-      } finally {
-        st.close();
-      }
-    };
+    const rows = (db: string) => withStoreFile(db, (st) => st.sweptLayer(stored[0].model, 0));
     expect(rows(other)).toEqual(rows(DB));
     // The same sweep's --status in the other store: every neuron done.
     const status = await runCli(['sweep', ...FLAGS.map((f) => (f === DB ? other : f)), '--status', '--json']);

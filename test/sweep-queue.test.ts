@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src-main/store/sqlite.js';
 import { redisConnection, queueJobId, SWEEP_QUEUE } from '../src-main/sweep/queue.js';
 import { startRedisServer, type RedisServer } from '../src-main/sweep/redisServer.js';
 import { BIN, cleanEnv, runCli } from './helpers/cli.js';
 import { FIXTURE } from './helpers/shared.js';
+import { withStoreFile } from './helpers/storeFile.js';
 import { SWEEP_TEXTS, writeSweepCorpus } from './helpers/sweepCorpus.js';
 import { Queue } from 'bullmq';
 
@@ -52,16 +52,8 @@ async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs: numbe
   }
 }
 
-function read<T>(db: string, fn: (s: SqliteStore) => T): T {
-  const s = new SqliteStore(db);
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
-const pages = (db: string) => read(db, (s) => s.db.prepare('SELECT layer, neuron, page FROM sweep_pages ORDER BY neuron').all() as { layer: number; neuron: number; page: string }[]);
-const count = (db: string, table: string) => read(db, (s) => (s.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+const pages = (db: string) => withStoreFile(db, (s) => s.db.prepare('SELECT layer, neuron, page FROM sweep_pages ORDER BY neuron').all() as { layer: number; neuron: number; page: string }[]);
+const count = (db: string, table: string) => withStoreFile(db, (s) => (s.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
 
 let redis: RedisServer | undefined;
 const workers: Worker[] = [];
@@ -103,8 +95,8 @@ describe.skipIf(!haveRedis)('sweep on a Redis queue', () => {
     const killedNeuron = Number(started.slice(3));
     // Killed before its page: the claim is left behind (opening the store marks a dead process's claim
     // 'interrupted'), and nothing of the job is written.
-    expect(read(db, (s) => s.db.prepare('SELECT status FROM sweep_jobs WHERE neuron = ?').get(killedNeuron) as { status: string }).status).toMatch(/^(running|interrupted)$/);
-    expect(read(db, (s) => s.db.prepare('SELECT count(*) AS n FROM sweep_pages WHERE neuron = ?').get(killedNeuron) as { n: number }).n).toBe(0);
+    expect(withStoreFile(db, (s) => s.db.prepare('SELECT status FROM sweep_jobs WHERE neuron = ?').get(killedNeuron) as { status: string }).status).toMatch(/^(running|interrupted)$/);
+    expect(withStoreFile(db, (s) => s.db.prepare('SELECT count(*) AS n FROM sweep_pages WHERE neuron = ?').get(killedNeuron) as { n: number }).n).toBe(0);
 
     // Redis goes away and comes back (same port, same append-only file) while B works on.
     await until('a page written after the kill', () => count(db, 'sweep_pages') >= 2, 60_000);
@@ -123,7 +115,7 @@ describe.skipIf(!haveRedis)('sweep on a Redis queue', () => {
     expect(q.map((p) => p.page)).toEqual(pages(ref).map((p) => p.page));
     expect(count(db, 'dream_runs')).toBe(N);
     expect(count(db, 'explanations')).toBe(count(ref, 'explanations'));
-    const states = read(db, (s) => s.db.prepare('SELECT neuron, status, attempts FROM sweep_jobs ORDER BY neuron').all() as { neuron: number; status: string; attempts: number }[]);
+    const states = withStoreFile(db, (s) => s.db.prepare('SELECT neuron, status, attempts FROM sweep_jobs ORDER BY neuron').all() as { neuron: number; status: string; attempts: number }[]);
     expect(states.every((s) => s.status === 'done')).toBe(true);
     expect(states.find((s) => s.neuron === killedNeuron)!.attempts).toBeGreaterThanOrEqual(2);
 
@@ -132,7 +124,7 @@ describe.skipIf(!haveRedis)('sweep on a Redis queue', () => {
     try {
       const c = await queue.getJobCounts('completed', 'failed', 'waiting', 'active');
       expect(c).toMatchObject({ completed: N, failed: 0, waiting: 0, active: 0 });
-      const fingerprint = read(db, (s) => (s.db.prepare('SELECT model, settings_hash FROM sweep_pages LIMIT 1').get() as { model: string; settings_hash: string }));
+      const fingerprint = withStoreFile(db, (s) => (s.db.prepare('SELECT model, settings_hash FROM sweep_pages LIMIT 1').get() as { model: string; settings_hash: string }));
       const killed = await queue.getJob(queueJobId({ model: fingerprint.model, settingsHash: fingerprint.settings_hash, layer: 1, neuron: killedNeuron }));
       expect(killed?.returnvalue?.outcome).toBe('written');
     } finally {

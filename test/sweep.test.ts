@@ -25,6 +25,7 @@ import type { SweepPage, SweepSettings } from '../src-main/sweep/types.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 import { fakeInterpreter, startOpenAIServer } from './helpers/openaiServer.js';
 import { FIXTURE } from './helpers/shared.js';
+import { withStoreFile } from './helpers/storeFile.js';
 import { writeSweepCorpus } from './helpers/sweepCorpus.js';
 
 // Settings from the developer's own shell must not change what these tests see.
@@ -52,16 +53,8 @@ afterAll(() => {
 const TABLES = ['sweep_pages', 'sweep_jobs', 'dream_runs', 'dream_steps', 'explanations', 'scans', 'search'] as const;
 type Counts = Record<(typeof TABLES)[number], number>;
 
-function withStore<T>(file: string, fn: (s: SqliteStore) => T): T {
-  const s = new SqliteStore(file);
-  try {
-    return fn(s);
-  } finally {
-    s.close();
-  }
-}
 const rowCounts = (file: string): Counts =>
-  withStore(file, (s) => Object.fromEntries(TABLES.map((t) => [t, (s.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n])) as Counts);
+  withStoreFile(file, (s) => Object.fromEntries(TABLES.map((t) => [t, (s.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n])) as Counts);
 
 interface RunJSON {
   modelFingerprint: string;
@@ -76,7 +69,7 @@ async function sweepJSON(store: string, ...extra: string[]): Promise<RunJSON> {
   return JSON.parse(r.stdout) as RunJSON;
 }
 
-const pagesOf = (file: string, run: RunJSON) => withStore(file, (s) => s.sweepPages(run.modelFingerprint, run.settingsHash));
+const pagesOf = (file: string, run: RunJSON) => withStoreFile(file, (s) => s.sweepPages(run.modelFingerprint, run.settingsHash));
 
 describe('textdream sweep', () => {
   let first: RunJSON;
@@ -100,7 +93,7 @@ describe('textdream sweep', () => {
       expect(r.dreamRunIds).toHaveLength(1);
       expect(r.explanationIds).toHaveLength(1);
     }
-    withStore(db('a'), (s) => {
+    withStoreFile(db('a'), (s) => {
       for (const r of rows) {
         const run = s.getDreamRun(r.dreamRunIds[0])!;
         expect(run).toMatchObject({ status: 'completed', layer: r.layer, neuron: r.neuron, method: 'embed', steps: 2 });
@@ -147,7 +140,7 @@ describe('textdream sweep', () => {
     expect(after).toMatchObject({ sweep_pages: 4, sweep_jobs: 4, dream_runs: before.dream_runs + 4, explanations: before.explanations + 4, scans: 1 });
     const rows = pagesOf(db('a'), forced);
     expect(rows.map((r) => r.page)).toEqual(firstPages);
-    withStore(db('a'), (s) => {
+    withStoreFile(db('a'), (s) => {
       // The new page points at the new rows.
       for (const r of rows) expect(s.listRuns({ layer: r.layer, neuron: r.neuron, limit: 1 })[0].id).toBe(r.dreamRunIds[0]);
     });
@@ -224,7 +217,7 @@ describe('textdream sweep --llm', () => {
       const offline = JSON.parse((await runCli([...args(db('llm'), '--neurons', '0-1'), '--status', '--json'])).stdout) as { settingsHash: string; done: number };
       expect(offline).toMatchObject({ done: 0 });
       expect(offline.settingsHash).not.toBe(run.settingsHash);
-      withStore(db('llm'), (s) => {
+      withStoreFile(db('llm'), (s) => {
         for (const p of s.sweepPages(run.modelFingerprint, run.settingsHash)) {
           expect(p.page.explanation).toMatchObject({ explainer: 'llm:fake-model', simulator: 'llm:fake-model' });
           expect(p.page.explanation.text).toMatch(/^the word "/);
