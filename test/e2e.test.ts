@@ -120,9 +120,9 @@ describe('the workbench in Chromium against textdream serve', () => {
     await page.getByTestId('method-select').selectOption('fluent');
     await page.getByTestId('lambdas-input').fill('0, 0.5, 1');
     await page.getByTestId('candidates-input').fill('4');
-    await page.getByTestId('topk-input').fill('4');
+    await page.getByTestId('top-k-input').fill('4');
     await page.getByTestId('steps-input').fill('2000');
-    await page.getByTestId('seqlen-input').fill('6');
+    await page.getByTestId('seq-len-input').fill('6');
     await page.getByTestId('dream-start').click();
     await expect.poll(liveUpdates, { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
     stoppedRun = (await page.getByTestId('run-id').textContent())!;

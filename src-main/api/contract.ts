@@ -17,6 +17,7 @@
 
 import type {
   DreamSettings,
+  DreamSettingField,
   DreamStep,
   DreamMethodName,
   DreamOutcome,
@@ -73,10 +74,20 @@ export interface ApiRequests {
    * once done its page's figures), optionally only those whose explanation or dream holds every word of `search`.
    */
   'sweeps.layer': { req: { layer: number; search?: string }; res: SweptLayer };
-  /** Default dream settings and the allowed choices (the form's single source of truth). */
+  /**
+   * Default dream settings, the methods, and every setting's declaration (the form is drawn from `fields`); `schema`
+   * is the JSON schema `dreams.start` checks its settings (the target aside) against.
+   */
   'dreams.defaults': {
     req: void;
-    res: { settings: Omit<DreamSettings, 'target'>; methods: DreamMethodName[]; decoders: string[] };
+    res: {
+      settings: Omit<DreamSettings, 'target'>;
+      methods: DreamMethodName[];
+      summaries: Record<string, string>;
+      decoders: string[];
+      fields: DreamSettingField[];
+      schema: Record<string, unknown>;
+    };
   };
   /** Start a dream in the engine; it runs on when clients disconnect. Step records arrive as `dream.step`. */
   'dreams.start': { req: { settings: Partial<DreamSettings> & { target: WireTarget } }; res: { runId: string } };

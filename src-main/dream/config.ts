@@ -1,14 +1,21 @@
-// One validated RunConfig for dreams, shared by CLI, server, UI and the stored record. Dependency-free (no tfjs,
-// no Node): the contract (api/wire.ts) re-exports its types for the renderer.
+// One validated configuration for dreams, shared by the CLI, the server, the workbench and the stored record. Every
+// setting is declared once (settings/common.ts for the ones every or several methods read, a method's own file for
+// its own) and this module assembles them: the schema, the defaults, the checks and the field list that the CLI's
+// flags, the API's JSON schema and the workbench's form are generated from.
+import { z } from 'zod';
+import * as registry from './methods/registry.js';
+import type { MethodDefinition } from './methods/define.js';
+import { COMMON_SETTINGS, SHARED_SETTINGS, type SharedSettingName } from './settings/common.js';
+import { choice, kebab, refusal, settingMeta, type ModelLimit, type SettingMeta } from './settings/kinds.js';
 
-export const METHODS = ['embed', 'projected', 'fluent', 'subspace', 'latent', 'beam', 'seeded'] as const;
-export type Method = (typeof METHODS)[number];
+type Registry = typeof registry;
+export type Method = keyof Registry & string;
 
 /** How per-token activations become one value per sequence (objectives.ts). */
 export type Reduce = 'mean' | 'max' | 'last';
 export type Transform = 'none' | 'sigmoid';
 /** Continuous embeddings → token ids (decode.ts). */
-export type DecoderName = 'cosine' | 'dot' | 'lens';
+export type DecoderName = (typeof SHARED_SETTINGS.decoder.def.innerType.options)[number];
 
 export type TargetSpec =
   | { kind: 'neuron'; layer: number; neuron: number }
@@ -18,137 +25,121 @@ export type TargetSpec =
   /** One latent of a sparse autoencoder in SAELens layout: `sae` is its folder, or `L<layer>.<site>` for the model folder's saes/blocks.<layer>.hook_<site>. */
   | { kind: 'sae'; sae: string; latent: number };
 
-export const SEED_EDITS = ['part-of-speech', 'any'] as const;
-export type SeedEdits = (typeof SEED_EDITS)[number];
+/** The methods, in the order lists show them; each one's definition and its own settings. */
+export const METHOD_DEFINITIONS: readonly { name: Method; definition: MethodDefinition; settings: Record<string, z.ZodType> }[] = Object.entries(registry)
+  .map(([name, m]) => ({ name: name as Method, definition: m.default as unknown as MethodDefinition, settings: m.settings as Record<string, z.ZodType> }))
+  .sort((a, b) => a.definition.order - b.definition.order);
 
-export interface DreamConfig {
-  target: TargetSpec;
-  method: Method;
-  reduce: Reduce;
-  transform: Transform;
-  /** Free tokens per sequence (a <|endoftext|> prefix is added before them). */
-  seqLen: number;
-  /** Sequences optimised in parallel (the population for `fluent`). */
-  batch: number;
-  steps: number;
-  lr: number;
-  seed: number;
-  /** Start from this text instead of random tokens. */
-  prompt?: string;
-  /**
-   * Without a prompt: start from random tokens, or from the model's own top-p samples (fluent from step 0);
-   * 'auto' = samples for `fluent` (measured: bench/results/dream-quality.*fluent-samples.json), random otherwise.
-   */
-  init: 'auto' | 'random' | 'samples';
-  decoder: DecoderName;
-  /** Fluency penalty weight λ (the model's own cross-entropy of the decoded tokens). */
-  fluency: number;
-  /** Embedding-manifold distance weight (1 − cosine to the nearest token embedding). */
-  manifold: number;
-  /** `subspace`: latent size and basis; `latent`: which of the model's sentence autoencoders (by k). */
-  k: number;
-  basis: 'pca' | 'random';
-  /** `latent`: 0 = the decoder writes input embeddings; ℓ ≥ 1 = it writes the residual stream entering block ℓ. */
-  latentLayer: number;
-  /** `latent`, input embeddings: the model reads the decoded tokens' embeddings (straight-through gradient). */
-  straightThrough: boolean;
-  /** `latent`: how a latent becomes the judged text: the autoencoder's argmax, or fused with the model (ae/decode.ts). */
-  latentDecode: 'argmax' | 'fused';
-  /** `latent`: the autoencoder folder (default: <model folder>/autoencoders/k<k>). */
-  autoencoder?: string;
-  /** `fluent`: λ sweep (one population member per value), candidates per member, top-k tokens, top-p restriction. */
-  lambdas: number[];
-  candidates: number;
-  topK: number;
-  topP: number;
-  /** Hard-evaluate and emit a step record every `every` steps (and at the last). */
-  every: number;
-  /** `beam`: beams kept per λ, and next tokens tried per beam (among the model's top-p, default p 0.9). */
-  beamWidth: number;
-  expand: number;
-  /** `beam`, `seeded`, `fluent`: ρ, subtracted from the search score per repeated word occurrence. */
-  repetitionPenalty: number;
-  /** `seeded`: token edits allowed away from the corpus window a dream starts from. */
-  maxEdits: number;
-  /**
-   * `seeded`: which edits a dream may make: 'part-of-speech' swaps a word only for one of the same part of speech
-   * (readability/partOfSpeech.ts), keeping the real sentence's grammar; 'any' allows any token among the model's top-p.
-   */
-  seedEdits: SeedEdits;
-  /** `fluent`, `seeded`, `beam`: σ, weight of the readability judge's score (SLOR + log-probability) in the search score. */
-  judgeWeight: number;
+export const METHODS: readonly Method[] = METHOD_DEFINITIONS.map((m) => m.name);
+
+export function methodDefinition(name: Method): MethodDefinition {
+  const m = METHOD_DEFINITIONS.find((d) => d.name === name);
+  if (!m) throw new DreamConfigError(`--method must be one of ${METHODS.join(', ')}; got "${name}"`);
+  return m.definition;
 }
 
-export const DEFAULT_DREAM: Omit<DreamConfig, 'target'> = {
-  method: 'fluent',
-  reduce: 'mean',
-  transform: 'none',
-  seqLen: 10,
-  batch: 6,
-  steps: 40,
-  lr: 0.05,
-  seed: 0,
-  init: 'auto',
-  decoder: 'cosine',
-  fluency: 0,
-  manifold: 0,
-  k: 32,
-  basis: 'pca',
-  latentLayer: 0,
-  straightThrough: false,
-  latentDecode: 'argmax',
-  lambdas: [0, 0.1, 0.3, 1],
-  candidates: 12,
-  topK: 24,
-  topP: 0,
-  every: 5,
-  beamWidth: 3,
-  expand: 12,
-  repetitionPenalty: 0,
-  maxEdits: 2,
-  seedEdits: 'part-of-speech',
-  judgeWeight: 0,
-};
+const METHOD_SETTING = choice({
+  choices: METHODS as unknown as [Method, ...Method[]],
+  default: 'fluent' as Method,
+  arg: `<${METHODS.join('|')}>`,
+  description: 'how the text is parameterised and searched',
+});
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+type OwnShape = UnionToIntersection<{ [K in Method]: Registry[K]['settings'] }[Method]>;
+type SettingsShape = { method: typeof METHOD_SETTING } & typeof COMMON_SETTINGS & typeof SHARED_SETTINGS & OwnShape;
+
+function settingsShape(): SettingsShape {
+  const shape: Record<string, z.ZodType> = { method: METHOD_SETTING, ...COMMON_SETTINGS, ...SHARED_SETTINGS };
+  const owner = new Map<string, string>();
+  for (const m of METHOD_DEFINITIONS) {
+    for (const [key, schema] of Object.entries(m.settings)) {
+      // A name means one thing: a setting two methods read is declared once, in settings/common.ts.
+      if (key in shape) throw new Error(`dream setting "${key}" of method ${m.name} is declared ${owner.has(key) ? `by method ${owner.get(key)} too` : 'in settings/common.ts too'}: declare it once (in settings/common.ts if several methods read it)`);
+      settingMeta(schema);
+      shape[key] = schema;
+      owner.set(key, m.name);
+    }
+  }
+  return shape as SettingsShape;
+}
+
+export const SETTINGS_SHAPE = settingsShape();
+const SETTINGS_SCHEMA = z.object(SETTINGS_SHAPE).strict();
+
+export type DreamSettingValues = z.output<typeof SETTINGS_SCHEMA>;
+export type DreamConfig = { target: TargetSpec } & DreamSettingValues;
+
+/** Every setting's default (the target aside). */
+export const DEFAULT_DREAM: DreamSettingValues = SETTINGS_SCHEMA.parse({});
+
+/** A setting as the CLI, the form and the docs see it. */
+export interface SettingField extends SettingMeta {
+  key: string;
+  /** The CLI flag and the form's test id: `seqLen` → `seq-len`. */
+  flag: string;
+  default?: unknown;
+  /** The methods that read it; absent: every method. */
+  methods?: Method[];
+  /** Declared in settings/common.ts (every method), settings/common.ts (several), or a method's own file. */
+  group: 'common' | 'shared' | 'method';
+}
+
+/** Every setting, in declaration order: common, shared, then each method's own. */
+export const SETTING_FIELDS: readonly SettingField[] = Object.entries(SETTINGS_SHAPE).map(([key, schema]) => {
+  const meta = settingMeta(schema as z.ZodType);
+  const readers = METHOD_DEFINITIONS.filter((m) => key in m.settings || m.definition.uses.includes(key as SharedSettingName)).map((m) => m.name);
+  const group = key === 'method' || key in COMMON_SETTINGS ? 'common' : key in SHARED_SETTINGS ? 'shared' : 'method';
+  const def = (DEFAULT_DREAM as Record<string, unknown>)[key];
+  return { ...meta, key, flag: kebab(key), ...(def === undefined ? {} : { default: def }), ...(group === 'common' ? {} : { methods: readers }), group };
+});
+
+/** The JSON schema of `dreams.start`'s settings (the target's is its own, described in the API docs). */
+export function dreamSettingsJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(SETTINGS_SCHEMA, { io: 'input' }) as Record<string, unknown>;
+}
 
 export class DreamConfigError extends Error {
   override name = 'DreamConfigError';
 }
 
-/** Fill defaults and check ranges; messages name the option to change. */
-export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec }): DreamConfig {
-  const c: DreamConfig = { ...DEFAULT_DREAM, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as DreamConfig;
-  const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (m) => '-' + m.toLowerCase());
-  const int = (k: keyof DreamConfig, lo: number, hi: number) => {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new DreamConfigError(`${flag(k)} must be an integer in ${lo}-${hi}, got ${v}`);
+/** How callers name a setting in messages: the CLI by its flag, the API by its field. */
+export type SettingNamer = (key: string) => string;
+export const flagName: SettingNamer = (key) => '--' + kebab(key);
+
+/**
+ * Fill defaults and check every setting's type and range, then the method's own rules; messages name the setting
+ * as `name` does (the CLI's flags by default). Unknown settings fail.
+ */
+export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec }, name: SettingNamer = flagName): DreamConfig {
+  const { target, ...rest } = partial;
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== null));
+  const parsed = SETTINGS_SCHEMA.safeParse(given);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      throw new DreamConfigError(`${name(issue.keys[0]!)} is not a dream setting (allowed: ${Object.keys(SETTINGS_SHAPE).map(name).join(', ')})`);
+    }
+    const key = String(issue.path[0]);
+    throw new DreamConfigError(refusal(name(key), settingMeta(SETTINGS_SHAPE[key as keyof SettingsShape] as z.ZodType), (given as Record<string, unknown>)[key]));
+  }
+  const cfg = { target, ...parsed.data } as DreamConfig;
+  const rule = methodDefinition(cfg.method).check?.(cfg as never, name);
+  if (rule) throw new DreamConfigError(rule);
+  return cfg;
+}
+
+/** The model-dependent ranges (context, vocabulary, layers), checked once a model is loaded. */
+export function checkAgainstModel(cfg: DreamConfig, model: { nPositions: number; vocabSize: number; nLayer: number }, name: SettingNamer = flagName): void {
+  const limits: Record<ModelLimit, { max: number; why: string }> = {
+    context: { max: model.nPositions - 1, why: `the context is ${model.nPositions}, one goes to the <|endoftext|> prefix` },
+    vocab: { max: model.vocabSize, why: 'the vocabulary size' },
+    layers: { max: model.nLayer - 1, why: `this model has layers 0-${model.nLayer - 1}` },
   };
-  const num = (k: keyof DreamConfig, lo: number) => {
-    const v = c[k] as number;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo) throw new DreamConfigError(`${flag(k)} must be a number ≥ ${lo}, got ${v}`);
-  };
-  if (!(METHODS as readonly string[]).includes(c.method)) throw new DreamConfigError(`--method must be one of ${METHODS.join(', ')}, got "${c.method}"`);
-  int('seqLen', 1, 1023);
-  int('batch', 1, 256);
-  int('steps', 1, 1_000_000);
-  int('k', 1, 4096);
-  int('candidates', 1, 4096);
-  int('topK', 1, 50257);
-  int('every', 1, 1_000_000);
-  int('latentLayer', 0, 1024);
-  int('beamWidth', 1, 256);
-  int('expand', 1, 512);
-  int('maxEdits', 0, 1024);
-  num('repetitionPenalty', 0);
-  num('judgeWeight', 0);
-  if (c.method === 'latent' && c.latentLayer > 0 && c.manifold > 0) throw new DreamConfigError('--manifold applies to input embeddings: with --latent-layer > 0 the decoder writes a residual stream; drop --manifold');
-  if (c.autoencoder === '') throw new DreamConfigError('--autoencoder is empty: give an autoencoder folder or leave it out');
-  int('seed', 0, 2 ** 31 - 1);
-  num('lr', 0);
-  num('fluency', 0);
-  num('manifold', 0);
-  if (!(SEED_EDITS as readonly string[]).includes(c.seedEdits)) throw new DreamConfigError(`--seed-edits must be one of ${SEED_EDITS.join(', ')}, got "${c.seedEdits}"`);
-  if (!['auto', 'random', 'samples'].includes(c.init)) throw new DreamConfigError(`--init must be auto, random or samples, got "${c.init}"`);
-  if (c.topP < 0 || c.topP > 1) throw new DreamConfigError(`--top-p must be in [0, 1], got ${c.topP}`);
-  if (!c.lambdas.length || c.lambdas.some((l) => !(l >= 0))) throw new DreamConfigError('--lambdas must be non-negative numbers');
-  return c;
+  for (const f of SETTING_FIELDS) {
+    if (!f.modelLimit) continue;
+    const v = (cfg as Record<string, unknown>)[f.key] as number;
+    const { max, why } = limits[f.modelLimit];
+    if (v > max) throw new DreamConfigError(`${name(f.key)} ${v} is out of range: use ${f.min}-${max} (${why})`);
+  }
 }

@@ -5,9 +5,11 @@ import { lensLogits } from '../model/lens.js';
 import { unembed, type Unembedding } from '../model/ops.js';
 import { tiedEmbeddingChunks } from '../model/weights.js';
 import type { DecoderName } from './config.js';
+import { DECODER_NAMES } from './settings/common.js';
 
 export type { DecoderName } from './config.js';
-export const DECODERS: readonly DecoderName[] = ['cosine', 'dot', 'lens'];
+/** The decoders, as the `decoder` setting declares them. */
+export const DECODERS: readonly DecoderName[] = DECODER_NAMES;
 
 /**
  * Unit-norm rows of the token embeddings, chunked like the model's own unembedding (so never bound whole on a

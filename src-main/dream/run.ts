@@ -1,23 +1,14 @@
-// Assemble a dream from a RunConfig: target → objective, parameterisation → method, then the loop.
+// Assemble a dream from its config: target → objective, the method its registry entry builds, then the loop.
 import type { GPT2 } from '../model/gpt2.js';
-import type { TextTokenizer } from '../model/tokenizer.js';
-import { dreamConfig, type DreamConfig, type TargetSpec } from './config.js';
-import { gradientMethod } from './continuous.js';
-import { fluentMethod } from './fluent.js';
-import { beamMethod } from './beam.js';
-import { seededMethod } from './seeded.js';
+import { checkAgainstModel, dreamConfig, methodDefinition, type DreamConfig, type TargetSpec } from './config.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
 import { loadSae, saeDirFor, type Sae } from '../sae/load.js';
 import { locateSae } from '../sae/locate.js';
 import { SAE_SITES, saeHookPoint } from '../sae/activations.js';
-import { initialTokens, projectedParam, subspaceParam, tokenEmbeddingParam } from './params.js';
-import { ARGMAX_DECODING, FUSED_DECODING } from '../ae/decode.js';
-import { autoencoderDirFor, loadAutoencoder } from '../ae/files.js';
-import { latentParam } from './latentParam.js';
+import { initialTokens } from './params.js';
 import { sampleSequences } from '../model/generate.js';
-import { brownTagLexicon } from '../readability/partOfSpeech.js';
 
 /** Nucleus mass of the model samples `--init samples` starts from. */
 export const INIT_TOP_P = 0.9;
@@ -94,88 +85,45 @@ async function checkedSae(ctx: DreamContext, dir: string): Promise<Sae> {
   return sae;
 }
 
-/** The autoencoder folder `latent` uses: --autoencoder, else the model folder's autoencoders/k<k>. */
-export function autoencoderDir(ctx: DreamContext, cfg: DreamConfig): string {
-  if (cfg.autoencoder) return cfg.autoencoder;
-  if (!ctx.modelDir) throw new ObjectiveError('--method latent needs a sentence autoencoder: pass --autoencoder <dir> (train one with textdream train-ae)');
-  return autoencoderDirFor(ctx.modelDir, cfg.k);
-}
-
+/** The method the config names, built on the target: its inputs are what every method may start from. */
 export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamConfig): Promise<DreamMethod> {
   const { model, tokenizer } = ctx;
+  const definition = methodDefinition(cfg.method);
   const objective = targetObjective(target, { reduce: cfg.reduce, transform: cfg.transform });
   const prompt = cfg.prompt ? tokenizer.encode(cfg.prompt) : undefined;
   if (cfg.prompt !== undefined && !prompt?.length) throw new ObjectiveError('--prompt is empty: give some text or leave it out');
-  const rows = cfg.method === 'fluent' ? cfg.lambdas.length : cfg.batch;
-  const samples = cfg.init === 'samples' || (cfg.init === 'auto' && cfg.method === 'fluent');
-  const fromSamples = samples && !prompt && cfg.method !== 'latent';
-  const init = fromSamples
-    ? await sampleSequences(model, rows, cfg.seqLen, { topP: INIT_TOP_P, seed: cfg.seed })
-    : initialTokens(model.config.vocabSize, rows, cfg.seqLen, cfg.seed, prompt);
-  // Sampling costs one forward pass per token of each row (counted against the method's compute).
-  const initCost = fromSamples ? rows * cfg.seqLen : 0;
+  const samples = cfg.init === 'samples' || (cfg.init === 'auto' && !!definition.samplesByDefault);
+  const startTokens = async (rows: number) => {
+    if (samples && !prompt) {
+      // Sampling costs one forward pass per token of each row (counted against the method's compute).
+      return { tokens: await sampleSequences(model, rows, cfg.seqLen, { topP: INIT_TOP_P, seed: cfg.seed }), cost: rows * cfg.seqLen };
+    }
+    return { tokens: initialTokens(model.config.vocabSize, rows, cfg.seqLen, cfg.seed, prompt), cost: 0 };
+  };
   if (cfg.judgeWeight > 0 && !ctx.judge) throw new ObjectiveError('--judge-weight needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
   const judge = ctx.judge;
   const judgeTerm = judge && cfg.judgeWeight > 0 ? (text: string) => cfg.judgeWeight * judge.scores(text).score : undefined;
-  switch (cfg.method) {
-    case 'embed':
-      return gradientMethod(model, tokenEmbeddingParam(model, init), objective, cfg, initCost);
-    case 'projected':
-      return gradientMethod(model, projectedParam(model, init, cfg.decoder), objective, cfg, initCost);
-    case 'subspace':
-      return gradientMethod(model, subspaceParam(model, init, cfg.k, cfg.basis, cfg.seed), objective, cfg, initCost);
-    case 'fluent':
-      return fluentMethod(model, tokenizer, target, objective, cfg, init, initCost, judgeTerm);
-    case 'beam':
-      return beamMethod(model, tokenizer, target, cfg, judgeTerm);
-    case 'seeded': {
-      if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
-      const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
-      const tags = cfg.seedEdits === 'part-of-speech' ? await brownTagLexicon() : undefined;
-      return seededMethod(model, tokenizer, target, objective, cfg, seeds, cost, judgeTerm, tags);
-    }
-    case 'latent': {
-      const { ae } = await loadAutoencoder(autoencoderDir(ctx, cfg), model);
-      try {
-        return gradientMethod(model, latentParam(model, ae, cfg.batch, { layer: cfg.latentLayer, straightThrough: cfg.straightThrough, decoding: cfg.latentDecode === 'fused' ? FUSED_DECODING : ARGMAX_DECODING, seed: cfg.seed, init: prompt ? [prompt] : undefined }), objective, cfg);
-      } catch (e) {
-        ae.dispose();
-        throw e;
-      }
-    }
-  }
+  return definition.build({ ctx, target, objective, cfg: cfg as never, prompt, startTokens, judgeTerm });
 }
 
 /** Validate, build and run. The generator yields step records and returns the summary. */
 export function runDream(ctx: DreamContext, partial: Partial<DreamConfig> & { target: TargetSpec }, signal?: AbortSignal): AsyncGenerator<StepRecord, DreamResult> {
   const cfg = dreamConfig(partial);
-  if (cfg.seqLen + 1 > ctx.model.config.nPositions) {
-    throw new ObjectiveError(`--seq-len ${cfg.seqLen} plus the <|endoftext|> prefix exceeds the context of ${ctx.model.config.nPositions}`);
-  }
+  checkAgainstModel(cfg, ctx.model.config);
   // Targets that need no file are checked now (errors before the run starts); an SAE's folder is read when it starts.
   const early = needsSaeFolders(cfg.target) ? null : buildTarget(ctx.model, cfg.target);
-  if (early && cfg.method === 'latent') checkLatent(ctx, cfg, early);
+  const definition = methodDefinition(cfg.method);
+  if (early) definition.checkTarget?.(ctx, cfg as never, early);
   // Building a method may read files (the autoencoder): done when the run starts, errors surface from next().
   return (async function* () {
     const { target, release } = early ? { target: early, release: () => undefined } : await resolveTarget(ctx, cfg.target);
     try {
-      if (!early && cfg.method === 'latent') checkLatent(ctx, cfg, target);
+      if (!early) definition.checkTarget?.(ctx, cfg as never, target);
       return yield* dreamLoop(ctx, target, await buildMethod(ctx, target, cfg), cfg, signal);
     } finally {
       release();
     }
   })();
-}
-
-/** What can be checked before any file is read: the layer exists and comes no later than the target's. */
-function checkLatent(ctx: DreamContext, cfg: DreamConfig, target: Target): void {
-  const { nLayer } = ctx.model.config;
-  if (cfg.latentLayer >= nLayer) throw new ObjectiveError(`--latent-layer ${cfg.latentLayer} is out of range: this model has layers 0-${nLayer - 1}`);
-  const objective = targetObjective(target, { reduce: cfg.reduce, transform: cfg.transform });
-  const reads = objective.needsLogits ? nLayer : objective.maxLayer;
-  if (cfg.latentLayer > reads) {
-    throw new ObjectiveError(`--latent-layer ${cfg.latentLayer} is past what the target reads (layer ${reads}): the decoder must write the residual stream at or before it; choose --latent-layer ≤ ${reads}`);
-  }
 }
 
 /** Drain a dream to its summary (tests, benches). */

@@ -3,10 +3,10 @@
 // tests host the same object and only move its requests and events.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_DREAM, METHODS } from '../dream/config.js';
+import { DEFAULT_DREAM, dreamSettingsJsonSchema, METHOD_DEFINITIONS, METHODS, SETTING_FIELDS } from '../dream/config.js';
 import { DECODERS } from '../dream/decode.js';
 import { checkNeuron } from '../dream/objectives.js';
-import type { ApiHandlers } from '../api/contract.js';
+import type { ApiHandlers, DreamSettingField } from '../api/contract.js';
 import { defaultModelDir, projectRoot } from '../model/load.js';
 import type { ExperimentHistory, ExperimentStore, SweepStore } from '../store/types.js';
 import { EventHub } from './events.js';
@@ -98,7 +98,14 @@ export function createEngine(opts: EngineOptions): Engine {
       const note = neurons.length || search ? null : `no sweep of layer ${layer} of this model in the store yet: run textdream sweep --layers ${layer} with the same --db`;
       return { layer, neurons, note };
     },
-    'dreams.defaults': () => ({ settings: structuredClone(DEFAULT_DREAM), methods: [...METHODS], decoders: [...DECODERS] }),
+    'dreams.defaults': () => ({
+      settings: structuredClone(DEFAULT_DREAM),
+      methods: [...METHODS],
+      summaries: Object.fromEntries(METHOD_DEFINITIONS.map((m) => [m.name, m.definition.summary])),
+      decoders: [...DECODERS],
+      fields: structuredClone(SETTING_FIELDS) as DreamSettingField[],
+      schema: dreamSettingsJsonSchema(),
+    }),
     'dreams.start': async (req) => ({ runId: await host.start(check.dreamSettings(check.object(req, 'request').settings)) }),
     'dreams.stop': (req) => ({ stopped: host.stop(check.str(check.object(req, 'request').runId, 'runId', 200)) }),
     'dreams.active': () => host.active(),

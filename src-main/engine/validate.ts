@@ -1,9 +1,8 @@
 // Requests arrive from a renderer or over HTTP: typed by the contract, checked by nobody until here. Shapes
 // and types are checked before anything reaches the engine; ranges that depend on the model (layer, neuron,
 // seq-len) are checked by the engine code that knows the model, with messages that name the field.
-import type { DreamSettings, ExportFormat } from '../api/contract.js';
-import { DECODERS, type DecoderName } from '../dream/decode.js';
-import { METHODS, SEED_EDITS, type DreamConfig, type TargetSpec } from '../dream/config.js';
+import type { ExportFormat } from '../api/contract.js';
+import { dreamConfig, DreamConfigError, type DreamConfig, type TargetSpec } from '../dream/config.js';
 import { InvalidRequestError } from './errors.js';
 
 type Obj = Record<string, unknown>;
@@ -78,56 +77,20 @@ export function target(value: unknown): TargetSpec {
   throw new InvalidRequestError(`target.kind must be neuron, sum, sae or direction, got ${JSON.stringify(t.kind)}`);
 }
 
-const SETTING_CHECKS: { [K in Exclude<keyof DreamSettings, 'target'>]: (v: unknown, what: string) => DreamConfig[K] } = {
-  method: (v, w) => choice(v, w, METHODS),
-  reduce: (v, w) => choice(v, w, ['mean', 'max', 'last'] as const),
-  transform: (v, w) => choice(v, w, ['none', 'sigmoid'] as const),
-  seqLen: (v, w) => int(v, w, 1, 1023),
-  batch: (v, w) => int(v, w, 1, 256),
-  steps: (v, w) => int(v, w, 1, 1_000_000),
-  lr: (v, w) => num(v, w),
-  seed: (v, w) => int(v, w, 0, 2 ** 31 - 1),
-  prompt: (v, w) => str(v, w, 10_000),
-  decoder: (v, w) => choice<DecoderName>(v, w, DECODERS),
-  fluency: (v, w) => num(v, w),
-  manifold: (v, w) => num(v, w),
-  k: (v, w) => int(v, w, 1, 4096),
-  basis: (v, w) => choice(v, w, ['pca', 'random'] as const),
-  init: (v, w) => choice(v, w, ['auto', 'random', 'samples'] as const),
-  latentLayer: (v, w) => int(v, w, 0, 1024),
-  straightThrough: (v, w) => {
-    if (typeof v !== 'boolean') throw new InvalidRequestError(`${w} must be true or false`);
-    return v;
-  },
-  latentDecode: (v, w) => choice(v, w, ['argmax', 'fused'] as const),
-  autoencoder: (v, w) => str(v, w, 4096),
-  lambdas: (v, w) => {
-    if (!Array.isArray(v) || v.length === 0 || v.length > 64) throw new InvalidRequestError(`${w} must be a list of 1-64 numbers`);
-    return v.map((x, i) => num(x, `${w}[${i}]`));
-  },
-  candidates: (v, w) => int(v, w, 1, 4096),
-  topK: (v, w) => int(v, w, 1, 50257),
-  topP: (v, w) => num(v, w),
-  every: (v, w) => int(v, w, 1, 1_000_000),
-  beamWidth: (v, w) => int(v, w, 1, 256),
-  expand: (v, w) => int(v, w, 1, 512),
-  repetitionPenalty: (v, w) => num(v, w),
-  maxEdits: (v, w) => int(v, w, 0, 1024),
-  seedEdits: (v, w) => choice(v, w, SEED_EDITS),
-  judgeWeight: (v, w) => num(v, w),
-};
-
-/** `dreams.start`'s settings → a partial DreamConfig (defaults and remaining ranges: dreamConfig). Unknown keys fail. */
+/**
+ * `dreams.start`'s settings → a partial DreamConfig: the target checked here, every other setting by its own
+ * declaration (dreamConfig), with messages that name the field (`settings.seqLen`). Unknown keys fail.
+ */
 export function dreamSettings(value: unknown): Partial<DreamConfig> & { target: TargetSpec } {
-  const s = object(value, 'settings');
-  const out: Partial<DreamConfig> & { target: TargetSpec } = { target: target(s.target) };
-  for (const [key, v] of Object.entries(s)) {
-    if (key === 'target' || v === undefined || v === null) continue;
-    if (!(key in SETTING_CHECKS)) throw new InvalidRequestError(`settings.${key} is not a dream setting (allowed: target, ${Object.keys(SETTING_CHECKS).join(', ')})`);
-    const check = SETTING_CHECKS[key as keyof typeof SETTING_CHECKS] as (v: unknown, w: string) => unknown;
-    (out as Record<string, unknown>)[key] = check(v, `settings.${key}`);
+  const { target: t, ...rest } = object(value, 'settings');
+  const given = { target: target(t), ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== null)) } as Partial<DreamConfig> & { target: TargetSpec };
+  try {
+    dreamConfig(given, (key) => `settings.${key}`);
+  } catch (e) {
+    if (e instanceof DreamConfigError) throw new InvalidRequestError(e.message);
+    throw e;
   }
-  return out;
+  return given;
 }
 
 export function exportFormat(value: unknown): ExportFormat {

@@ -1,8 +1,8 @@
 // `textdream dream`: optimise an input text so that a neuron (or a weighted sum of neurons) fires. Every
 // reported value is a hard one: the dream is decoded to text, re-tokenised and run through the model again.
 import { expressionTarget, ObjectiveExpressionError } from '../../dream/objectiveExpression.js';
-import { DECODERS } from '../../dream/decode.js';
-import { DEFAULT_DREAM, DreamConfigError, METHODS, SEED_EDITS, type DreamConfig, type TargetSpec } from '../../dream/config.js';
+import { checkAgainstModel, dreamConfig, type DreamConfig, type TargetSpec } from '../../dream/config.js';
+import { dreamSettingOptions, parseDreamSettings } from '../dreamOptions.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
 import { buildTarget, runDream } from '../../dream/run.js';
 import { seedPoolDocuments, seedSourceFrom } from '../../dream/seedPool.js';
@@ -12,12 +12,11 @@ import { READABLE_RULE } from '../../readability/assess.js';
 import { openStore, type SqliteStore } from '../../store/sqlite.js';
 import { modelRefOf, persistDream } from '../../store/persist.js';
 import type { GPT2Config } from '../../model/config.js';
-import { inRange, intOption, parseInteger } from '../args.js';
-import { defineCommand, UsageError, type CommandIO } from '../command.js';
+import { inRange, parseInteger } from '../args.js';
+import { defineCommand, UsageError } from '../command.js';
 import { openModel } from '../model.js';
-import { fmt, formatDuration, interruptible, oneLine, parseChoice, parseNumber, parseNumberList } from '../progress.js';
+import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 
-const D = DEFAULT_DREAM;
 /** Seed-pool windows `seeded` measures to choose its starting texts (each one forward pass, counted). */
 const SEED_WINDOWS = 1000;
 /** Held-out tokens the neuron's corpus maximum is taken over. */
@@ -168,36 +167,7 @@ export default defineCommand({
     objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons and SAE latents, e.g. "L2N100 - 0.5*L2N7", "sae:L2.resid_pre:123" (the SAE beside the model) or "sae:<folder or org/repo/hook folder on the hub>:123 - 0.5*L1N7"' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
     db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
-    method: { type: 'string', arg: `<${METHODS.join('|')}>`, description: `how the text is parameterised and searched (default ${D.method})` },
-    steps: { type: 'string', arg: '<n>', description: `optimisation steps (default ${D.steps})` },
-    'seq-len': { type: 'string', arg: '<T>', description: `free tokens per dream, after an <|endoftext|> prefix (default ${D.seqLen})` },
-    batch: { type: 'string', arg: '<B>', description: `dreams optimised in parallel; fluent uses one per λ instead (default ${D.batch})` },
-    lr: { type: 'string', arg: '<x>', description: `learning rate of the gradient methods (default ${D.lr})` },
-    seed: { type: 'string', arg: '<s>', description: `random seed; the same seed gives the same dream (default ${D.seed})` },
-    prompt: { type: 'string', arg: '<text>', description: 'start from this text (repeated to fill --seq-len) instead of random tokens' },
-    init: { type: 'string', arg: '<auto|random|samples>', description: `without --prompt: random tokens, or the model's own top-p samples; auto = samples for fluent (default ${D.init})` },
-    reduce: { type: 'string', arg: '<mean|max|last>', description: `how per-token activations make one value (default ${D.reduce})` },
-    sigmoid: { type: 'boolean', description: 'optimise sigmoid(activation) (soft objective only; hard values stay raw)' },
-    decoder: { type: 'string', arg: `<${DECODERS.join('|')}>`, description: `embedding → token decoder for projected (default ${D.decoder})` },
-    fluency: { type: 'string', arg: '<λ>', description: `weight of the model's own cross-entropy of the text (default ${D.fluency})` },
-    manifold: { type: 'string', arg: '<w>', description: `weight of the distance to the nearest token embedding (default ${D.manifold})` },
-    k: { type: 'string', arg: '<k>', description: `subspace: latent size; latent: which sentence autoencoder (default ${D.k})` },
-    'latent-layer': { type: 'string', arg: '<ℓ>', description: `latent: 0 = the decoder writes input embeddings, ℓ ≥ 1 = the residual stream entering block ℓ (default ${D.latentLayer})` },
-    'straight-through': { type: 'boolean', description: 'latent: the model reads the decoded tokens themselves (gradient through the soft embeddings)' },
-    'latent-decode': { type: 'string', arg: '<argmax|fused>', description: `latent: the judged text is the autoencoder's argmax, or fused with the model's next-token logits (default ${D.latentDecode})` },
-    autoencoder: { type: 'string', arg: '<dir>', description: 'latent: the sentence autoencoder folder (default <model folder>/autoencoders/k<k>; make one with textdream train-ae)' },
-    basis: { type: 'string', arg: '<pca|random>', description: `subspace: basis of the latent (default ${D.basis})` },
-    lambdas: { type: 'string', arg: '<λ,...>', description: `fluent: the λ sweep, one dream per value (default ${D.lambdas.join(',')})` },
-    candidates: { type: 'string', arg: '<n>', description: `fluent: token swaps tried per dream per step (default ${D.candidates})` },
-    'top-k': { type: 'string', arg: '<n>', description: `fluent: tokens proposed per position (default ${D.topK})` },
-    'top-p': { type: 'string', arg: '<p>', description: `fluent: keep proposals inside the model's top-p next-token mass; 0 = off (default ${D.topP})` },
-    every: { type: 'string', arg: '<n>', description: `hard-evaluate and report every n steps, and at the last (default ${D.every})` },
-    'beam-width': { type: 'string', arg: '<n>', description: `beam: beams kept per λ (default ${D.beamWidth})` },
-    expand: { type: 'string', arg: '<n>', description: `beam: next tokens tried per beam, among the model's top-p (default ${D.expand})` },
-    'repetition-penalty': { type: 'string', arg: '<ρ>', description: `beam, seeded, fluent: subtracted per repeated word occurrence (default ${D.repetitionPenalty})` },
-    'max-edits': { type: 'string', arg: '<n>', description: `seeded: token edits allowed away from the corpus window (default ${D.maxEdits})` },
-    'seed-edits': { type: 'string', arg: '<kind>', description: `seeded: part-of-speech (swap a word only for one of the same part of speech) or any (default ${D.seedEdits})` },
-    'judge-weight': { type: 'string', arg: '<σ>', description: `fluent, seeded, beam: weight of the readability judge's score in the search (default ${D.judgeWeight})` },
+    ...dreamSettingOptions(),
   },
   async run(values, _positionals, io) {
     // Syntax and model-independent ranges first (fail before loading anything).
@@ -216,40 +186,9 @@ export default defineCommand({
       if (neuron === undefined) throw new UsageError('--neuron is required: give the target neuron, e.g. --layer 1 --neuron 7 (or use --sum)');
       target = { kind: 'neuron', layer, neuron };
     }
-    const cfg: Partial<DreamConfig> & { target: TargetSpec } = {
-      target,
-      method: parseChoice(values.method, '--method', METHODS),
-      steps: intOption(values.steps, '--steps', 1, 1_000_000),
-      seqLen: intOption(values['seq-len'], '--seq-len', 1, 1023),
-      batch: intOption(values.batch, '--batch', 1, 256),
-      lr: parseNumber(values.lr, '--lr', { min: 0 }),
-      seed: intOption(values.seed, '--seed', 0, 2 ** 31 - 1),
-      prompt: values.prompt,
-      init: parseChoice(values.init, '--init', ['auto', 'random', 'samples'] as const),
-      reduce: parseChoice(values.reduce, '--reduce', ['mean', 'max', 'last'] as const),
-      transform: values.sigmoid ? 'sigmoid' : undefined,
-      decoder: parseChoice(values.decoder, '--decoder', DECODERS),
-      fluency: parseNumber(values.fluency, '--fluency', { min: 0 }),
-      manifold: parseNumber(values.manifold, '--manifold', { min: 0 }),
-      k: intOption(values.k, '--k', 1, 4096),
-      basis: parseChoice(values.basis, '--basis', ['pca', 'random'] as const),
-      latentLayer: intOption(values['latent-layer'], '--latent-layer', 0, 1024),
-      straightThrough: values['straight-through'] ? true : undefined,
-      latentDecode: parseChoice(values['latent-decode'], '--latent-decode', ['argmax', 'fused'] as const),
-      autoencoder: values.autoencoder,
-      lambdas: parseNumberList(values.lambdas, '--lambdas', { min: 0 }),
-      candidates: intOption(values.candidates, '--candidates', 1, 4096),
-      topK: intOption(values['top-k'], '--top-k', 1, 50257),
-      topP: parseNumber(values['top-p'], '--top-p', { min: 0, max: 1 }),
-      every: intOption(values.every, '--every', 1, 1_000_000),
-      beamWidth: intOption(values['beam-width'], '--beam-width', 1, 256),
-      expand: intOption(values.expand, '--expand', 1, 512),
-      repetitionPenalty: parseNumber(values['repetition-penalty'], '--repetition-penalty', { min: 0 }),
-      maxEdits: intOption(values['max-edits'], '--max-edits', 0, 1024),
-      seedEdits: parseChoice(values['seed-edits'], '--seed-edits', SEED_EDITS),
-      judgeWeight: parseNumber(values['judge-weight'], '--judge-weight', { min: 0 }),
-    };
-    if (values.prompt !== undefined && values.prompt.trim() === '') throw new UsageError('--prompt is empty: give some text or leave it out');
+    const cfg: Partial<DreamConfig> & { target: TargetSpec } = { target, ...parseDreamSettings(values) };
+    // Every setting's type, range and the method's own rules, before the model loads.
+    const complete = dreamConfig(cfg);
 
     const { lm, spec } = await openModel(values, io);
     const interrupt = interruptible(io, 'the dream');
@@ -258,23 +197,14 @@ export default defineCommand({
     try {
       const c = lm.config;
       checkTarget(target, c, values.objective !== undefined ? '--objective' : '--sum');
-      if (cfg.seqLen !== undefined) inRange(cfg.seqLen, '--seq-len', { min: 1, max: c.nPositions - 1, describe: `use 1-${c.nPositions - 1} (the context is ${c.nPositions}, one goes to the <|endoftext|> prefix)` });
-      if (cfg.topK !== undefined) inRange(cfg.topK, '--top-k', { min: 1, max: c.vocabSize, describe: `use 1-${c.vocabSize} (the vocabulary size)` });
-      let gen: ReturnType<typeof runDream>;
-      try {
-        // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
-        store = openStore(values.db, io.env);
-        const judge = (await loadShippedJudge(lm.tokenizer)).judge;
-        const seedSource = cfg.method === 'seeded' ? seedSourceFrom(lm.model, lm.tokenizer, await seedPoolDocuments('brown+sotu', lm.tokenizer), SEED_WINDOWS) : undefined;
-        const persisted = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource, env: io.env }, cfg, interrupt.signal), cfg);
-        runId = persisted.runId;
-        gen = persisted;
-      } catch (e) {
-        // dreamConfig's own checks (a backstop: the flags above are already validated) are the user's to fix.
-        if (e instanceof DreamConfigError) throw new UsageError(e.message);
-        throw e;
-      }
-      const steps = cfg.steps ?? D.steps;
+      checkAgainstModel(complete, c);
+      // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
+      store = openStore(values.db, io.env);
+      const judge = (await loadShippedJudge(lm.tokenizer)).judge;
+      const seedSource = complete.method === 'seeded' ? seedSourceFrom(lm.model, lm.tokenizer, await seedPoolDocuments('brown+sotu', lm.tokenizer), SEED_WINDOWS) : undefined;
+      const gen = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource, env: io.env }, complete, interrupt.signal), complete);
+      runId = gen.runId;
+      const steps = complete.steps;
       let last: StepRecord | undefined;
       let result: DreamResult;
       // The loop keeps its best dream by reference, so the record that holds it says when it was found.
