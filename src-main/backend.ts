@@ -7,6 +7,7 @@ import { installedNativePackages, NATIVE_PACKAGES } from './nativePackages.js';
 import nodeUtil from 'node:util';
 import { installUtilShims, nativeDeviceNote } from './tfjsNodeShims.js';
 import { firstLine } from './errorText.js';
+import { settingsFromEnv } from './environment.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -111,7 +112,7 @@ function hasGpuDeviceNode(): boolean {
 
 /** TEXTDREAM_WEBGPU_MAX_BINDING lowers (never raises) the binding limit the engine plans for: tests use it. */
 function bindingLimitOverride(limit: number): number {
-  const v = process.env.TEXTDREAM_WEBGPU_MAX_BINDING;
+  const v = settingsFromEnv().webgpuMaxBinding;
   if (v === undefined || v === '') return limit;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1024) throw new BackendError(`TEXTDREAM_WEBGPU_MAX_BINDING="${v}": give a byte count ≥ 1024, or unset it`);
@@ -124,7 +125,7 @@ function bindingLimitOverride(limit: number): number {
  * that cannot be met fails loudly rather than running somewhere slower than the user asked for.
  */
 export async function initBackend(request?: BackendRequest | string, source = 'TEXTDREAM_BACKEND'): Promise<BackendInfo> {
-  const req = parseBackendRequest(request ?? process.env.TEXTDREAM_BACKEND, source);
+  const req = parseBackendRequest(request ?? settingsFromEnv().backend, source);
   if (current && (req === current.requested || req === current.name)) return current;
   const notes: string[] = [];
   tf.env().set('PROD', true);

@@ -6,6 +6,7 @@ import { initBackend, type BackendInfo } from '../backend.js';
 import type { DownloadProgress } from '../model/hub.js';
 import { defaultModelDir, loadModel, modelSpec, type LoadedModel } from '../model/load.js';
 import { UsageError, type CommandIO } from './command.js';
+import { settingsFromEnv } from '../environment.js';
 
 export interface OpenedModel {
   lm: LoadedModel;
@@ -24,7 +25,7 @@ export function describeBackend(b: BackendInfo): string {
 
 /** Starts the backend (flag, else TEXTDREAM_BACKEND, else auto) and says on stderr which one runs. */
 export async function startBackend(flag: string | undefined, io: CommandIO): Promise<BackendInfo> {
-  const request = flag ?? io.env.TEXTDREAM_BACKEND ?? 'auto';
+  const request = flag ?? settingsFromEnv(io.env).backend ?? 'auto';
   const info = await initBackend(request, flag !== undefined ? '--backend' : 'TEXTDREAM_BACKEND');
   io.stderr(`backend: ${describeBackend(info)}\n`);
   return info;
@@ -35,7 +36,7 @@ export function chooseModel(flag: string | undefined, io: CommandIO): string {
   if (flag === '') throw new UsageError('--model is empty: give a model folder or a Hugging Face id');
   const fallback = defaultModelDir(io.env);
   // An empty TEXTDREAM_MODEL counts as unset (as shells leave it after `TEXTDREAM_MODEL= cmd`).
-  const spec = modelSpec(flag ?? (io.env.TEXTDREAM_MODEL || undefined) ?? fallback);
+  const spec = modelSpec(flag ?? settingsFromEnv(io.env).model ?? fallback);
   if (spec === fallback && !existsSync(join(fallback, 'config.json'))) {
     throw new UsageError(
       `the embedded default model is missing at ${fallback}: run \`textdream train-lm\` or pass --model <dir|hub id>`,

@@ -10,6 +10,7 @@ import { spawnComputeWindow, spawnUtilityProcess } from './engineSpawn';
 import { engineHostKind } from './hostChoice';
 import { enableIpc, relayEvents } from './ipc';
 import { createMainWindow, denyPermissions, isAppUrl } from './window';
+import { settingsFromEnv } from '../environment.js';
 
 void app.whenReady().then(() => {
   denyPermissions();
@@ -17,14 +18,15 @@ void app.whenReady().then(() => {
   // backends) or a hidden compute window (WebGPU, which only renderers have in Electron), and the IPC handlers
   // forward each call to it over a MessagePort. The workbench window is sandboxed (window.ts); the compute window
   // cannot be, since its preload hosts the engine.
-  const backend = process.env['TEXTDREAM_BACKEND'] || undefined;
+  const env = settingsFromEnv();
+  const backend = env.backend;
   const hostKind = engineHostKind(backend, {
     // tfjs-node(-gpu) installed: `auto` would run it first.
     nativeInstalled: installedNativePackages().length > 0,
     webgpuStatus: (app.getGPUFeatureStatus() as unknown as Record<string, string>)['webgpu'],
   });
   const engine = startEngineHost(
-    { db: storePathIn(app.getPath('userData')), model: process.env['TEXTDREAM_MODEL'] || undefined, backend },
+    { db: storePathIn(app.getPath('userData')), model: env.model, backend },
     hostKind === 'compute-window' ? spawnComputeWindow : spawnUtilityProcess,
   );
   enableIpc({ handlers: engine.handlers, isTrustedUrl: isAppUrl });

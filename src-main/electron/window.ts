@@ -6,6 +6,7 @@
 import { BrowserWindow, session, shell } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { settingsFromEnv } from '../environment.js';
 
 /** Built layout (electron-vite): out/main/index.js, out/preload/index.cjs, out/renderer/index.html. */
 const PRELOAD_PATH = join(import.meta.dirname, '../preload/index.cjs');
@@ -13,7 +14,7 @@ const RENDERER_HTML = join(import.meta.dirname, '../renderer/index.html');
 
 /** Set by `electron-vite dev` to the renderer dev server; absent in a built app. */
 function devServerUrl(): string | null {
-  return process.env['ELECTRON_RENDERER_URL'] ?? null;
+  return settingsFromEnv().electronRendererURL ?? null;
 }
 
 /** True for our own renderer page (and only it): the built index.html or the dev server origin. */

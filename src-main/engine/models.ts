@@ -11,6 +11,7 @@ import { listModelSaes } from '../sae/list.js';
 import { BusyError, InvalidRequestError, NoModelError } from './errors.js';
 import type { EventHub } from './events.js';
 import type { TaskRegistry } from './tasks.js';
+import { settingsFromEnv } from '../environment.js';
 
 export interface LoadedEntry {
   lm: LoadedModel;
@@ -151,7 +152,7 @@ export class ModelHost {
   /** Start the tfjs backend once (a model load does; so does anything else that computes, e.g. MNIST). */
   async ensureBackend(): Promise<BackendInfo> {
     const env = this.opts.env ?? process.env;
-    this.backend ??= await initBackend(this.opts.backend ?? env.TEXTDREAM_BACKEND ?? 'auto', 'backend');
+    this.backend ??= await initBackend(this.opts.backend ?? settingsFromEnv(env).backend ?? 'auto', 'backend');
     return this.backend;
   }
 

@@ -4,6 +4,7 @@
 // and token usage logged per request. The API key lives in a private field: it is sent in the Authorization
 // header and nowhere else, and every message this module writes is scrubbed of it.
 import type { ChatMessage } from './prompts.js';
+import { settingsFromEnv } from '../environment.js';
 
 export interface LLMSettings {
   /** e.g. https://api.openai.com/v1 or http://127.0.0.1:8080/v1 (no trailing /chat/completions). */
@@ -66,8 +67,9 @@ export function displayURL(url: string): string {
 
 /** Settings from options, else the environment, else defaults; the key is returned apart from them. */
 export function resolveLLMSettings(opts: LLMOptions, env: NodeJS.ProcessEnv): { settings: LLMSettings; apiKey: string | undefined } {
-  const apiKey = opts.apiKey ?? (env.OPENAI_API_KEY || undefined);
-  const rawBase = opts.baseURL ?? (env.TEXTDREAM_LLM_BASE_URL || env.OPENAI_BASE_URL || (apiKey ? OPENAI_BASE_URL : undefined));
+  const fromEnv = settingsFromEnv(env).llm;
+  const apiKey = opts.apiKey ?? fromEnv.apiKey;
+  const rawBase = opts.baseURL ?? fromEnv.baseURL ?? (apiKey ? OPENAI_BASE_URL : undefined);
   if (!rawBase) {
     throw new LLMError(
       'no language-model endpoint: set TEXTDREAM_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1 for a local server) or --llm-base-url, or OPENAI_API_KEY to use OpenAI',
@@ -85,9 +87,9 @@ export function resolveLLMSettings(opts: LLMOptions, env: NodeJS.ProcessEnv): { 
   }
   const baseURL = base.toString().replace(/\/+$/, '').replace(/\/chat\/completions$/, '');
   const isOpenAI = base.hostname === 'api.openai.com';
-  const model = opts.model ?? (env.TEXTDREAM_LLM_MODEL || (isOpenAI ? OPENAI_DEFAULT_MODEL : undefined));
+  const model = opts.model ?? fromEnv.model ?? (isOpenAI ? OPENAI_DEFAULT_MODEL : undefined);
   if (!model) throw new LLMError(`no model name for ${displayURL(baseURL)}: set TEXTDREAM_LLM_MODEL or --llm-model (the name the server serves)`, 'config');
-  const timeoutMs = opts.timeoutMs ?? (env.TEXTDREAM_LLM_TIMEOUT_MS ? Number(env.TEXTDREAM_LLM_TIMEOUT_MS) : DEFAULT_LLM.timeoutMs);
+  const timeoutMs = opts.timeoutMs ?? (fromEnv.timeoutMs ? Number(fromEnv.timeoutMs) : DEFAULT_LLM.timeoutMs);
   if (!(timeoutMs > 0)) throw new LLMError(`the LLM timeout must be a positive number of ms (TEXTDREAM_LLM_TIMEOUT_MS or --llm-timeout)`, 'config');
   const { apiKey: _k, ...rest } = opts;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));

@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { writeFileAtomic } from '../writeAtomic.js';
 import { ModelFileError } from './errors.js';
+import { settingsFromEnv } from '../environment.js';
 
 export type DownloadProgress =
   | { status: 'initiate'; file: string }
@@ -55,9 +56,10 @@ const PROGRESS_STEP = 256 * 1024;
 export function hubCacheRoot(opts: Pick<HubOptions, 'hfHome' | 'env'> = {}): string {
   const env = opts.env ?? process.env;
   if (opts.hfHome) return join(expandHome(opts.hfHome), 'hub');
-  if (env.HF_HUB_CACHE) return expandHome(env.HF_HUB_CACHE);
-  if (env.HF_HOME) return join(expandHome(env.HF_HOME), 'hub');
-  if (env.XDG_CACHE_HOME) return join(expandHome(env.XDG_CACHE_HOME), 'huggingface', 'hub');
+  const hub = settingsFromEnv(env).hub;
+  if (hub.cache) return expandHome(hub.cache);
+  if (hub.home) return join(expandHome(hub.home), 'hub');
+  if (hub.xdgCacheHome) return join(expandHome(hub.xdgCacheHome), 'huggingface', 'hub');
   return join(homedir(), '.cache', 'huggingface', 'hub');
 }
 
@@ -115,15 +117,16 @@ export async function resolveHubFiles(id: string, plan: HubFilePlan, opts: HubOp
     onProgress({ status: 'ready', dir: cached.dir });
     return { dir: cached.dir, source: 'cache', id, revision: cached.commit };
   }
-  if (opts.offline ?? isTruthy(env.HF_HUB_OFFLINE)) {
+  const hub = settingsFromEnv(env).hub;
+  if (opts.offline ?? hub.offline) {
     throw new ModelFileError(
       `${plan.what} "${id}" (revision ${revision}) is not in the local cache ${repoDir} and offline mode is on`,
       id,
       `unset HF_HUB_OFFLINE (or drop --offline) so it can be downloaded, ${plan.localFix}`,
     );
   }
-  const endpoint = (opts.endpoint ?? env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
-  const dl = new Downloader(endpoint, id, revision, repoDir, opts.token ?? env.HF_TOKEN, onProgress, opts.signal, plan);
+  const endpoint = (opts.endpoint ?? hub.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const dl = new Downloader(endpoint, id, revision, repoDir, opts.token ?? hub.token, onProgress, opts.signal, plan);
   const dir = await dl.run();
   onProgress({ status: 'ready', dir });
   return { dir, source: 'download', id, revision: dl.commit };
@@ -423,10 +426,6 @@ function sha256Etag(value: string | null): string | undefined {
 
 function isCommitHash(s: string): boolean {
   return /^[0-9a-f]{40}$/.test(s);
-}
-
-function isTruthy(v: string | undefined): boolean {
-  return ['1', 'ON', 'YES', 'TRUE'].includes((v ?? '').toUpperCase());
 }
 
 function toInt(v: string | null): number | undefined {

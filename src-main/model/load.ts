@@ -8,6 +8,7 @@ import { resolveModel, type HubOptions, type ResolvedModel } from './hub.js';
 import { readCheckpointTensors, type SafeDtype } from './safetensors.js';
 import { readTokenizer, type TextTokenizer } from './tokenizer.js';
 import { buildWeights, checkCheckpoint, isBufferKey, type WeightOptions } from './weights.js';
+import { settingsFromEnv } from '../environment.js';
 
 /** The repository root, found from this file (works from src-main/ under tsx and from out/ when bundled). */
 export function projectRoot(): string {
@@ -24,7 +25,7 @@ export function projectRoot(): string {
 export const DEFAULT_MODEL_NAME = 'textdream-gpt2-small';
 /** Shipped resources: the repository's `resources/`, or TEXTDREAM_RESOURCES (a packaged app's resources path). */
 export function resourcesDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TEXTDREAM_RESOURCES || join(projectRoot(), 'resources');
+  return settingsFromEnv(env).resources ?? join(projectRoot(), 'resources');
 }
 
 export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -33,7 +34,7 @@ export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `--model` value, else TEXTDREAM_MODEL, else the embedded default. */
 export function modelSpec(flag?: string): string {
-  return flag || process.env.TEXTDREAM_MODEL || defaultModelDir();
+  return flag || settingsFromEnv().model || defaultModelDir();
 }
 
 export interface LoadedModel {
@@ -51,7 +52,7 @@ export interface LoadedModel {
 
 export async function loadModel(spec: string, opts: HubOptions & WeightOptions = {}): Promise<LoadedModel> {
   const looksLocal = spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('~') || existsSync(spec);
-  const source = await resolveModel(looksLocal ? resolve(spec.replace(/^~(?=\/)/, process.env.HOME ?? '~')) : spec, opts);
+  const source = await resolveModel(looksLocal ? resolve(spec.replace(/^~(?=\/)/, settingsFromEnv().home ?? '~')) : spec, opts);
   const config = await readGPT2Config(source.dir);
   const tokenizer = await readTokenizer(source.dir, config.vocabSize);
   const stripped = (k: string) => (k.startsWith('transformer.') ? k.slice(12) : k);

@@ -5,6 +5,7 @@ import { resourcesDir } from '../model/load.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { ReadabilityJudge } from './judge.js';
 import { readJudgeFile, type JudgeProvenance } from './judgeFile.js';
+import { settingsFromEnv } from '../environment.js';
 
 export function shippedJudgePath(): string {
   return join(resourcesDir(), 'readability', 'judge.bin.gz');
@@ -13,7 +14,7 @@ export function shippedJudgePath(): string {
 const cache = new Map<string, Promise<{ judge: ReadabilityJudge; provenance: JudgeProvenance }>>();
 
 /** The shipped judge (TEXTDREAM_JUDGE names another file). Each file is read once; every caller shares it. */
-export function loadShippedJudge(tok: TextTokenizer, file = process.env.TEXTDREAM_JUDGE || shippedJudgePath()): Promise<{ judge: ReadabilityJudge; provenance: JudgeProvenance }> {
+export function loadShippedJudge(tok: TextTokenizer, file = settingsFromEnv().judge ?? shippedJudgePath()): Promise<{ judge: ReadabilityJudge; provenance: JudgeProvenance }> {
   let p = cache.get(file);
   if (!p) {
     p = readJudgeFile(file, tok);

@@ -4,6 +4,7 @@
 // TEXTDREAM_DB.
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { settingsFromEnv } from '../environment.js';
 
 export const STORE_FILE = 'textdream.db';
 export const APP_DIR = 'textdream';
@@ -11,9 +12,10 @@ export const APP_DIR = 'textdream';
 /** The per-user data folder for textdream on this platform (not created here). */
 export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home = homedir()): string {
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', APP_DIR);
-  if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), APP_DIR);
+  const { appData, xdgDataHome } = settingsFromEnv(env).userData;
+  if (platform === 'win32') return join(appData ?? join(home, 'AppData', 'Roaming'), APP_DIR);
   // XDG Base Directory: a relative XDG_DATA_HOME is invalid and must be ignored.
-  const xdg = env.XDG_DATA_HOME;
+  const xdg = xdgDataHome;
   return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.local', 'share'), APP_DIR);
 }
 
@@ -24,7 +26,7 @@ export function storePathIn(dir: string): string {
 
 /** `explicit` (a --db flag), else TEXTDREAM_DB, else the user data folder. `:memory:` passes through. */
 export function resolveStorePath(explicit?: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  const chosen = explicit || env.TEXTDREAM_DB;
+  const chosen = explicit || settingsFromEnv(env).db;
   if (chosen === ':memory:') return chosen;
   if (chosen) return resolve(chosen.replace(/^~(?=[/\\]|$)/, homedir()));
   return storePathIn(userDataDir(env, platform));

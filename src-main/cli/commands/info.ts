@@ -1,5 +1,6 @@
 // `textdream info`: what a model is, where its files came from, and which backend runs it.
 import { listBackends } from '../../backend.js';
+import { ENVIRONMENT_VARIABLES } from '../../environment.js';
 import { defineCommand, printJSON } from '../command.js';
 import { listAutoencoders } from '../../ae/files.js';
 import { describeBackend, openModel } from '../model.js';
@@ -7,11 +8,21 @@ import { describeBackend, openModel } from '../model.js';
 export default defineCommand({
   name: 'info',
   summary: "show a model's configuration, parameter count, storage, files and the backend",
-  usage: '[--model <dir|hub id>] [--backends] [--json]',
+  usage: '[--model <dir|hub id>] [--backends] [--env] [--json]',
   options: {
     backends: { type: 'boolean', description: 'list the backends this machine can run, and why the others cannot (no model is loaded)' },
+    env: { type: 'boolean', description: 'list the environment variables textdream reads, what each sets, and its value here (secrets masked)' },
   },
   async run(values, _positionals, io) {
+    if (values.env) {
+      const rows = ENVIRONMENT_VARIABLES.map((v) => ({ ...v, value: shownValue(v.name, io.env[v.name]) }));
+      if (values.json) printJSON(io, { environment: rows });
+      else {
+        const w = Math.max(...rows.map((r) => r.name.length));
+        io.stdout(rows.map((r) => `${r.name.padEnd(w)}  ${(r.value ?? '(unset)').padEnd(12)}  ${r.sets}\n`).join(''));
+      }
+      return 0;
+    }
     if (values.backends) {
       const list = await listBackends();
       if (values.json) printJSON(io, { backends: list });
@@ -73,3 +84,9 @@ export default defineCommand({
     }
   },
 });
+
+/** A variable's value for display: tokens and keys are masked. */
+function shownValue(name: string, value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  return /TOKEN|KEY/.test(name) ? '(set, hidden)' : value;
+}

@@ -11,12 +11,14 @@ import { inRange, parseInteger, required } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { fmt, oneLine } from '../progress.js';
 import { DB_OPTION, openStore } from '../store.js';
+import { settingsFromEnv } from '../../environment.js';
 
 /** The store's key for --model: a local folder's fingerprint, else the spec as given (a hub id). */
 export function modelKey(flag: string | undefined, io: CommandIO): { spec: string; key: string } {
   if (flag === '') throw new UsageError('--model is empty: give a model folder or a Hugging Face id');
-  const spec = flag || io.env.TEXTDREAM_MODEL || defaultModelDir();
-  const dir = resolve(spec.replace(/^~(?=\/)/, io.env.HOME ?? '~'));
+  const env = settingsFromEnv(io.env);
+  const spec = flag || env.model || defaultModelDir();
+  const dir = resolve(spec.replace(/^~(?=\/)/, env.home ?? '~'));
   if (existsSync(join(dir, 'config.json'))) {
     const files = weightFilesIn(dir);
     if (files.length) return { spec, key: fingerprintFiles(dir, files) };

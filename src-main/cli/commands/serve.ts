@@ -10,6 +10,7 @@ import { startServer } from '../../server/http.js';
 import { openExperimentStore, defaultDbPath } from '../../server/store.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, UsageError } from '../command.js';
+import { settingsFromEnv } from '../../environment.js';
 
 export default defineCommand({
   name: 'serve',
@@ -26,7 +27,7 @@ export default defineCommand({
     const port = inRange(parseInteger(values.port, '--port') ?? 7878, '--port', { min: 0, max: 65535 });
     const host = values.host ?? '127.0.0.1';
     if (host.trim() === '') throw new UsageError('--host is empty: give an address such as 127.0.0.1');
-    const token = values.token ?? (io.env.TEXTDREAM_TOKEN || undefined);
+    const token = values.token ?? settingsFromEnv(io.env).token;
     try {
       checkBinding(host, token);
     } catch (e) {
@@ -35,7 +36,7 @@ export default defineCommand({
     }
     const staticDir = resolve(values.static ?? join(projectRoot(), 'out', 'renderer'));
     const dbPath = values.db ?? defaultDbPath(io.env);
-    const spec = values.model ?? (io.env.TEXTDREAM_MODEL || undefined) ?? (existsSync(join(defaultModelDir(), 'config.json')) ? defaultModelDir() : undefined);
+    const spec = values.model ?? settingsFromEnv(io.env).model ?? (existsSync(join(defaultModelDir(), 'config.json')) ? defaultModelDir() : undefined);
 
     let store;
     try {
