@@ -91,13 +91,13 @@ describe('resolveModel', () => {
     expect(reqs.every((r) => r.authorization === undefined)).toBe(true);
 
     // Progress: initiate → progress… → done per file, in file order, then ready.
-    const seq = events.map((e) => ('file' in e ? `${e.status}:${e.file}` : e.status));
+    const seq = events.map((e) => ('file' in e ? `${e.type}:${e.file}` : e.type));
     const compact = seq.filter((s, i) => s !== seq[i - 1]);
     expect(compact).toEqual([...files.flatMap((f) => [`initiate:${f}`, `progress:${f}`, `done:${f}`]), 'ready']);
-    const last = events.filter((e) => e.status === 'progress' && e.file === 'model.safetensors').at(-1);
-    expect(last).toEqual({ status: 'progress', file: 'model.safetensors', loaded: weights.length, total: weights.length });
-    expect(events.filter((e) => e.status === 'progress' && e.file === 'model.safetensors').length).toBeGreaterThan(2);
-    expect(events.at(-1)).toEqual({ status: 'ready', dir: snap });
+    const last = events.filter((e) => e.type === 'progress' && e.file === 'model.safetensors').at(-1);
+    expect(last).toEqual({ type: 'progress', file: 'model.safetensors', loaded: weights.length, total: weights.length });
+    expect(events.filter((e) => e.type === 'progress' && e.file === 'model.safetensors').length).toBeGreaterThan(2);
+    expect(events.at(-1)).toEqual({ type: 'ready', dir: snap });
 
     const { tensors } = await readCheckpointTensors(got.dir);
     expect(tensors.get('transformer.wte.weight')!.shape).toEqual([50257, 32]);
@@ -107,7 +107,7 @@ describe('resolveModel', () => {
     const again = await resolveModel(ID, { ...opts, onProgress: (p) => events2.push(p) });
     expect(again).toEqual({ dir: snap, source: 'cache', id: ID, revision: DEFAULT_COMMIT });
     expect(server.requests.length).toBe(mid);
-    expect(events2).toEqual([{ status: 'ready', dir: snap }]);
+    expect(events2).toEqual([{ type: 'ready', dir: snap }]);
     // The commit hash itself also resolves from the cache.
     expect((await resolveModel(ID, { ...opts, revision: DEFAULT_COMMIT, offline: true })).source).toBe('cache');
   });

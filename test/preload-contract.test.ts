@@ -100,7 +100,7 @@ describe('preload bridge', () => {
     const [channel, listener] = fake.on.mock.calls[0]!;
     expect(channel).toBe('progress');
 
-    const payload: ProgressEvent = { kind: 'progress', task: 't', done: 1, total: 4 };
+    const payload: ProgressEvent = { type: 'progress', task: 't', done: 1, total: 4 };
     listener({ sender: 'ipc-event-must-not-leak' }, payload);
     expect(seen).toEqual([payload]);
 

@@ -56,11 +56,11 @@ describe('engine RPC over a MessagePort', () => {
         if (seen.length === 2) resolve();
       }),
     );
-    events.publish('progress', { kind: 'initiate', task: 'model:1', label: 'load x' });
+    events.publish('progress', { type: 'initiate', task: 'model:1', label: 'load x' });
     events.publish('dream.ended', { runId: 'r', status: 'aborted', result: null, error: null });
     await got;
     expect(seen).toEqual([
-      { id: 1, name: 'progress', payload: { kind: 'initiate', task: 'model:1', label: 'load x' } },
+      { id: 1, name: 'progress', payload: { type: 'initiate', task: 'model:1', label: 'load x' } },
       { id: 2, name: 'dream.ended', payload: { runId: 'r', status: 'aborted', result: null, error: null } },
     ]);
   });
@@ -77,7 +77,7 @@ describe('engine RPC over a MessagePort', () => {
 describe('event hub', () => {
   it('replays what a reconnecting client missed, or says it cannot', () => {
     const hub = new EventHub(3);
-    for (let i = 0; i < 5; i++) hub.publish('progress', { kind: 'done', task: `t${i}` });
+    for (let i = 0; i < 5; i++) hub.publish('progress', { type: 'done', task: `t${i}` });
     expect(hub.since(5)).toEqual([]);
     expect(hub.since(3)!.map((e) => e.id)).toEqual([4, 5]);
     expect(hub.since(2)!.map((e) => e.id)).toEqual([3, 4, 5]);
@@ -86,7 +86,7 @@ describe('event hub', () => {
       throw new Error('listener bug');
     };
     hub.subscribe(bad);
-    expect(() => hub.publish('progress', { kind: 'done', task: 'x' })).not.toThrow();
+    expect(() => hub.publish('progress', { type: 'done', task: 'x' })).not.toThrow();
     expect(hub.subscribers).toBe(0);
   });
 });

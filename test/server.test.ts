@@ -133,8 +133,8 @@ describe('model, neurons and dreams', () => {
     await events.waitFor(() => events.status === 200, 5000, 'the stream');
     const info = await invoke(open.url, 'models.load', { spec: FIXTURE });
     expect(info).toMatchObject({ nLayer: 2, dMlp: 128, dModel: 32, vocabSize: 50257, backend: 'wasm' });
-    await events.waitFor((e) => e.some((x) => x.event === 'progress' && x.data.kind === 'done'), 10_000, 'progress done');
-    expect(events.named('progress')[0].data).toMatchObject({ kind: 'initiate', task: expect.stringMatching(/^model:/) });
+    await events.waitFor((e) => e.some((x) => x.event === 'progress' && x.data.type === 'done'), 10_000, 'progress done');
+    expect(events.named('progress')[0].data).toMatchObject({ type: 'initiate', task: expect.stringMatching(/^model:/) });
     const changed = events.named('models.changed');
     expect(changed.at(-1)!.data.current.spec).toBe(FIXTURE);
     expect(events.events.every((e, i, all) => i === 0 || e.id! > all[i - 1].id!)).toBe(true);
@@ -152,19 +152,19 @@ describe('model, neurons and dreams', () => {
       const cancelled = other.handlers['models.load']({ spec: 'acme/tiny-gpt2' });
       expect(await other.handlers['tasks.cancel']({ task: 'model:1' })).toEqual({ cancelled: true });
       await expect(cancelled).rejects.toThrow();
-      expect(seen).toContainEqual({ kind: 'cancelled', task: 'model:1' });
+      expect(seen).toContainEqual({ type: 'cancelled', task: 'model:1' });
       expect(other.models.state()).toMatchObject({ current: null, loading: null });
       seen.length = 0;
 
       const info = await other.handlers['models.load']({ spec: 'acme/tiny-gpt2' });
       expect(info).toMatchObject({ spec: 'acme/tiny-gpt2', source: 'download', nLayer: 2 });
-      const progress = seen.filter((p): p is { kind: 'progress'; done: number; total: number | null; detail?: string } => (p as { kind?: string }).kind === 'progress');
+      const progress = seen.filter((p): p is { type: 'progress'; done: number; total: number | null; detail?: string } => (p as { type?: string }).type === 'progress');
       expect(progress.length).toBeGreaterThan(0);
       const last = progress.at(-1)!;
       expect(last.done).toBeGreaterThan(1_000_000); // the weights are ~6.6 MB
       expect(last.total).toBe(last.done);
       expect(progress.some((p) => p.detail === 'model.safetensors')).toBe(true);
-      expect(seen.at(-2)).toMatchObject({ kind: 'done' });
+      expect(seen.at(-2)).toMatchObject({ type: 'done' });
       expect(other.models.state().choices.some((c) => c.spec === 'acme/tiny-gpt2' && c.kind === 'recent')).toBe(true);
     } finally {
       await other.close();

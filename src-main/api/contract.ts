@@ -151,13 +151,13 @@ export const API_CHANNELS = [
   'explain.run',
 ] as const satisfies readonly ApiChannel[];
 
-/** Long-running work reports progress as a discriminated union (maps 1:1 onto IPC / SSE). */
+/** Long-running work reports progress as a union on `type`, the one field every event union of the engine discriminates on (maps 1:1 onto IPC / SSE). */
 export type ProgressEvent =
-  | { kind: 'initiate'; task: string; label: string }
-  | { kind: 'progress'; task: string; done: number; total: number | null; detail?: string }
-  | { kind: 'done'; task: string }
-  | { kind: 'cancelled'; task: string }
-  | { kind: 'error'; task: string; error: ApiError };
+  | { type: 'initiate'; task: string; label: string }
+  | { type: 'progress'; task: string; done: number; total: number | null; detail?: string }
+  | { type: 'done'; task: string }
+  | { type: 'cancelled'; task: string }
+  | { type: 'error'; task: string; error: ApiError };
 
 /** Events pushed from the engine host to the UI, one entry per event name. */
 export interface ApiEvents {

@@ -54,14 +54,14 @@ export function progressPrinter(io: CommandIO, spec: string): (p: DownloadProgre
     return `download: ${file} ${p.loaded}/${p.total ?? '?'} bytes`;
   };
   return (p) => {
-    if (p.status === 'initiate') {
+    if (p.type === 'initiate') {
       if (!announced) io.stderr(`downloading ${spec}\n`);
       announced = true;
       last.set(p.file, { loaded: 0, total: null });
-    } else if (p.status === 'progress') {
+    } else if (p.type === 'progress') {
       last.set(p.file, { loaded: p.loaded, total: p.total });
       if (io.stderrIsTTY) io.stderr(`\r${line(p.file)}`);
-    } else if (p.status === 'done') {
+    } else if (p.type === 'done') {
       io.stderr(`${io.stderrIsTTY ? '\r' : ''}${line(p.file)}\n`);
     }
   };

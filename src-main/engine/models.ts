@@ -120,8 +120,8 @@ export class ModelHost {
         env,
         signal: task.signal,
         onProgress: (p) => {
-          if (p.status === 'initiate') files.set(p.file, { loaded: 0, total: null });
-          else if (p.status === 'progress') files.set(p.file, { loaded: p.loaded, total: p.total });
+          if (p.type === 'initiate') files.set(p.file, { loaded: 0, total: null });
+          else if (p.type === 'progress') files.set(p.file, { loaded: p.loaded, total: p.total });
           else return;
           let done = 0;
           let total: number | null = 0;

@@ -23,21 +23,21 @@ export class TaskRegistry {
     const controller = new AbortController();
     this.running.set(id, controller);
     const emit = (e: ProgressEvent) => this.events.publish('progress', e);
-    emit({ kind: 'initiate', task: id, label });
+    emit({ type: 'initiate', task: id, label });
     let ended = false;
     return {
       id,
       signal: controller.signal,
       progress: (done, total, detail) => {
-        if (!ended) emit({ kind: 'progress', task: id, done, total, ...(detail ? { detail } : {}) });
+        if (!ended) emit({ type: 'progress', task: id, done, total, ...(detail ? { detail } : {}) });
       },
       finish: (error?: unknown) => {
         if (ended) return;
         ended = true;
         this.running.delete(id);
-        if (controller.signal.aborted) emit({ kind: 'cancelled', task: id });
-        else if (error !== undefined) emit({ kind: 'error', task: id, error: toApiError(error) });
-        else emit({ kind: 'done', task: id });
+        if (controller.signal.aborted) emit({ type: 'cancelled', task: id });
+        else if (error !== undefined) emit({ type: 'error', task: id, error: toApiError(error) });
+        else emit({ type: 'done', task: id });
       },
     };
   }

@@ -15,10 +15,10 @@ import { ModelFileError } from './errors.js';
 import { settingsFromEnv } from '../environment.js';
 
 export type DownloadProgress =
-  | { status: 'initiate'; file: string }
-  | { status: 'progress'; file: string; loaded: number; total: number | null }
-  | { status: 'done'; file: string }
-  | { status: 'ready'; dir: string };
+  | { type: 'initiate'; file: string }
+  | { type: 'progress'; file: string; loaded: number; total: number | null }
+  | { type: 'done'; file: string }
+  | { type: 'ready'; dir: string };
 
 export interface HubOptions {
   /** Overrides HF_HOME (the cache is `<hfHome>/hub`) and HF_HUB_CACHE. */
@@ -95,7 +95,7 @@ export async function resolveModel(spec: string, opts: HubOptions = {}): Promise
   const onProgress = opts.onProgress ?? (() => undefined);
   const local = await folderOrNull(spec);
   if (local) {
-    onProgress({ status: 'ready', dir: local });
+    onProgress({ type: 'ready', dir: local });
     return { dir: local, source: 'folder' };
   }
   return resolveHubFiles(spec, MODEL_FILES, opts);
@@ -114,7 +114,7 @@ export async function resolveHubFiles(id: string, plan: HubFilePlan, opts: HubOp
 
   const cached = await findCachedSnapshot(repoDir, revision, plan);
   if (cached) {
-    onProgress({ status: 'ready', dir: cached.dir });
+    onProgress({ type: 'ready', dir: cached.dir });
     return { dir: cached.dir, source: 'cache', id, revision: cached.commit };
   }
   const hub = settingsFromEnv(env).hub;
@@ -128,7 +128,7 @@ export async function resolveHubFiles(id: string, plan: HubFilePlan, opts: HubOp
   const endpoint = (opts.endpoint ?? hub.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
   const dl = new Downloader(endpoint, id, revision, repoDir, opts.token ?? hub.token, onProgress, opts.signal, plan);
   const dir = await dl.run();
-  onProgress({ status: 'ready', dir });
+  onProgress({ type: 'ready', dir });
   return { dir, source: 'download', id, revision: dl.commit };
 }
 
@@ -354,7 +354,7 @@ class Downloader {
     const hash = createHash('sha256');
     let loaded = 0;
     let lastReport = -1;
-    this.onProgress({ status: 'initiate', file });
+    this.onProgress({ type: 'initiate', file });
     const out = await open(tmp, 'w');
     try {
       const url = this.url(file);
@@ -364,7 +364,7 @@ class Downloader {
           await out.write(chunk);
           loaded += chunk.length;
           if (loaded - lastReport >= PROGRESS_STEP) {
-            this.onProgress({ status: 'progress', file, loaded, total });
+            this.onProgress({ type: 'progress', file, loaded, total });
             lastReport = loaded;
           }
         }
@@ -375,7 +375,7 @@ class Downloader {
       } finally {
         await out.close();
       }
-      if (loaded !== lastReport) this.onProgress({ status: 'progress', file, loaded, total });
+      if (loaded !== lastReport) this.onProgress({ type: 'progress', file, loaded, total });
       if (total !== null && loaded !== total) {
         throw new ModelFileError(`download stopped after ${loaded} of ${total} bytes`, url, 'run the command again');
       }
@@ -385,7 +385,7 @@ class Downloader {
       }
       const name = meta.etag ?? sha;
       await rename(tmp, join(blobsDir, name));
-      this.onProgress({ status: 'done', file });
+      this.onProgress({ type: 'done', file });
       return name;
     } catch (err) {
       await unlink(tmp).catch(() => undefined);

@@ -31,15 +31,15 @@ export const app = $state({
 
 function applyProgress(e: ProgressEvent): void {
   const i = app.tasks.findIndex((t) => t.id === e.task);
-  if (e.kind === 'initiate') {
+  if (e.type === 'initiate') {
     app.tasks = [...app.tasks.filter((t) => t.status === 'running'), { id: e.task, label: e.label, done: 0, total: null, status: 'running' }];
     return;
   }
   if (i < 0) return;
   const t = app.tasks[i];
-  if (e.kind === 'progress') Object.assign(t, { done: e.done, total: e.total, detail: e.detail });
-  else if (e.kind === 'done') t.status = 'done';
-  else if (e.kind === 'cancelled') t.status = 'cancelled';
+  if (e.type === 'progress') Object.assign(t, { done: e.done, total: e.total, detail: e.detail });
+  else if (e.type === 'done') t.status = 'done';
+  else if (e.type === 'cancelled') t.status = 'cancelled';
   else {
     t.status = 'error';
     t.error = `${e.error.name}: ${e.error.message}`;
