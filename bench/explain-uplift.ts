@@ -24,7 +24,7 @@ import { computeNeuronRecords, defaultWindow, heldOutStream } from '../src-main/
 import { recordsFromStore, saveExplanation } from '../src-main/explain/store.js';
 import type { NeuronRecords } from '../src-main/explain/types.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
-import { openStore } from '../src-main/store/sqlite.js';
+import { openStore } from '../src-main/store/open.js';
 import { emitJson, log, machineInfo } from './lib/timing.js';
 
 const { values } = parseArgs({

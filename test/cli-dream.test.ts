@@ -191,7 +191,7 @@ describe('textdream dream: the experiment store', () => {
     });
     expect(code).toBe(0);
     const sum = JSON.parse(out.trimEnd().split('\n').at(-1)!) as { runId: string; best: { text: string; value: number } };
-    const { openStore } = await import('../src-main/store/sqlite.js');
+    const { openStore } = await import('../src-main/store/open.js');
     const store = openStore(db);
     const run = store.getDreamRun(sum.runId)!;
     expect(run.status).toBe('completed');

@@ -11,7 +11,7 @@ import { computeNeuronRecords, windowStarts } from '../src-main/explain/records.
 import { recordMax } from '../src-main/explain/protocol.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { hookName } from '../src-main/model/hooks.js';
-import { openStore } from '../src-main/store/sqlite.js';
+import { openStore } from '../src-main/store/open.js';
 import { summarizeUplift, upliftBatch, type UpliftRow } from '../src-main/explain/batch.js';
 import { offlineExplainer, offlineSimulator } from '../src-main/explain/offline.js';
 import { LLMError } from '../src-main/explain/openai.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_CHANNELS } from '../src-main/api/contract.js';
-import { MemoryStore } from '../src-main/engine/memoryStore.js';
+import { openStore } from '../src-main/store/open.js';
 import { defaultMnistDir } from '../src-main/mnist/models.js';
 import { createEngine, type Engine } from '../src-main/engine/service.js';
 import { checkBinding, isLoopbackHost } from '../src-main/server/auth.js';
@@ -32,7 +32,7 @@ const target = { kind: 'neuron', layer: 1, neuron: 7 };
 const SMALL = { target, method: 'embed', seqLen: 6, batch: 2, every: 1 };
 
 beforeAll(async () => {
-  engine = createEngine({ store: new MemoryStore(), backend: 'wasm' });
+  engine = createEngine({ store: openStore(':memory:'), backend: 'wasm' });
   open = await startServer({ engine, staticDir, host: '127.0.0.1', port: 0 });
   locked = await startServer({ engine, staticDir, host: '127.0.0.1', port: 0, token: TOKEN });
 });
@@ -144,7 +144,7 @@ describe('model, neurons and dreams', () => {
   it('downloads a hub id with byte progress (HF_ENDPOINT pointing at a loopback hub); a load can be cancelled', async () => {
     const hub = await startHubServer({ repos: { 'acme/tiny-gpt2': FIXTURE } });
     const hfHome = mkdtempSync(join(tmpdir(), 'textdream-hf-'));
-    const other = createEngine({ store: new MemoryStore(), backend: 'wasm', env: { ...process.env, HF_ENDPOINT: hub.url, HF_HOME: hfHome } });
+    const other = createEngine({ store: openStore(':memory:'), backend: 'wasm', env: { ...process.env, HF_ENDPOINT: hub.url, HF_HOME: hfHome } });
     const seen: unknown[] = [];
     other.events.subscribe((e) => seen.push(e.payload));
     try {
@@ -284,7 +284,7 @@ describe('MNIST over the contract', () => {
 
   it('says plainly when the networks are not trained, and refuses to start', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'textdream-mnist-'));
-    const other = createEngine({ store: new MemoryStore(), backend: 'wasm', mnistDir: empty });
+    const other = createEngine({ store: openStore(':memory:'), backend: 'wasm', mnistDir: empty });
     try {
       const status = await other.handlers['mnist.status']();
       expect(status).toMatchObject({ available: false, defaults: null, note: expect.stringMatching(/train-mnist/) });

@@ -15,7 +15,7 @@ export const DB_OPTION = {
  * UsageError.
  */
 export async function withStore<T>(db: string, fn: (store: SqliteStore) => T | Promise<T>): Promise<T> {
-  const store = openStore(db);
+  const store = openCliStore(db);
   try {
     return await fn(store);
   } catch (e) {
@@ -27,7 +27,7 @@ export async function withStore<T>(db: string, fn: (store: SqliteStore) => T | P
 }
 
 /** Opens the store at `db`; an error the user fixes (a newer schema, a file that is not a store) becomes a UsageError. */
-export function openStore(db: string): SqliteStore {
+export function openCliStore(db: string): SqliteStore {
   try {
     return new SqliteStore(db);
   } catch (e) {

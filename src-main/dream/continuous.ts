@@ -5,7 +5,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import type { DreamConfig } from './config.js';
 import type { DecoderName } from './decode.js';
 import type { Objective } from './objectives.js';
-import type { Parameterization } from './params.js';
+import type { Parameterisation } from './params.js';
 import { fluencyPenalty, manifoldDistance } from './regularisers.js';
 import type { DreamMethod, MethodStep } from './method.js';
 
@@ -24,7 +24,7 @@ export function withPrefix(model: GPT2, emb: tf.Tensor3D, residLayer?: number, l
   return { input, mask };
 }
 
-export function gradientMethod(model: GPT2, param: Parameterization, objective: Objective, cfg: DreamConfig, initCost = 0): DreamMethod {
+export function gradientMethod(model: GPT2, param: Parameterisation, objective: Objective, cfg: DreamConfig, initCost = 0): DreamMethod {
   const optimizer = tf.train.adam(cfg.lr);
   const needLogits = cfg.fluency > 0 || objective.needsLogits;
   const decoder: DecoderName = cfg.decoder;

@@ -6,7 +6,7 @@ import { decodeLatents, type LatentDecoding } from '../ae/decode.js';
 import type { SentenceAE } from '../ae/model.js';
 import { rng } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
-import type { Parameterization } from './params.js';
+import type { Parameterisation } from './params.js';
 
 export interface LatentOptions {
   /** 0: the decoder writes input embeddings; ℓ ≥ 1: it writes the residual stream entering block ℓ. */
@@ -26,7 +26,7 @@ export function randomLatents(B: number, k: number, seed: number): Float32Array 
   return Float32Array.from({ length: B * k }, () => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand()));
 }
 
-export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOptions): Parameterization {
+export function latentParam(model: GPT2, ae: SentenceAE, B: number, o: LatentOptions): Parameterisation {
   const { k, T, residLayers } = ae.shape;
   if (o.layer > 0 && !residLayers.includes(o.layer)) {
     throw new Error(`this autoencoder writes the residual stream at layers ${residLayers.join(', ') || '(none)'}, not ${o.layer}: choose --latent-layer 0${residLayers.map((l) => `, ${l}`).join('')}`);

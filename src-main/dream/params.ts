@@ -4,7 +4,7 @@ import { rng } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
 import { decodeIds, decodeTensor, type DecoderName } from './decode.js';
 
-export interface Parameterization {
+export interface Parameterisation {
   name: string;
   variables: tf.Variable[];
   /** Soft input [B, T, d] fed to the model (token embeddings, or the residual stream at `residLayer`); differentiable w.r.t. `variables`. */
@@ -41,7 +41,7 @@ function lookup(model: GPT2, ids: number[][]): tf.Tensor3D {
 }
 
 /** The baseline: free input embeddings, decoded afterwards. */
-export function tokenEmbeddingParam(model: GPT2, init: number[][]): Parameterization {
+export function tokenEmbeddingParam(model: GPT2, init: number[][]): Parameterisation {
   const E = variableFrom(lookup(model, init));
   return {
     name: 'embed',
@@ -56,7 +56,7 @@ export function tokenEmbeddingParam(model: GPT2, init: number[][]): Parameteriza
  * PEZ-style projection: the model reads the nearest tokens' embeddings, and their gradient updates the
  * continuous embeddings (straight-through), so what is optimised is what gets decoded.
  */
-export function projectedParam(model: GPT2, init: number[][], decoder: DecoderName): Parameterization {
+export function projectedParam(model: GPT2, init: number[][], decoder: DecoderName): Parameterisation {
   const E = variableFrom(lookup(model, init));
   const straightThrough = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     save([]);
@@ -92,7 +92,7 @@ export function randomOrthonormal(d: number, k: number, seed: number): tf.Tensor
 }
 
 /** A k-dimensional latent per position: embeds = mean + z·U, with U [k, d] fixed (PCA or random orthonormal). */
-export function subspaceParam(model: GPT2, init: number[][], k: number, basisKind: 'pca' | 'random', seed: number): Parameterization {
+export function subspaceParam(model: GPT2, init: number[][], k: number, basisKind: 'pca' | 'random', seed: number): Parameterisation {
   const d = model.config.dModel;
   if (k > d) throw new Error(`--k ${k} exceeds the embedding width ${d}: choose k ≤ ${d}`);
   const { mean, basis } =

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultModelDir } from '../model/load.js';
-import { openExperimentStore } from '../server/store.js';
+import { openStore } from '../store/open.js';
 import { serveWire, type Wire } from './rpc.js';
 import { createEngine } from './service.js';
 
@@ -25,8 +25,8 @@ export interface HostedEngine {
 }
 
 export function hostEngine(settings: EngineProcessSettings, wire: Wire): HostedEngine {
-  const { store, scans, history, sweeps } = openExperimentStore(settings.db);
-  const engine = createEngine({ store, scans, history, sweeps, backend: settings.backend });
+  const store = openStore(settings.db);
+  const engine = createEngine({ store, backend: settings.backend });
   const stopServing = serveWire(wire, engine);
   // The model asked for, else the embedded default when it has been built; the UI shows progress and failures
   // through the engine's events, so a failed start-up load is reported there, not here.

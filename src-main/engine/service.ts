@@ -8,29 +8,25 @@ import { DECODERS } from '../dream/decode.js';
 import { checkNeuron } from '../dream/objectives.js';
 import type { ApiHandlers, DreamSettingField } from '../api/contract.js';
 import { defaultModelDir, projectRoot } from '../model/load.js';
-import type { ExperimentHistory, ExperimentStore, SweepStore } from '../store/types.js';
+import type { ExperimentHistory, SweepStore } from '../store/types.js';
 import { EventHub } from './events.js';
 import { explainHandler } from './explain.js';
 import { compareRuns, exportRuns } from './history.js';
 import { MnistHost } from './mnist.js';
 import { ModelHost } from './models.js';
-import { neuronActivations, neuronPage, searchNeurons, type NeuronScanSource } from './neurons.js';
+import { neuronActivations, neuronPage, searchNeurons } from './neurons.js';
+import { storeScanSource } from './scanSource.js';
 import { RunHost } from './runs.js';
 import { TaskRegistry } from './tasks.js';
 import * as check from './validate.js';
 
 export interface EngineOptions {
-  store: ExperimentStore;
+  /** The experiment store (store/open.ts): runs, scans for neuron pages and explanations, sweeps for the browser. */
+  store: ExperimentHistory & Pick<SweepStore, 'sweptLayer'>;
   /** Settings (HF_*, TEXTDREAM_*); default process.env. */
   env?: NodeJS.ProcessEnv;
   /** tfjs backend request; default TEXTDREAM_BACKEND, else auto. */
   backend?: string;
-  /** Corpus statistics for neuron pages (the store's scan), when there is one. */
-  scans?: NeuronScanSource | null;
-  /** The store's history side (scans to read explanation records from, explanations saved); null in memory. */
-  history?: ExperimentHistory | null;
-  /** Swept neurons (the SQLite store's sweep pages and jobs) for the neuron browser; null in memory. */
-  sweeps?: Pick<SweepStore, 'sweptLayer'> | null;
   /** Folder of the MNIST networks (default resources/mnist). */
   mnistDir?: string;
 }
@@ -59,6 +55,7 @@ export function createEngine(opts: EngineOptions): Engine {
   let runs: RunHost | null = null;
   const models = new ModelHost({ events, tasks, env: opts.env, backend: opts.backend, inUse: () => runs?.inUse() ?? false });
   runs = new RunHost({ events, store: opts.store, models });
+  const scans = storeScanSource(opts.store);
   const mnist = new MnistHost(events, models, opts.mnistDir);
   const host = runs;
   const version = appVersion();
@@ -74,7 +71,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const layer = check.int(r.layer, 'layer');
       const neuron = check.int(r.neuron, 'neuron');
       const examples = check.optionalInt(r.examples, 'examples', 0, 200) ?? 12;
-      return neuronPage(lm.model, lm.tokenizer, ref, opts.scans ?? null, layer, neuron, examples);
+      return neuronPage(lm.model, lm.tokenizer, ref, scans, layer, neuron, examples);
     },
     'neurons.search': (req) => {
       const r = check.object(req, 'request');
@@ -93,8 +90,7 @@ export function createEngine(opts: EngineOptions): Engine {
       const layer = check.int(r.layer, 'layer');
       checkNeuron(lm.model, layer, 0);
       const search = r.search === undefined || r.search === null || r.search === '' ? undefined : check.str(r.search, 'search', 500);
-      if (!opts.sweeps) return { layer, neurons: [], note: 'the store is in memory: sweeps are kept only in a SQLite store (textdream serve --db <file>, then textdream sweep --db <file>)' };
-      const neurons = opts.sweeps.sweptLayer(ref.fingerprint, layer, search);
+      const neurons = opts.store.sweptLayer(ref.fingerprint, layer, search);
       const note = neurons.length || search ? null : `no sweep of layer ${layer} of this model in the store yet: run textdream sweep --layers ${layer} with the same --db`;
       return { layer, neurons, note };
     },
@@ -138,11 +134,9 @@ export function createEngine(opts: EngineOptions): Engine {
     },
     'explain.status': () => ({
       available: true,
-      note: opts.history
-        ? 'offline explainer and simulator; records from the store\'s scan of the layer, else held-out corpus windows'
-        : 'offline explainer and simulator; records from held-out corpus windows (an in-memory store has no scans and keeps no explanations)',
+      note: "offline explainer and simulator; records from the store's scan of the layer, else held-out corpus windows",
     }),
-    'explain.run': explainHandler({ models, tasks, history: opts.history ?? null }),
+    'explain.run': explainHandler({ models, tasks, history: opts.store }),
   };
 
   return {

@@ -357,8 +357,3 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
     if (this.db.open) this.db.close();
   }
 }
-
-/** Open (creating and migrating as needed) the store at `path`, else TEXTDREAM_DB, else the user data folder. */
-export function openStore(path?: string, env: NodeJS.ProcessEnv = process.env): SqliteStore {
-  return new SqliteStore(resolveStorePath(path, env));
-}

@@ -15,7 +15,8 @@ import { computeNeuronRecords, defaultWindow, heldOutStream, windowStarts } from
 import { recordsFromStore, saveExplanation } from '../../explain/store.js';
 import { fingerprint } from '../../engine/models.js';
 import type { LoadedModel } from '../../model/load.js';
-import { openStore, type SqliteStore } from '../../store/sqlite.js';
+import { openStore } from '../../store/open.js';
+import type { SqliteStore } from '../../store/sqlite.js';
 import type { Explainer, Simulator } from '../../explain/types.js';
 import { inRange, intOption, parseInteger, required } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';

@@ -10,7 +10,7 @@ import type { NeuronExample, NeuronPageData } from '../../store/types.js';
 import { inRange, parseInteger, required } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { fmt, oneLine } from '../progress.js';
-import { DB_OPTION, openStore } from '../store.js';
+import { DB_OPTION, openCliStore } from '../store.js';
 import { settingsFromEnv } from '../../environment.js';
 
 /** The store's key for --model: a local folder's fingerprint, else the spec as given (a hub id). */
@@ -91,7 +91,7 @@ export default defineCommand({
     const random = inRange(parseInteger(values.random, '--random') ?? 0, '--random', { min: 0, max: 1000 });
     const db = resolveStorePath(values.db, io.env);
     const { spec, key } = modelKey(values.model, io);
-    const store = openStore(db);
+    const store = openCliStore(db);
     try {
       const known = store.listModels().find((m) => m.fingerprint === key || m.spec === key);
       if (known && known.nLayer > 0) {

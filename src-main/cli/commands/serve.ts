@@ -7,7 +7,7 @@ import { createEngine } from '../../engine/service.js';
 import { defaultModelDir, projectRoot } from '../../model/load.js';
 import { checkBinding, ServeConfigError } from '../../server/auth.js';
 import { startServer } from '../../server/http.js';
-import { openExperimentStore, defaultDbPath } from '../../server/store.js';
+import { defaultDbPath, describeStore, openStore } from '../../store/open.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, UsageError } from '../command.js';
 import { settingsFromEnv } from '../../environment.js';
@@ -40,17 +40,17 @@ export default defineCommand({
 
     let store;
     try {
-      store = openExperimentStore(dbPath, io.env);
+      store = openStore(dbPath, io.env);
     } catch (e) {
       throw new UsageError(`cannot open the experiment store ${dbPath}: ${e instanceof Error ? e.message : String(e)} (--db)`);
     }
-    const engine = createEngine({ store: store.store, scans: store.scans, history: store.history, sweeps: store.sweeps, env: io.env, backend: values.backend });
+    const engine = createEngine({ store, env: io.env, backend: values.backend });
     let server;
     try {
       server = await startServer({ engine, staticDir, host, port, token });
     } catch (e) {
       await engine.close();
-      store.store.close();
+      store.close();
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${host} is in use: pick another with --port (0 picks a free one)`);
       if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new UsageError(`cannot listen on ${host}: not an address of this machine (--host)`);
@@ -59,7 +59,7 @@ export default defineCommand({
     const open = token === undefined ? server.url : `${server.url}?token=${encodeURIComponent(token)}`;
     io.stdout(`textdream serve: listening on ${server.url}\n`);
     io.stdout(`open ${open}\n`);
-    io.stderr(`experiment store: ${store.description}\n`);
+    io.stderr(`experiment store: ${describeStore(store)}\n`);
     if (!existsSync(join(staticDir, 'index.html'))) io.stderr(`warning: no built renderer in ${staticDir}: run \`npm run build\` (the API works without it)\n`);
 
     // Load the model in the background: the page is usable (and shows progress) while it loads.
@@ -85,7 +85,7 @@ export default defineCommand({
     io.stderr(`\n${signal}: stopping runs and closing the store\n`);
     await server.close();
     await engine.close();
-    store.store.close();
+    store.close();
     return 0;
   },
 });

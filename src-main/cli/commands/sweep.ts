@@ -26,7 +26,7 @@ import { intOption } from '../args.js';
 import { defineCommand, printJSON, UsageError, type CommandIO } from '../command.js';
 import { chooseModel, openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
-import { DB_OPTION, openStore, withStore } from '../store.js';
+import { DB_OPTION, openCliStore, withStore } from '../store.js';
 import type { LoadedModel } from '../../model/load.js';
 import { layerReportHTML, pagesJSONL } from '../../sweep/export.js';
 import { readFileSync } from 'node:fs';
@@ -199,7 +199,7 @@ async function statusCommand(
   const id = await modelIdentity(spec, { env: io.env });
   const { settings, jobs } = plan({ fingerprint: id.fingerprint, ...id.config }, layers, neurons, request);
   const hash = settingsHash(settings);
-  const store = openStore(dbPath);
+  const store = openCliStore(dbPath);
   try {
     if (values.export !== undefined || values.report !== undefined) {
       const wanted = new Set(jobs.map((j) => `${j.layer}:${j.neuron}`));
@@ -316,7 +316,7 @@ async function sweepCommand(
     const modelRef = modelRefOf(lm, spec);
     const { settings, jobs } = plan({ fingerprint: modelRef.fingerprint, ...lm.config }, layers, neurons, request);
     const hash = settingsHash(settings);
-    store = openStore(o.dbPath);
+    store = openCliStore(o.dbPath);
     io.stderr(`sweep: ${jobs.length} neuron(s) of ${spec} · settings ${hash} · ${settings.dreams.map((d) => `${d.method} ${d.steps} steps`).join(', ')} · explainer ${o.explain.explainer.name} → ${o.dbPath}\n`);
     const ctx = neuronJobContext(io, lm, modelRef, store, o.explain, o.batch);
     const printPage = (job: SweepJob) => {

@@ -12,7 +12,7 @@ import { redisConnection, startSweepWorker } from '../../sweep/queue.js';
 import { intOption } from '../args.js';
 import { defineCommand, UsageError } from '../command.js';
 import { openModel } from '../model.js';
-import { DB_OPTION, openStore } from '../store.js';
+import { DB_OPTION, openCliStore } from '../store.js';
 import { backends } from './explain.js';
 import { neuronJobContext, queueErrorReporter, workerEventLine } from './sweep.js';
 
@@ -51,7 +51,7 @@ export default defineCommand({
     const { lm, spec } = await openModel(values, io);
     let store;
     try {
-      store = openStore(dbPath);
+      store = openCliStore(dbPath);
       const modelRef = modelRefOf(lm, spec);
       const ctx = neuronJobContext(io, lm, modelRef, store, explain, batch);
       const s = store;
