@@ -2,7 +2,8 @@
 // client disconnects, its records fan out as events to whoever listens, it is written to the experiment
 // store step by step, and a client that comes back asks `get` for everything so far.
 import type { DreamStep, RunDetail, RunStatus, RunSummary } from '../api/contract.js';
-import { dreamConfig, type DreamConfig, type TargetSpec } from '../dream/config.js';
+import type { DreamConfig, TargetSpec } from '../dream/config.js';
+import { persistDream, type PersistedDream } from '../store/persist.js';
 import type { DreamResult, StepRecord } from '../dream/loop.js';
 import { runDream } from '../dream/run.js';
 import type { SeedSource } from '../dream/seeded.js';
@@ -64,17 +65,19 @@ export class RunHost {
     const seedSource = partial.method === 'seeded' ? await this.seedSource(lm.model, lm.tokenizer) : undefined;
     if (this.live.size >= max) throw new BusyError(`${this.live.size} dreams are running already (the limit is ${max}): stop one first`);
     const controller = new AbortController();
-    const gen = runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource }, partial, controller.signal);
-    // runDream validated the config (and threw on a bad one); the store keeps the filled-in form.
-    let id: string;
+    const dream = runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource }, partial, controller.signal);
+    // runDream validated the config (and threw on a bad one); persistDream stores the filled-in form, every record
+    // and the end, exactly as the CLI's dreams are stored.
+    let gen: PersistedDream;
     try {
-      id = this.opts.store.startDreamRun(ref, dreamConfig(partial));
+      gen = persistDream(this.opts.store, ref, dream, partial);
     } catch (e) {
-      // The method already holds tensors: let the generator run its cleanup (aborted before its first step).
+      // The method may already hold tensors: let the generator run its cleanup (aborted before its first step).
       controller.abort();
-      void drain(gen);
+      void drain(dream);
       throw e;
     }
+    const id = gen.runId;
     const run: HostedRun = { id, controller, records: [], finished: Promise.resolve() };
     this.live.set(id, run);
     const summary = this.opts.store.getDreamRun(id);
@@ -83,8 +86,8 @@ export class RunHost {
     return id;
   }
 
-  private async drive(run: HostedRun, gen: AsyncGenerator<StepRecord, DreamResult>): Promise<void> {
-    const { store, events } = this.opts;
+  private async drive(run: HostedRun, gen: PersistedDream): Promise<void> {
+    const { events } = this.opts;
     let status: Exclude<RunStatus, 'running' | 'interrupted'> = 'failed';
     let result: DreamResult | null = null;
     let error: string | null = null;
@@ -99,18 +102,12 @@ export class RunHost {
         }
         const index = run.records.length;
         run.records.push(next.value);
-        store.appendDreamStep(run.id, next.value);
         events.publish('dream.step', { runId: run.id, index, record: next.value });
       }
       status = result.stopped === 'aborted' ? 'aborted' : 'completed';
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     } finally {
-      try {
-        store.finishDreamRun(run.id, status, result, error ?? undefined);
-      } catch (e) {
-        error ??= `the store could not record the end of the run: ${e instanceof Error ? e.message : String(e)}`;
-      }
       this.live.delete(run.id);
       events.publish('dream.ended', { runId: run.id, status, result, error });
     }
