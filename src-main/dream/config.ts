@@ -21,7 +21,15 @@ export type TargetSpec =
   | { kind: 'neuron'; layer: number; neuron: number }
   | { kind: 'direction'; hook: string; layer: number; direction: number[]; label?: string }
   /** Weighted neurons, and (optionally) weighted SAE latents (`sae` as in the 'sae' kind): `latent − 0.5·neuron`. */
-  | { kind: 'sum'; terms: { layer: number; neuron: number; weight: number }[]; latents?: { sae: string; latent: number; weight: number }[] }
+  | {
+      kind: 'sum';
+      terms: { layer: number; neuron: number; weight: number }[];
+      latents?: { sae: string; latent: number; weight: number }[];
+      /** Weighted attention heads' output norms (objectives.ts headTarget). */
+      heads?: { layer: number; head: number; weight: number }[];
+    }
+  /** The norm of one attention head's output (`L<layer>H<head>` in an objective expression). */
+  | { kind: 'head'; layer: number; head: number }
   /** One latent of a sparse autoencoder in SAELens layout: `sae` is its folder, or `L<layer>.<site>` for the model folder's saes/blocks.<layer>.hook_<site>. */
   | { kind: 'sae'; sae: string; latent: number };
 

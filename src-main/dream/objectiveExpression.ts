@@ -1,12 +1,14 @@
 /**
- * Objective expressions: a weighted sum of neurons and SAE latents written as a researcher would,
- * `0.8*L2N100 - 0.2*L2N7` or `sae:L2.resid_pre:123 - 0.5*L1N7`, parsed into the engine's sum target. Grammar (spaces
+ * Objective expressions: a weighted sum of neurons, attention heads and SAE latents written as a researcher would,
+ * `0.8*L2N100 - 0.2*L2N7`, `L1H3 - 0.5*L1N7` or `sae:L2.resid_pre:123 - 0.5*L1N7`, parsed into the engine's sum
+ * target. Grammar (spaces
  * anywhere between tokens):
  *
  *   expression := sign? term (('+' | '-') term)*
  *   term       := number '*'? unit | unit ('*' number)?
- *   unit       := neuron | latent
+ *   unit       := neuron | head | latent
  *   neuron     := 'L' integer 'N' integer          (layer, neuron; case-insensitive)
+ *   head       := 'L' integer 'H' integer          (layer, attention head: the norm of its output)
  *   latent     := 'sae:' where ':' integer          (where: L<layer>.<site> beside the model, or a folder without
  *                                                    spaces or colons)
  *
@@ -28,22 +30,35 @@ export interface LatentTerm {
   weight: number;
 }
 
-export type ObjectiveTerm = NeuronTerm | LatentTerm;
+export interface HeadTerm {
+  layer: number;
+  head: number;
+  weight: number;
+}
+
+export type ObjectiveTerm = NeuronTerm | LatentTerm | HeadTerm;
 
 export const isLatentTerm = (t: ObjectiveTerm): t is LatentTerm => 'sae' in t;
+export const isHeadTerm = (t: ObjectiveTerm): t is HeadTerm => 'head' in t;
+export const isNeuronTerm = (t: ObjectiveTerm): t is NeuronTerm => 'neuron' in t;
+
+/** How a term is written: `L2N7`, `L1H3`, `sae:L2.resid_pre:5`. */
+export function termName(t: Omit<NeuronTerm, 'weight'> | Omit<LatentTerm, 'weight'> | Omit<HeadTerm, 'weight'>): string {
+  return 'sae' in t ? `sae:${t.sae}:${t.latent}` : 'head' in t ? `L${t.layer}H${t.head}` : `L${t.layer}N${t.neuron}`;
+}
 
 export class ObjectiveExpressionError extends Error {
   override readonly name = 'ObjectiveExpressionError';
 }
 
-type Unit = { layer: number; neuron: number } | { sae: string; latent: number };
+type Unit = { layer: number; neuron: number } | { layer: number; head: number } | { sae: string; latent: number };
 type Token = { kind: 'number'; value: number; at: number } | { kind: 'unit'; unit: Unit; at: number } | { kind: 'op'; op: '+' | '-' | '*'; at: number };
 
 const EXAMPLE = 'e.g. "L2N100 - 0.5*L2N7" or "sae:L2.resid_pre:123 - 0.5*L2N7"';
 
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
-  const re = /\s*(?:(L(\d+)N(\d+))|(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|([+\-*])|(sae:([^\s:]+):(\d+)))/iy;
+  const re = /\s*(?:(L(\d+)([NH])(\d+))|(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?)|([+\-*])|(sae:([^\s:]+):(\d+)))/iy;
   let at = 0;
   while (at < src.length) {
     if (/^\s*$/.test(src.slice(at))) break;
@@ -55,10 +70,10 @@ function tokenize(src: string): Token[] {
       throw new ObjectiveExpressionError(`objective: cannot read "${rest.slice(0, 12)}" at character ${src.length - rest.length + 1}: ${hint}, ${EXAMPLE}`);
     }
     const start = at + m[0].length - m[0].trimStart().length;
-    if (m[1]) out.push({ kind: 'unit', unit: { layer: Number(m[2]), neuron: Number(m[3]) }, at: start });
-    else if (m[6]) out.push({ kind: 'unit', unit: { sae: m[7]!, latent: Number(m[8]) }, at: start });
-    else if (m[4]) out.push({ kind: 'number', value: Number(m[4]), at: start });
-    else out.push({ kind: 'op', op: m[5] as '+' | '-' | '*', at: start });
+    if (m[1]) out.push({ kind: 'unit', unit: m[3]!.toUpperCase() === 'H' ? { layer: Number(m[2]), head: Number(m[4]) } : { layer: Number(m[2]), neuron: Number(m[4]) }, at: start });
+    else if (m[7]) out.push({ kind: 'unit', unit: { sae: m[8]!, latent: Number(m[9]) }, at: start });
+    else if (m[5]) out.push({ kind: 'number', value: Number(m[5]), at: start });
+    else out.push({ kind: 'op', op: m[6] as '+' | '-' | '*', at: start });
     at = re.lastIndex;
   }
   return out;
@@ -113,7 +128,7 @@ export function parseObjectiveExpression(src: string): ObjectiveTerm[] {
   // One term per neuron or latent: `L1N2 + L1N2` is 2·L1N2.
   const merged = new Map<string, ObjectiveTerm>();
   for (const t of terms) {
-    const key = isLatentTerm(t) ? `sae:${t.sae}:${t.latent}` : `${t.layer}:${t.neuron}`;
+    const key = termName(t);
     const prev = merged.get(key);
     merged.set(key, prev ? { ...prev, weight: prev.weight + t.weight } : t);
   }
@@ -127,17 +142,25 @@ export function formatObjectiveExpression(terms: readonly ObjectiveTerm[]): stri
   return terms
     .map((t, i) => {
       const w = Math.abs(t.weight);
-      const body = `${w === 1 ? '' : `${w}*`}${isLatentTerm(t) ? `sae:${t.sae}:${t.latent}` : `L${t.layer}N${t.neuron}`}`;
+      const body = `${w === 1 ? '' : `${w}*`}${termName(t)}`;
       return i === 0 ? (t.weight < 0 ? `-${body}` : body) : `${t.weight < 0 ? ' - ' : ' + '}${body}`;
     })
     .join('');
 }
 
-/** An expression as a target: one neuron or one latent when that is all it names (weight 1), else a sum. */
+/** An expression as a target: one neuron, head or latent when that is all it names (weight 1), else a sum. */
 export function expressionTarget(src: string): TargetSpec {
   const terms = parseObjectiveExpression(src);
   const only = terms.length === 1 && terms[0]!.weight === 1 ? terms[0]! : null;
-  if (only) return isLatentTerm(only) ? { kind: 'sae', sae: only.sae, latent: only.latent } : { kind: 'neuron', layer: only.layer, neuron: only.neuron };
+  if (only && isLatentTerm(only)) return { kind: 'sae', sae: only.sae, latent: only.latent };
+  if (only && isHeadTerm(only)) return { kind: 'head', layer: only.layer, head: only.head };
+  if (only && isNeuronTerm(only)) return { kind: 'neuron', layer: only.layer, neuron: only.neuron };
   const latents = terms.filter(isLatentTerm);
-  return { kind: 'sum', terms: terms.filter((t): t is NeuronTerm => !isLatentTerm(t)), ...(latents.length ? { latents } : {}) };
+  const heads = terms.filter(isHeadTerm);
+  return { kind: 'sum', terms: terms.filter(isNeuronTerm), ...(latents.length ? { latents } : {}), ...(heads.length ? { heads } : {}) };
+}
+
+/** A sum target's terms in expression order: neurons, heads, then latents. */
+export function sumTerms(t: Extract<TargetSpec, { kind: 'sum' }>): ObjectiveTerm[] {
+  return [...t.terms, ...(t.heads ?? []), ...(t.latents ?? [])];
 }

@@ -159,6 +159,32 @@ export function neuronTarget(layer: number, neuron: number): Target {
   };
 }
 
+/**
+ * The norm of one attention head's output per token: ‖z_h W_O,h‖ where z_h is the head's mix of values
+ * (blocks.L.attn.hook_z, [B, T, H, d_head]) and W_O,h its rows of the output projection. The heads' outputs sum,
+ * with the projection's bias, to hook_attn_out.
+ */
+export function headTarget(model: GPT2, layer: number, head: number): Target {
+  const { nLayer, nHead, dModel } = model.config;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) throw new ObjectiveError(`layer ${layer} is out of range: this model has layers 0-${nLayer - 1}`);
+  if (!Number.isInteger(head) || head < 0 || head >= nHead) throw new ObjectiveError(`head ${head} is out of range: layer ${layer} has heads 0-${nHead - 1}`);
+  const hook = hookName(layer, 'attn.hook_z');
+  const dh = dModel / nHead;
+  const wO = model.weights.blocks[layer].attnOut.W;
+  return {
+    description: `L${layer}H${head}`,
+    hooks: [hook],
+    maxLayer: layer,
+    perToken: (cache) => {
+      const z = cache.get(hook) as tf.Tensor4D; // [B, T, H, dh]
+      const [B, T] = z.shape;
+      const zh = tf.reshape(tf.slice(z, [0, 0, head, 0], [B, T, 1, dh]), [B * T, dh]) as tf.Tensor2D;
+      const out = tf.matMul(zh, tf.slice(wO, [head * dh, 0], [dh, dModel]));
+      return tf.reshape(tf.sqrt(tf.add(tf.sum(tf.square(out), 1), 1e-12)), [B, T]) as tf.Tensor2D;
+    },
+  };
+}
+
 /** A direction in the residual stream at `hook` (e.g. blocks.2.hook_resid_post): the projection per token. */
 export function directionTarget(hook: string, direction: Float32Array, layer: number, label = 'direction'): Target {
   return {

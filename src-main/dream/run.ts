@@ -3,7 +3,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import { checkAgainstModel, dreamConfig, methodDefinition, type DreamConfig, type TargetSpec } from './config.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
-import { checkNeuron, directionTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
+import { checkNeuron, directionTarget, headTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
 import { loadSae, saeDirFor, type Sae } from '../sae/load.js';
 import { locateSae } from '../sae/locate.js';
 import { SAE_SITES, saeHookPoint } from '../sae/activations.js';
@@ -18,16 +18,27 @@ export function buildTarget(model: GPT2, spec: TargetSpec): Target {
     checkNeuron(model, spec.layer, spec.neuron);
     return neuronTarget(spec.layer, spec.neuron);
   }
+  if (spec.kind === 'head') return headTarget(model, spec.layer, spec.head);
   if (spec.kind === 'sum') {
     if (spec.latents?.length) throw new ObjectiveError('a sum with SAE latents is loaded from their folders: use resolveTarget');
     for (const t of spec.terms) checkNeuron(model, t.layer, t.neuron);
-    return neuronSumTarget(spec.terms);
+    if (!spec.heads?.length) return neuronSumTarget(spec.terms);
+    return weightedSumTarget(unitTerms(model, spec));
   }
   if (spec.kind === 'sae') throw new ObjectiveError('an SAE latent target is loaded from its folder: use resolveTarget');
   if (spec.direction.length !== model.config.dModel) {
     throw new ObjectiveError(`direction has ${spec.direction.length} components; the residual stream is ${model.config.dModel} wide`);
   }
   return directionTarget(spec.hook, Float32Array.from(spec.direction), spec.layer, spec.label);
+}
+
+/** A sum's neurons and heads as weighted targets (ranges checked against the model). */
+function unitTerms(model: GPT2, spec: Extract<TargetSpec, { kind: 'sum' }>): { weight: number; target: Target }[] {
+  for (const t of spec.terms) checkNeuron(model, t.layer, t.neuron);
+  return [
+    ...spec.terms.map((t) => ({ weight: t.weight, target: neuronTarget(t.layer, t.neuron) })),
+    ...(spec.heads ?? []).map((h) => ({ weight: h.weight, target: headTarget(model, h.layer, h.head) })),
+  ];
 }
 
 /**
@@ -63,9 +74,8 @@ export async function resolveTarget(ctx: DreamContext, spec: TargetSpec): Promis
     }
     const latentTargets = latents.map((l) => ({ weight: l.weight, target: saeLatentTarget(saes.get(l.sae)!, l.latent, `sae:${l.sae}`) }));
     if (spec.kind === 'sae') return { target: latentTargets[0]!.target, release };
-    const neurons = spec.kind === 'sum' ? spec.terms : [];
-    for (const t of neurons) checkNeuron(ctx.model, t.layer, t.neuron);
-    const target = weightedSumTarget([...neurons.map((t) => ({ weight: t.weight, target: neuronTarget(t.layer, t.neuron) })), ...latentTargets]);
+    const units = spec.kind === 'sum' ? unitTerms(ctx.model, spec) : [];
+    const target = weightedSumTarget([...units, ...latentTargets]);
     return { target, release };
   } catch (e) {
     release();

@@ -42,10 +42,12 @@ function choice<C extends string>(value: unknown, what: string, choices: readonl
 export function target(value: unknown): TargetSpec {
   const t = object(value, 'settings.target');
   if (t.kind === 'neuron') return { kind: 'neuron', layer: int(t.layer, 'target.layer'), neuron: int(t.neuron, 'target.neuron') };
+  if (t.kind === 'head') return { kind: 'head', layer: int(t.layer, 'target.layer'), head: int(t.head, 'target.head') };
   if (t.kind === 'sum') {
     const latents = t.latents === undefined ? [] : t.latents;
-    if (!Array.isArray(t.terms) || !Array.isArray(latents) || t.terms.length + latents.length === 0 || t.terms.length > 64 || latents.length > 16) {
-      throw new InvalidRequestError('target.terms must be a list of 0-64 {layer, neuron, weight} and target.latents of 0-16 {sae, latent, weight}, together at least one');
+    const heads = t.heads === undefined ? [] : t.heads;
+    if (!Array.isArray(t.terms) || !Array.isArray(latents) || !Array.isArray(heads) || t.terms.length + latents.length + heads.length === 0 || t.terms.length > 64 || latents.length > 16 || heads.length > 64) {
+      throw new InvalidRequestError('target.terms must be a list of 0-64 {layer, neuron, weight}, target.heads of 0-64 {layer, head, weight} and target.latents of 0-16 {sae, latent, weight}, together at least one');
     }
     return {
       kind: 'sum',
@@ -58,6 +60,14 @@ export function target(value: unknown): TargetSpec {
             latents: latents.map((x, i) => {
               const term = object(x, `target.latents[${i}]`);
               return { sae: str(term.sae, `target.latents[${i}].sae`, 4096), latent: int(term.latent, `target.latents[${i}].latent`), weight: num(term.weight, `target.latents[${i}].weight`) };
+            }),
+          }
+        : {}),
+      ...(heads.length
+        ? {
+            heads: heads.map((x, i) => {
+              const term = object(x, `target.heads[${i}]`);
+              return { layer: int(term.layer, `target.heads[${i}].layer`), head: int(term.head, `target.heads[${i}].head`), weight: num(term.weight, `target.heads[${i}].weight`) };
             }),
           }
         : {}),
@@ -74,7 +84,7 @@ export function target(value: unknown): TargetSpec {
       ...(t.label === undefined ? {} : { label: str(t.label, 'target.label', 200) }),
     };
   }
-  throw new InvalidRequestError(`target.kind must be neuron, sum, sae or direction, got ${JSON.stringify(t.kind)}`);
+  throw new InvalidRequestError(`target.kind must be neuron, head, sum, sae or direction, got ${JSON.stringify(t.kind)}`);
 }
 
 /**

@@ -202,7 +202,9 @@ export class GPT2 {
     const pattern = tf.softmax(scores, -1); // [BH, T, P+T]
     hook(hookName(l, 'attn.hook_pattern'), tf.reshape(pattern, [B, H, T, P + T]));
     const z = tf.matMul(pattern as tf.Tensor3D, flat(v4, P + T)); // [BH, T, dh]
-    return tf.reshape(tf.transpose(tf.reshape(z, [B, H, T, dh]), [0, 2, 1, 3]), [B, T, d]) as tf.Tensor3D;
+    const zHeads = tf.transpose(tf.reshape(z, [B, H, T, dh]), [0, 2, 1, 3]); // [B, T, H, dh]
+    hook(hookName(l, 'attn.hook_z'), zHeads);
+    return tf.reshape(zHeads, [B, T, d]) as tf.Tensor3D;
   }
 
   /** Additive mask [T, T]: 0 where a position may attend, a large negative number above the diagonal. One

@@ -4,6 +4,7 @@ export type BlockHook =
   | 'hook_resid_pre'
   | 'ln1.hook_normalized'
   | 'attn.hook_pattern'
+  | 'attn.hook_z'
   | 'hook_attn_out'
   | 'hook_resid_mid'
   | 'ln2.hook_normalized'
@@ -16,6 +17,7 @@ export const BLOCK_HOOKS: readonly BlockHook[] = [
   'hook_resid_pre',
   'ln1.hook_normalized',
   'attn.hook_pattern',
+  'attn.hook_z',
   'hook_attn_out',
   'hook_resid_mid',
   'ln2.hook_normalized',

@@ -1,17 +1,20 @@
 // Row ↔ object mappers and small helpers shared by the store's modules.
 import type { TargetSpec } from '../dream/config.js';
+import { sumTerms, termName } from '../dream/objectiveExpression.js';
 import type { SweepJobState, SweepPage, SweepPageRow } from '../sweep/types.js';
 import type { DreamRunSummary, Explanation, RunStatus } from './types.js';
 
 type Row = Record<string, unknown>;
 
-/** `L2N104`, `1·L1N7 − 0.5·L0N3`, `sae:L2.resid_pre:123`, or the direction's label (every store's run label). */
+/** `L2N104`, `L1H3`, `1·L1N7 − 0.5·L0N3`, `sae:L2.resid_pre:123`, or the direction's label (every run's label). */
 export function targetLabel(t: TargetSpec): string {
   if (t.kind === 'neuron') return `L${t.layer}N${t.neuron}`;
+  if (t.kind === 'head') return `L${t.layer}H${t.head}`;
   if (t.kind === 'sae') return `sae:${t.sae}:${t.latent}`;
   if (t.kind === 'sum') {
-    const terms = [...t.terms.map((x) => ({ name: `L${x.layer}N${x.neuron}`, weight: x.weight })), ...(t.latents ?? []).map((x) => ({ name: `sae:${x.sae}:${x.latent}`, weight: x.weight }))];
-    return terms.map((x, i) => `${i === 0 ? (x.weight < 0 ? '−' : '') : x.weight < 0 ? ' − ' : ' + '}${Math.abs(x.weight)}·${x.name}`).join('');
+    return sumTerms(t)
+      .map((x, i) => `${i === 0 ? (x.weight < 0 ? '−' : '') : x.weight < 0 ? ' − ' : ' + '}${Math.abs(x.weight)}·${termName(x)}`)
+      .join('');
   }
   return t.label ?? `${t.hook} direction`;
 }

@@ -76,10 +76,17 @@ function checkTarget(target: TargetSpec, c: GPT2Config, sumFlag: string): void {
   if (target.kind === 'neuron') {
     inRange(target.layer, sumFlag === '--objective' ? '--objective: layer' : '--layer', layers);
     inRange(target.neuron, sumFlag === '--objective' ? '--objective: neuron' : '--neuron', neurons);
+  } else if (target.kind === 'head') {
+    inRange(target.layer, '--objective: layer', layers);
+    inRange(target.head, '--objective: head', { min: 0, max: c.nHead - 1, describe: `each layer has heads 0-${c.nHead - 1}` });
   } else if (target.kind === 'sum') {
     target.terms.forEach((t, i) => {
       inRange(t.layer, `${sumFlag} term ${i + 1}: layer`, layers);
       inRange(t.neuron, `${sumFlag} term ${i + 1}: neuron`, neurons);
+    });
+    (target.heads ?? []).forEach((t, i) => {
+      inRange(t.layer, `${sumFlag} head term ${i + 1}: layer`, layers);
+      inRange(t.head, `${sumFlag} head term ${i + 1}: head`, { min: 0, max: c.nHead - 1, describe: `each layer has heads 0-${c.nHead - 1}` });
     });
   }
 }
@@ -165,7 +172,7 @@ export default defineCommand({
   options: {
     layer: { type: 'string', arg: '<L>', description: 'block of the target MLP neuron (mlp.hook_post), 0-based' },
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
-    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons and SAE latents, e.g. "L2N100 - 0.5*L2N7", "sae:L2.resid_pre:123" (the SAE beside the model) or "sae:<folder or org/repo/hook folder on the hub>:123 - 0.5*L1N7"' },
+    objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons, attention heads (their output norm, L<layer>H<head>) and SAE latents, e.g. "L2N100 - 0.5*L2N7", "L1H3 - 0.2*L1N7", "sae:L2.resid_pre:123" (the SAE beside the model) or "sae:<folder or org/repo/hook folder on the hub>:123 - 0.5*L1N7"' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
     db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
     ...dreamSettingOptions(),
