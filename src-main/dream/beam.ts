@@ -12,16 +12,12 @@ import type { GPT2 } from '../model/gpt2.js';
 import { lensLogits } from '../model/lens.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { repetition } from '../readability/repetition.js';
+import { activationTerm, fluencyTerm, judgeTerm, repetitionTerm, weightedTextScore } from './textScore.js';
+export { repeats } from './textScore.js';
 import type { DreamConfig } from './config.js';
 import { hardEvaluate, type HardEval } from './hard.js';
 import type { DreamMethod, MethodStep } from './method.js';
 import type { Target } from './objectives.js';
-
-/** Word occurrences beyond each word's first (0 for a text without repeats). */
-export function repeats(text: string): number {
-  const r = repetition(text);
-  return r.words - Math.round(r.distinct1 * r.words);
-}
 
 /** The no-repeat rule every LM-guided search here keeps: no bigram twice, no word three times. */
 export function breaksNoRepeat(text: string): boolean {
@@ -33,13 +29,20 @@ export function breaksNoRepeat(text: string): boolean {
 export type JudgeTerm = (text: string) => number;
 
 /**
- * The search objective shared by beam, seeded edits and fluent with its fluency terms: activation, minus λ·CE,
- * minus ρ per repeated word, plus the judge's term.
+ * The search objective shared by beam, seeded edits and fluent with its fluency terms, composed from text terms
+ * (textScore.ts): activation − λ·CE − ρ·repeated words + the judge's term (already weighted by σ).
  */
-export function searchScore(e: HardEval, lambda: number, rho: number, judgeTerm?: JudgeTerm): number {
-  if (!Number.isFinite(e.value) || !Number.isFinite(e.ce)) return -Infinity;
-  // Without ρ or a judge (plain fluent) the text is not read at all: this is fluent's hot comparison.
-  return e.value - lambda * e.ce - (rho ? rho * repeats(e.text) : 0) + (judgeTerm ? judgeTerm(e.text) : 0);
+export function searchObjective(lambda: number, rho: number, judge?: JudgeTerm): (e: HardEval) => number {
+  return weightedTextScore([
+    { term: activationTerm, weight: 1 },
+    { term: fluencyTerm, weight: -lambda },
+    { term: repetitionTerm, weight: -rho },
+    ...(judge ? [{ term: judgeTerm(judge), weight: 1 }] : []),
+  ]);
+}
+
+export function searchScore(e: HardEval, lambda: number, rho: number, judge?: JudgeTerm): number {
+  return searchObjective(lambda, rho, judge)(e);
 }
 
 const breaking = new WeakMap<TextTokenizer, Set<number>>();

@@ -1,12 +1,12 @@
-// Gradient methods (embed, projected, subspace): Adam on a parameterisation's variables, maximising
-// objective − λ_fluency·cross-entropy − λ_manifold·distance.
+// Gradient methods (embed, projected, subspace, latent): Adam on a parameterisation's variables, maximising
+// objective − λ_fluency·cross-entropy − λ_manifold·distance, composed as one weighted objective.
 import * as tf from '@tensorflow/tfjs-core';
-import type { GPT2 } from '../model/gpt2.js';
+import type { GPT2, ModelInput } from '../model/gpt2.js';
 import type { DreamConfig } from './config.js';
 import type { DecoderName } from './decode.js';
-import type { Objective } from './objectives.js';
+import { weightedObjective, type Objective, type ObjectiveContext } from './objectives.js';
 import type { Parameterisation } from './params.js';
-import { fluencyPenalty, manifoldDistance } from './regularisers.js';
+import { fluencyObjective, manifoldObjective, nextTokenLossFromLogits } from './regularisers.js';
 import type { DreamMethod, MethodStep } from './method.js';
 
 /**
@@ -26,8 +26,8 @@ export function withPrefix(model: GPT2, emb: tf.Tensor3D, residLayer?: number, l
 
 export function gradientMethod(model: GPT2, param: Parameterisation, objective: Objective, cfg: DreamConfig, initCost = 0): DreamMethod {
   const optimizer = tf.train.adam(cfg.lr);
-  const needLogits = cfg.fluency > 0 || objective.needsLogits;
   const decoder: DecoderName = cfg.decoder;
+  const manifold = cfg.manifold > 0 ? manifoldObjective(model) : null;
   let forwardEquivalents = initCost;
   return {
     name: param.name,
@@ -35,39 +35,24 @@ export function gradientMethod(model: GPT2, param: Parameterisation, objective: 
       // Fluency targets are the currently decoded tokens (constants for this step); a parameterisation that
       // decodes padding says how much of each row is text, and only that counts.
       const dec = param.decoded ? await param.decoded(decoder) : null;
-      const targets = cfg.fluency > 0 ? (dec?.ids ?? (await param.tokens(decoder))) : null;
-      const modelInput = (x: tf.Tensor3D) => (param.residLayer ? { resid: x, layer: param.residLayer } : { embeds: x });
+      const fluency = cfg.fluency > 0 ? fluencyObjective(dec?.ids ?? (await param.tokens(decoder))) : null;
+      // What is climbed: the target's objective minus the regularisers, all objectives of one kind.
+      const total = weightedObjective([
+        { objective, weight: 1 },
+        ...(fluency ? [{ objective: fluency, weight: -cfg.fluency }] : []),
+        ...(manifold ? [{ objective: manifold, weight: -cfg.manifold }] : []),
+      ]);
       // Read back after the step (asynchronously: GPU backends have no synchronous read).
       let softT: tf.Tensor | null = null;
       let ceT: tf.Tensor | null = null;
       tf.tidy(() => {
         const cost = optimizer.minimize(() => {
-          const { input, mask } = withPrefix(model, param.embeds(), param.residLayer, dec?.lengths);
-          let values: tf.Tensor;
-          let ce: tf.Scalar | null = null;
-          if (targets && !objective.needsLogits) {
-            // Fluency through the fused loss (no [B·T, V] logits): position t predicts free token t; the last
-            // position has no target (a placeholder, left out of the mean).
-            const [B, T] = [targets.length, targets[0].length];
-            const next = tf.concat([tf.tensor2d(targets, [B, T], 'int32'), tf.zeros([B, 1], 'int32')], 1) as tf.Tensor2D;
-            const run = model.runWithLoss(modelInput(input), next, objective.hooks);
-            values = objective.value({ cache: run.cache, mask });
-            // Position t predicts free token t: weigh it by the mask of that token's position (t + 1).
-            const weights = tf.slice(mask, [0, 1], [B, T]);
-            ce = tf.div(tf.sum(tf.mul(tf.slice(run.loss, [0, 0], [B, T]), weights)), tf.sum(weights)) as tf.Scalar;
-          } else {
-            const run = model.run(modelInput(input), { hooks: objective.hooks, stopAtLayer: needLogits ? undefined : objective.maxLayer + 1 });
-            values = objective.value({ cache: run.cache, logits: run.logits, mask });
-            if (targets) ce = fluencyPenalty(run.logits!, tf.tensor2d(targets, [targets.length, targets[0].length], 'int32'));
-          }
-          let loss = tf.neg(tf.mean(values));
-          softT = tf.keep(tf.mean(values));
-          if (ce) {
-            ceT = tf.keep(ce);
-            loss = tf.add(loss, tf.mul(cfg.fluency, ce));
-          }
-          if (cfg.manifold > 0) loss = tf.add(loss, tf.mul(cfg.manifold, manifoldDistance(model, param.embeds())));
-          return loss as tf.Scalar;
+          const embeds = param.embeds();
+          const { input, mask } = withPrefix(model, embeds, param.residLayer, dec?.lengths);
+          const ctx = runObjective(model, total, param.residLayer ? { resid: input, layer: param.residLayer } : { embeds: input }, mask, embeds);
+          softT = tf.keep(tf.mean(objective.value(ctx)));
+          if (fluency) ceT = tf.keep(tf.mean(fluency.value(ctx)));
+          return tf.neg(tf.mean(total.value(ctx))) as tf.Scalar;
         }, true, param.variables);
         cost?.dispose();
       });
@@ -84,4 +69,22 @@ export function gradientMethod(model: GPT2, param: Parameterisation, objective: 
       param.dispose();
     },
   };
+}
+
+/**
+ * One forward pass that gives an objective everything it reads: hooks, and the next-token loss of its `nextTokens`
+ * through the fused loss when it needs no logits (no [B·T, V] logits are formed), else from the logits.
+ */
+export function runObjective(model: GPT2, objective: Objective, input: ModelInput, mask: tf.Tensor2D, embeds: tf.Tensor3D): ObjectiveContext {
+  const ctx: ObjectiveContext = { cache: new Map(), mask, ...(objective.needsEmbeds ? { embeds } : {}) };
+  // Position t predicts free token t; the last position has no target (a placeholder, left out by the mask).
+  const next = objective.nextTokens
+    ? (tf.concat([tf.tensor2d(objective.nextTokens, [objective.nextTokens.length, objective.nextTokens[0]!.length], 'int32'), tf.zeros([objective.nextTokens.length, 1], 'int32')], 1) as tf.Tensor2D)
+    : null;
+  if (next && !objective.needsLogits) {
+    const run = model.runWithLoss(input, next, objective.hooks);
+    return { ...ctx, cache: run.cache, nextTokenLoss: run.loss };
+  }
+  const run = model.run(input, { hooks: objective.hooks, stopAtLayer: objective.needsLogits ? undefined : objective.maxLayer + 1 });
+  return { ...ctx, cache: run.cache, logits: run.logits, ...(next ? { nextTokenLoss: nextTokenLossFromLogits(run.logits!, next) } : {}) };
 }

@@ -12,6 +12,13 @@ export interface ObjectiveContext {
   logits?: tf.Tensor3D;
   /** [B, T] 1 where a position counts (real tokens), 0 for padding; absent means all count. */
   mask?: tf.Tensor2D;
+  /**
+   * [B, T] the model's cross-entropy of each position's next token (position t predicts the token at t + 1, the
+   * last position a placeholder): given when an objective names `nextTokens`.
+   */
+  nextTokenLoss?: tf.Tensor2D;
+  /** [B, T', d] the input embeddings of the free positions (the parameterisation's), for objectives that read them. */
+  embeds?: tf.Tensor3D;
 }
 
 export interface Objective {
@@ -21,8 +28,32 @@ export interface Objective {
   /** Deepest block index the objective needs (−1 for none); lets the runner stop early. */
   maxLayer: number;
   needsLogits: boolean;
-  /** [B] values, higher is better. */
+  /** The tokens whose cross-entropy it reads ([B, T] free tokens): the runner provides `nextTokenLoss` for them. */
+  nextTokens?: number[][];
+  /** It reads the free positions' input embeddings (`embeds`). */
+  needsEmbeds?: boolean;
+  /** [B] values; a weighted sum of objectives (weightedObjective) decides which way each pushes. */
   value(ctx: ObjectiveContext): tf.Tensor1D;
+}
+
+/**
+ * Objectives of any kind — a target's, a regulariser's (regularisers.ts) — weighted and summed:
+ * `target − λ·fluency − μ·manifold` is `weightedObjective([{target, 1}, {fluency, −λ}, {manifold, −μ}])`.
+ */
+export function weightedObjective(terms: { objective: Objective; weight: number }[]): Objective {
+  if (!terms.length) throw new ObjectiveError('a weighted objective needs at least one term');
+  const reads = terms.map((t) => t.objective.nextTokens).filter((n): n is number[][] => !!n);
+  if (reads.length > 1) throw new ObjectiveError('at most one term may read the cross-entropy of next tokens');
+  if (terms.length === 1 && terms[0]!.weight === 1) return terms[0]!.objective;
+  return {
+    description: terms.map((t, i) => `${i === 0 ? (t.weight < 0 ? '−' : '') : t.weight < 0 ? ' − ' : ' + '}${Math.abs(t.weight)}·(${t.objective.description})`).join(''),
+    hooks: [...new Set(terms.flatMap((t) => t.objective.hooks))],
+    maxLayer: Math.max(...terms.map((t) => t.objective.maxLayer)),
+    needsLogits: terms.some((t) => t.objective.needsLogits),
+    ...(reads.length ? { nextTokens: reads[0] } : {}),
+    ...(terms.some((t) => t.objective.needsEmbeds) ? { needsEmbeds: true } : {}),
+    value: (ctx) => tf.addN(terms.map((t) => tf.mul(t.objective.value(ctx), t.weight))) as tf.Tensor1D,
+  };
 }
 
 export class ObjectiveError extends Error {
