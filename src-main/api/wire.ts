@@ -8,7 +8,7 @@
  * bundle. Where the wire differs (the decoder arrives as any string and is validated by engine/validate.ts),
  * the type is derived from the engine's rather than restated.
  */
-import type { DreamConfig, Method, SettingField, TargetSpec } from '../dream/config.js';
+import type { SettingField, TargetSpec, WireDreamConfig } from '../dream/settings/types.js';
 import type { Dream, DreamResult, StepRecord } from '../dream/records.js';
 import type { LayerName, MnistDreamConfig, MnistStepRecord, MnistTarget, Space } from '../mnist/spec.js';
 import type { DreamRunDetail, DreamRunSummary, NeuronStatsView, RunStatus as StoreRunStatus } from '../store/types.js';
@@ -139,16 +139,14 @@ export interface NeuronSearchResult {
 
 export type WireTarget = TargetSpec;
 
-export type DreamMethodName = Method;
+/** A method's name (dream/methods/registry.ts lists them; `dreams.defaults` says which this engine has). */
+export type DreamMethodName = string;
 
 /** One dream setting as the form draws it: kind, range, default, help, and the methods that read it. */
 export type DreamSettingField = SettingField;
 
-/** The dream RunConfig as it crosses the contract: the engine's DreamConfig, with the decoder name unchecked
- * (engine/validate.ts checks it against DecoderName). */
-export interface DreamSettings extends Omit<DreamConfig, 'decoder'> {
-  decoder: string;
-}
+/** The dream configuration as it crosses the contract (checked by engine/validate.ts against every declaration). */
+export type DreamSettings = WireDreamConfig;
 
 /** One hard-evaluated dream (decoded, re-tokenised, re-measured). */
 export type DreamSample = Dream;

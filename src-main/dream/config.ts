@@ -6,32 +6,13 @@ import { z } from 'zod';
 import * as registry from './methods/registry.js';
 import type { MethodDefinition } from './methods/define.js';
 import { COMMON_SETTINGS, SHARED_SETTINGS, type SharedSettingName } from './settings/common.js';
-import { choice, kebab, refusal, settingMeta, type ModelLimit, type SettingMeta } from './settings/kinds.js';
+import { choice, kebab, refusal, settingMeta, type ModelLimit } from './settings/kinds.js';
+import type { SettingField, TargetSpec } from './settings/types.js';
 
 type Registry = typeof registry;
 export type Method = keyof Registry & string;
 
-/** How per-token activations become one value per sequence (objectives.ts). */
-export type Reduce = 'mean' | 'max' | 'last';
-export type Transform = 'none' | 'sigmoid';
-/** Continuous embeddings → token ids (decode.ts). */
-export type DecoderName = (typeof SHARED_SETTINGS.decoder.def.innerType.options)[number];
-
-export type TargetSpec =
-  | { kind: 'neuron'; layer: number; neuron: number }
-  | { kind: 'direction'; hook: string; layer: number; direction: number[]; label?: string }
-  /** Weighted neurons, and (optionally) weighted SAE latents (`sae` as in the 'sae' kind): `latent − 0.5·neuron`. */
-  | {
-      kind: 'sum';
-      terms: { layer: number; neuron: number; weight: number }[];
-      latents?: { sae: string; latent: number; weight: number }[];
-      /** Weighted attention heads' output norms (objectives.ts headTarget). */
-      heads?: { layer: number; head: number; weight: number }[];
-    }
-  /** The norm of one attention head's output (`L<layer>H<head>` in an objective expression). */
-  | { kind: 'head'; layer: number; head: number }
-  /** One latent of a sparse autoencoder in SAELens layout: `sae` is its folder, or `L<layer>.<site>` for the model folder's saes/blocks.<layer>.hook_<site>. */
-  | { kind: 'sae'; sae: string; latent: number };
+export type { DecoderName, Reduce, SettingField, TargetSpec, Transform } from './settings/types.js';
 
 /** The methods, in the order lists show them; each one's definition and its own settings. */
 export const METHOD_DEFINITIONS: readonly { name: Method; definition: MethodDefinition; settings: Record<string, z.ZodType> }[] = Object.entries(registry)
@@ -77,21 +58,11 @@ const SETTINGS_SCHEMA = z.object(SETTINGS_SHAPE).strict();
 
 export type DreamSettingValues = z.output<typeof SETTINGS_SCHEMA>;
 export type DreamConfig = { target: TargetSpec } & DreamSettingValues;
+/** What a caller asks for: a target and any settings (the method by name, checked with the rest by dreamConfig). */
+export type DreamRequest = { target: TargetSpec; method?: string } & Partial<Omit<DreamConfig, 'target' | 'method'>>;
 
 /** Every setting's default (the target aside). */
 export const DEFAULT_DREAM: DreamSettingValues = SETTINGS_SCHEMA.parse({});
-
-/** A setting as the CLI, the form and the docs see it. */
-export interface SettingField extends SettingMeta {
-  key: string;
-  /** The CLI flag and the form's test id: `seqLen` → `seq-len`. */
-  flag: string;
-  default?: unknown;
-  /** The methods that read it; absent: every method. */
-  methods?: Method[];
-  /** Declared in settings/common.ts (every method), settings/common.ts (several), or a method's own file. */
-  group: 'common' | 'shared' | 'method';
-}
 
 /** Every setting, in declaration order: common, shared, then each method's own. */
 export const SETTING_FIELDS: readonly SettingField[] = Object.entries(SETTINGS_SHAPE).map(([key, schema]) => {
@@ -119,7 +90,7 @@ export const flagName: SettingNamer = (key) => '--' + kebab(key);
  * Fill defaults and check every setting's type and range, then the method's own rules; messages name the setting
  * as `name` does (the CLI's flags by default). Unknown settings fail.
  */
-export function dreamConfig(partial: Partial<DreamConfig> & { target: TargetSpec }, name: SettingNamer = flagName): DreamConfig {
+export function dreamConfig(partial: DreamRequest, name: SettingNamer = flagName): DreamConfig {
   const { target, ...rest } = partial;
   const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== null));
   const parsed = SETTINGS_SCHEMA.safeParse(given);

@@ -15,7 +15,7 @@
  * Terms naming the same neuron or latent are merged. Syntax only: ranges and folders are checked against the model.
  */
 
-import type { TargetSpec } from './config.js';
+import type { TargetSpec } from './settings/types.js';
 
 export interface NeuronTerm {
   layer: number;

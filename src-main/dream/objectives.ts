@@ -3,9 +3,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
 import { hookName } from '../model/hooks.js';
-import type { Reduce, Transform } from './config.js';
+import type { Reduce, Transform } from './settings/types.js';
 
-export type { Reduce, Transform } from './config.js';
+export type { Reduce, Transform } from './settings/types.js';
 
 export interface ObjectiveContext {
   cache: Map<string, tf.Tensor>;

@@ -1,7 +1,7 @@
 // What a dream run records: hard evaluations, step records and the result. Dependency-free (no tfjs, no Node):
 // the store's types and the contract (api/wire.ts) build on these.
 import type { Readability } from '../readability/types.js';
-import type { DreamConfig } from './config.js';
+import type { WireDreamConfig as DreamConfig } from './settings/types.js';
 
 export interface HardEval {
   text: string;

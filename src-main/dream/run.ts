@@ -1,6 +1,6 @@
 // Assemble a dream from its config: target → objective, the method its registry entry builds, then the loop.
 import type { GPT2 } from '../model/gpt2.js';
-import { checkAgainstModel, dreamConfig, methodDefinition, type DreamConfig, type TargetSpec } from './config.js';
+import { checkAgainstModel, dreamConfig, methodDefinition, type DreamConfig, type DreamRequest, type TargetSpec } from './config.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
 import { checkNeuron, directionTarget, headTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
@@ -117,7 +117,7 @@ export async function buildMethod(ctx: DreamContext, target: Target, cfg: DreamC
 }
 
 /** Validate, build and run. The generator yields step records and returns the summary. */
-export function runDream(ctx: DreamContext, partial: Partial<DreamConfig> & { target: TargetSpec }, signal?: AbortSignal): AsyncGenerator<StepRecord, DreamResult> {
+export function runDream(ctx: DreamContext, partial: DreamRequest, signal?: AbortSignal): AsyncGenerator<StepRecord, DreamResult> {
   const cfg = dreamConfig(partial);
   checkAgainstModel(cfg, ctx.model.config);
   // Targets that need no file are checked now (errors before the run starts); an SAE's folder is read when it starts.

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { DreamConfig } from '../dream/config.js';
+import type { WireDreamConfig as DreamConfig } from '../dream/settings/types.js';
 import type { DreamResult, StepRecord } from '../dream/loop.js';
 import { exportHistory, importHistory } from './exchange.js';
 import { resolveStorePath } from './location.js';

@@ -1,7 +1,7 @@
 // The experiment store's contract: what the engine, the CLI, the server and the Electron shell may ask of it.
 // One implementation (SQLite, src-main/store/sqlite.ts); this file has no dependencies (its imports are dependency-free
 // types) so every layer can import it, the contract (api/wire.ts) included.
-import type { DreamConfig } from '../dream/config.js';
+import type { WireDreamConfig as DreamConfig } from '../dream/settings/types.js';
 import type { DreamResult, StepRecord } from '../dream/records.js';
 import type { SweptNeuron, SweepJobKey, SweepJobState, SweepPage, SweepPageRow, SweepSettings } from '../sweep/types.js';
 

@@ -1,6 +1,6 @@
 // What a sweep job is and what it leaves behind. Types only (no imports with code), so the store's contract and a
 // future queue adapter can name them without loading the engine.
-import type { DreamConfig } from '../dream/config.js';
+import type { WireDreamConfig as DreamConfig } from '../dream/settings/types.js';
 import type { ScanConfig } from '../store/types.js';
 
 /** Everything that determines a neuron job's results; its hash is part of every job's key. */
