@@ -3,7 +3,7 @@
 // manifoldDistance are their batch means.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
-import { meanCrossEntropy } from '../model/ops.js';
+import { meanCrossEntropy, tokenCrossEntropy } from '../model/ops.js';
 import { tokenScores } from './decode.js';
 import type { Objective } from './objectives.js';
 
@@ -66,7 +66,5 @@ export function manifoldObjective(model: GPT2): Objective {
 /** [B, T] next-token cross-entropy from logits [B, T, V] and next ids [B, T] (the unfused path). */
 export function nextTokenLossFromLogits(logits: tf.Tensor3D, next: tf.Tensor2D): tf.Tensor2D {
   const [B, T, V] = logits.shape;
-  const logp = tf.logSoftmax(tf.reshape(logits, [B * T, V]));
-  const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.reshape(next, [-1]) as tf.Tensor1D, V)), 1);
-  return tf.reshape(tf.neg(picked), [B, T]) as tf.Tensor2D;
+  return tf.reshape(tokenCrossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.reshape(next, [-1]) as tf.Tensor1D), [B, T]) as tf.Tensor2D;
 }
