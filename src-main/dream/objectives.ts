@@ -231,16 +231,10 @@ export function directionTarget(hook: string, direction: Float32Array, layer: nu
   };
 }
 
-/** A weighted sum of neurons (possibly across layers). */
+/** A weighted sum of neurons (possibly across layers): weightedSumTarget over neuron targets. */
 export function neuronSumTarget(terms: { layer: number; neuron: number; weight: number }[]): Target {
   if (!terms.length) throw new ObjectiveError('a neuron sum needs at least one term');
-  const parts = terms.map((t) => ({ ...t, target: neuronTarget(t.layer, t.neuron) }));
-  return {
-    description: terms.map((t) => `${t.weight}·L${t.layer}N${t.neuron}`).join(' + '),
-    hooks: [...new Set(parts.flatMap((p) => p.target.hooks))],
-    maxLayer: Math.max(...terms.map((t) => t.layer)),
-    perToken: (cache) => tf.addN(parts.map((p) => tf.mul(p.target.perToken(cache), p.weight))) as tf.Tensor2D,
-  };
+  return weightedSumTarget(terms.map((t) => ({ weight: t.weight, target: neuronTarget(t.layer, t.neuron) })));
 }
 
 /** The objective that maximises a target's per-token activation, reduced over positions. */

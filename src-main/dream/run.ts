@@ -3,7 +3,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import { checkAgainstModel, dreamConfig, methodDefinition, type DreamConfig, type DreamRequest, type TargetSpec } from './config.js';
 import { dreamLoop, type DreamContext, type DreamResult, type StepRecord } from './loop.js';
 import type { DreamMethod } from './method.js';
-import { checkNeuron, directionTarget, headTarget, neuronSumTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
+import { checkNeuron, directionTarget, headTarget, neuronTarget, ObjectiveError, saeLatentTarget, targetObjective, weightedSumTarget, type Target } from './objectives.js';
 import { loadSae, saeDirFor, type Sae } from '../sae/load.js';
 import { locateSae } from '../sae/locate.js';
 import { SAE_SITES, saeHookPoint } from '../sae/activations.js';
@@ -21,8 +21,6 @@ export function buildTarget(model: GPT2, spec: TargetSpec): Target {
   if (spec.kind === 'head') return headTarget(model, spec.layer, spec.head);
   if (spec.kind === 'sum') {
     if (spec.latents?.length) throw new ObjectiveError('a sum with SAE latents is loaded from their folders: use resolveTarget');
-    for (const t of spec.terms) checkNeuron(model, t.layer, t.neuron);
-    if (!spec.heads?.length) return neuronSumTarget(spec.terms);
     return weightedSumTarget(unitTerms(model, spec));
   }
   if (spec.kind === 'sae') throw new ObjectiveError('an SAE latent target is loaded from its folder: use resolveTarget');
