@@ -8,6 +8,7 @@ import { weightedObjective, type Objective, type ObjectiveContext } from './obje
 import type { Parameterisation } from './params.js';
 import { fluencyObjective, manifoldObjective, nextTokenLossFromLogits } from './regularisers.js';
 import type { DreamMethod, MethodStep } from './method.js';
+import type { MethodInputs } from './methods/define.js';
 
 /**
  * The BOS prefix and the mask that keeps it (and any padding past `lengths`) out of every reduction. With
@@ -69,6 +70,15 @@ export function gradientMethod(model: GPT2, param: Parameterisation, objective: 
       param.dispose();
     },
   };
+}
+
+/** The gradient methods that start from tokens (embed, projected, subspace): `batch` starting rows, parameterised. */
+export async function gradientFromTokens(
+  { ctx, objective, cfg, startTokens }: Pick<MethodInputs, 'ctx' | 'objective' | 'cfg' | 'startTokens'>,
+  parameterise: (tokens: number[][]) => Parameterisation,
+): Promise<DreamMethod> {
+  const { tokens, cost } = await startTokens(cfg.batch);
+  return gradientMethod(ctx.model, parameterise(tokens), objective, cfg, cost);
 }
 
 /**

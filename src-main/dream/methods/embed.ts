@@ -1,5 +1,5 @@
 // `embed`: the baseline. Adam on free token embeddings; the text is their nearest tokens.
-import { gradientMethod } from '../continuous.js';
+import { gradientFromTokens } from '../continuous.js';
 import { tokenEmbeddingParam } from '../params.js';
 import { defineMethod } from './define.js';
 
@@ -9,8 +9,5 @@ export default defineMethod(settings, {
   summary: 'gradient ascent on free token embeddings (the baseline: fast, rarely readable)',
   order: 0,
   uses: ['batch', 'lr', 'init', 'decoder', 'fluency', 'manifold'],
-  async build({ ctx, objective, cfg, startTokens }) {
-    const { tokens, cost } = await startTokens(cfg.batch);
-    return gradientMethod(ctx.model, tokenEmbeddingParam(ctx.model, tokens), objective, cfg, cost);
-  },
+  build: (inputs) => gradientFromTokens(inputs, (tokens) => tokenEmbeddingParam(inputs.ctx.model, tokens)),
 });

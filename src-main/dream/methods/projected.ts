@@ -1,6 +1,6 @@
 // `projected`: embeddings optimised continuously, but the model reads their projection onto the nearest tokens
 // (straight-through), so the soft objective is the hard one's neighbour.
-import { gradientMethod } from '../continuous.js';
+import { gradientFromTokens } from '../continuous.js';
 import { projectedParam } from '../params.js';
 import { defineMethod } from './define.js';
 
@@ -10,8 +10,5 @@ export default defineMethod(settings, {
   summary: 'gradient ascent on embeddings that the model reads projected onto their nearest tokens',
   order: 1,
   uses: ['batch', 'lr', 'init', 'decoder', 'fluency', 'manifold'],
-  async build({ ctx, objective, cfg, startTokens }) {
-    const { tokens, cost } = await startTokens(cfg.batch);
-    return gradientMethod(ctx.model, projectedParam(ctx.model, tokens, cfg.decoder), objective, cfg, cost);
-  },
+  build: (inputs) => gradientFromTokens(inputs, (tokens) => projectedParam(inputs.ctx.model, tokens, inputs.cfg.decoder)),
 });

@@ -1,5 +1,5 @@
 // `subspace`: token embeddings confined to a k-dimensional affine subspace of the embedding space.
-import { gradientMethod } from '../continuous.js';
+import { gradientFromTokens } from '../continuous.js';
 import { subspaceParam } from '../params.js';
 import { choice } from '../settings/kinds.js';
 import { defineMethod } from './define.js';
@@ -12,8 +12,5 @@ export default defineMethod(settings, {
   summary: 'gradient ascent on k coordinates per token in a subspace of the embedding space',
   order: 3,
   uses: ['batch', 'lr', 'init', 'decoder', 'fluency', 'manifold', 'k'],
-  async build({ ctx, objective, cfg, startTokens }) {
-    const { tokens, cost } = await startTokens(cfg.batch);
-    return gradientMethod(ctx.model, subspaceParam(ctx.model, tokens, cfg.k, cfg.basis, cfg.seed), objective, cfg, cost);
-  },
+  build: (inputs) => gradientFromTokens(inputs, (tokens) => subspaceParam(inputs.ctx.model, tokens, inputs.cfg.k, inputs.cfg.basis, inputs.cfg.seed)),
 });

@@ -32,44 +32,37 @@ export interface SettingMeta {
 
 type Common = { description: string; arg?: string; label?: string };
 
-const metaOf = (m: SettingMeta) => m as unknown as Record<string, unknown>;
+/** The declaration a schema carries: what was given, but the default (zod's `.default` holds that). */
+function declared(kind: SettingKind, o: object): Record<string, unknown> {
+  const { default: _default, ...rest } = o as { default?: unknown };
+  return { kind, ...rest } satisfies Partial<SettingMeta>;
+}
 
 export function integer(o: Common & { min: number; max: number; default: number; modelLimit?: ModelLimit }) {
-  const meta: SettingMeta = { kind: 'integer', ...o };
-  delete (meta as { default?: unknown }).default;
-  return z.number().int().min(o.min).max(o.max).default(o.default).meta(metaOf(meta));
+  return z.number().int().min(o.min).max(o.max).default(o.default).meta(declared('integer', o));
 }
 
 export function number(o: Common & { min: number; max?: number; default: number }) {
-  const meta: SettingMeta = { kind: 'number', ...o };
-  delete (meta as { default?: unknown }).default;
   const base = z.number().min(o.min);
-  return (o.max === undefined ? base : base.max(o.max)).default(o.default).meta(metaOf(meta));
+  return (o.max === undefined ? base : base.max(o.max)).default(o.default).meta(declared('number', o));
 }
 
 export function choice<const C extends readonly [string, ...string[]]>(o: Common & { choices: C; default: C[number]; cliSwitch?: SettingMeta['cliSwitch'] }) {
-  const meta: SettingMeta = { kind: 'choice', ...o };
-  delete (meta as { default?: unknown }).default;
-  return z.enum(o.choices).default(o.default as never).meta(metaOf(meta));
+  return z.enum(o.choices).default(o.default as never).meta(declared('choice', o));
 }
 
 export function boolean(o: Common & { default: boolean }) {
-  const meta: SettingMeta = { kind: 'boolean', ...o };
-  delete (meta as { default?: unknown }).default;
-  return z.boolean().default(o.default).meta(metaOf(meta));
+  return z.boolean().default(o.default).meta(declared('boolean', o));
 }
 
 /** Optional text (no default): absent, or more than white space. */
 export function text(o: Common & { maxLength: number; nonEmpty: string }) {
-  const meta: SettingMeta = { kind: 'text', ...o, max: o.maxLength };
-  delete (meta as { maxLength?: unknown }).maxLength;
-  return z.string().max(o.maxLength).refine((v) => v.trim() !== '').optional().meta(metaOf(meta));
+  const { maxLength, ...rest } = o;
+  return z.string().max(maxLength).refine((v) => v.trim() !== '').optional().meta(declared('text', { ...rest, max: maxLength }));
 }
 
 export function numbers(o: Common & { min: number; minItems: number; maxItems: number; default: number[] }) {
-  const meta: SettingMeta = { kind: 'numbers', ...o };
-  delete (meta as { default?: unknown }).default;
-  return z.array(z.number().min(o.min)).min(o.minItems).max(o.maxItems).default(o.default).meta(metaOf(meta));
+  return z.array(z.number().min(o.min)).min(o.minItems).max(o.maxItems).default(o.default).meta(declared('numbers', o));
 }
 
 /** A setting's declaration, as written beside its schema. */
