@@ -1,7 +1,7 @@
 // `explain.run`: the explanation module (src-main/explain) behind the contract. Records come from the store's
 // corpus scan of the neuron's layer when there is one, else from held-out corpus windows computed here; the
 // offline explainer and simulator write and score the explanation; with dreams, a short fluent dream adds
-// synthetic records and the uplift is reported. Explanations are saved when the store keeps history.
+// synthetic records and the uplift is reported. Explanations are saved in the store.
 import type { ExplainResult } from '../api/contract.js';
 import { checkNeuron } from '../dream/objectives.js';
 import { dreamRecords, type DreamRecords } from '../explain/dreams.js';
@@ -21,7 +21,7 @@ export const DEFAULT_EXPLAIN_TOKENS = 20_000;
 export interface ExplainDeps {
   models: ModelHost;
   tasks: TaskRegistry;
-  history: ExperimentHistory | null;
+  history: ExperimentHistory;
 }
 
 const view = (r: ExplanationRun) => ({
@@ -51,7 +51,7 @@ export function explainHandler(deps: ExplainDeps): (req: unknown) => Promise<Exp
     const stages = withDreams ? 3 : 2;
     try {
       task.progress(0, stages, 'records');
-      const stored = deps.history ? recordsFromStore(deps.history, ref.fingerprint, layer, neuron) : null;
+      const stored = recordsFromStore(deps.history, ref.fingerprint, layer, neuron);
       let nr;
       let describe: string;
       if (stored) {
@@ -82,10 +82,7 @@ export function explainHandler(deps: ExplainDeps): (req: unknown) => Promise<Exp
         task.progress(1, stages, 'explaining and scoring');
         runs = [await explainNeuron(nr, explainer, simulator, [], opts)];
       }
-      const history = deps.history;
-      const saved = history
-        ? runs.map((run) => saveExplanation(history, run, { modelFingerprint: ref.fingerprint, scanId: stored?.scanId ?? null, records: describe, dreams: dreams?.dreams }).id)
-        : [];
+      const saved = runs.map((run) => saveExplanation(deps.history, run, { modelFingerprint: ref.fingerprint, scanId: stored?.scanId ?? null, records: describe, dreams: dreams?.dreams }).id);
       task.finish();
       return { layer, neuron, records: describe, maxActivation: nr.maxActivation, runs: runs.map(view), dreams: dreams?.dreams ?? null, uplift, saved };
     } catch (e) {

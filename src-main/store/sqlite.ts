@@ -12,7 +12,6 @@ import Database from 'better-sqlite3';
 import type { WireDreamConfig as DreamConfig } from '../dream/settings/types.js';
 import type { DreamResult, StepRecord } from '../dream/loop.js';
 import { exportHistory, importHistory } from './exchange.js';
-import { resolveStorePath } from './location.js';
 import { OWNER, ownerAlive } from './owner.js';
 import { buildNeuronPage } from './pages.js';
 import { explanationOf, ftsQuery, runSummary, targetLabel } from './rows.js';
