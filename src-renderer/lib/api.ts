@@ -95,7 +95,12 @@ export function httpClient(options: HttpClientOptions = {}): ApiClient {
   // gives up (readyState CLOSED), so we open a fresh one a little later. Either way views hear about the gap.
   function open(): EventSource {
     const opened = openEvents(`${base}${HTTP_EVENTS_PATH}`);
-    opened.addEventListener('open', () => setConnected(true));
+    // Every open is announced, the first included: events sent before the stream was up (a model that finished
+    // loading between the page's first fetch and this moment) are gone, so listeners re-fetch what they show.
+    opened.addEventListener('open', () => {
+      connected = true;
+      for (const cb of [...connectionListeners]) cb(true);
+    });
     opened.addEventListener('error', () => {
       setConnected(false);
       if (opened.readyState === 2 && source === opened && reopenTimer === null) {
