@@ -108,7 +108,9 @@ describe('sweep --export and --report', () => {
       expect(rows.map((r) => [r.neuron, r.status])).toEqual(stored.map((p) => [p.neuron, 'done']));
       rows.forEach((r, i) => {
         const p = stored[i].page;
-        expect([r.max, r.mean, r.density, r.explanation, r.score, r.dream, r.dreamValue]).toEqual([p.stats!.max, p.stats!.mean, p.stats!.positive, p.explanation.text, p.explanation.score, p.dreams[0].best!.text, p.dreams[0].best!.value]);
+        // One dream method here: its most activating readable dream, else its most activating one.
+        const shown = p.dreams[0].bestReadable ?? p.dreams[0].best!;
+        expect([r.max, r.mean, r.density, r.explanation, r.score, r.dream, r.dreamValue, r.dreamReadable]).toEqual([p.stats!.max, p.stats!.mean, p.stats!.positive, p.explanation.text, p.explanation.score, shown.text, shown.value, shown.readable]);
       });
       // Another layer, another model: nothing.
       expect(s.sweptLayer(stored[0].model, 1)).toEqual([]);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisConnection, queueJobId, SWEEP_QUEUE } from '../src-main/sweep/queue.js';
 import { startRedisServer, type RedisServer } from '../src-main/sweep/redisServer.js';
 import { BIN, cleanEnv, runCli } from './helpers/cli.js';
+import { fakeInterpreter, startOpenAIServer } from './helpers/openaiServer.js';
 import { FIXTURE } from './helpers/shared.js';
 import { withStoreFile } from './helpers/storeFile.js';
 import { SWEEP_TEXTS, writeSweepCorpus } from './helpers/sweepCorpus.js';
@@ -136,6 +137,42 @@ describe.skipIf(!haveRedis)('sweep on a Redis queue', () => {
     expect(follow.code, follow.stderr).toBe(0);
     expect(JSON.parse(follow.stdout).status).toMatchObject({ total: N, done: N, failed: 0, pending: 0 });
   }, 300_000);
+
+  it('a refused LLM key stops the queued sweep and a worker (exit 2) and leaves every job waiting, no attempt counted', async () => {
+    const KEY = 'sk-queue-secret-9f8e7d6c5b4a39281706';
+    const server = await startOpenAIServer(fakeInterpreter);
+    const own = await startRedisServer({ dir: join(dir, 'redis-llm') });
+    try {
+      const env = { TEXTDREAM_LLM_BASE_URL: server.url, TEXTDREAM_LLM_MODEL: 'fake-model', OPENAI_API_KEY: KEY };
+      const db = join(dir, 'llm.db');
+      const settings = [...SETTINGS.map((a) => (a === '0-15' ? '0-1' : a === '40' ? '2' : a)), '--llm', '--db', db, '--redis', own.url];
+      // Every request is refused.
+      for (let i = 0; i < 50; i++) server.queue.push({ status: 401, body: `{"error":{"message":"Incorrect API key provided: ${KEY}"}}` });
+      const sweep = await runCli(['sweep', ...settings], env);
+      expect(sweep.code, sweep.stderr).toBe(2);
+      expect(sweep.stderr).toMatch(/error: .*answered HTTP 401 \(check OPENAI_API_KEY\)/);
+      expect(sweep.stderr + sweep.stdout).not.toContain(KEY);
+      const worker = await runCli(['worker', '--redis', own.url, '--db', db, '--model', FIXTURE, '--backend', 'wasm', '--llm'], env);
+      expect(worker.code, worker.stderr).toBe(2);
+      expect(worker.stderr).toMatch(/worker: stopping: this setup would fail every job/);
+      expect(worker.stderr).toMatch(/error: .*answered HTTP 401/);
+
+      // Nothing failed, nothing counted: both jobs wait on the queue, and the store has them pending.
+      const queue = new Queue(SWEEP_QUEUE, { connection: redisConnection(own.url) });
+      try {
+        expect(await queue.getJobCounts('completed', 'failed', 'waiting', 'active')).toMatchObject({ completed: 0, failed: 0, waiting: 2, active: 0 });
+        for (const j of await queue.getJobs(['waiting'])) expect(j.attemptsMade).toBe(0);
+      } finally {
+        await queue.close();
+      }
+      const status = await runCli(['sweep', ...settings.slice(0, -2), '--status', '--json'], env);
+      expect(status.code, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ total: 2, done: 0, failed: 0, pending: 2 });
+    } finally {
+      await own.stop();
+      await server.stop();
+    }
+  }, 120_000);
 
   it('--redis refuses what is not a redis URL, and the flags that need a queue name it', async () => {
     const bad = await runCli(['sweep', ...SETTINGS, '--db', ':memory:', '--redis', 'http://127.0.0.1:1']);

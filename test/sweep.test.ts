@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
 import { main } from '../src-main/cli/main.js';
 import { offlineExplainer, offlineSimulator } from '../src-main/explain/offline.js';
+import { shippedSeedSource } from '../src-main/dream/seedPool.js';
+import { assessReadability } from '../src-main/readability/assess.js';
+import type { ReadabilityJudge } from '../src-main/readability/judge.js';
+import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { modelRefOf } from '../src-main/store/persist.js';
 import { SqliteStore } from '../src-main/store/sqlite.js';
@@ -40,10 +44,12 @@ const SETTINGS = ['--corpus', CORPUS, '--window', '16', '--methods', 'embed', '-
 const args = (store: string, ...extra: string[]) => ['sweep', '--model', FIXTURE, '--backend', 'wasm', '--db', store, ...SETTINGS, '--layers', '1', '--neurons', '0-3', ...extra];
 
 let lm: LoadedModel;
+let judge: ReadabilityJudge;
 beforeAll(async () => {
   writeSweepCorpus(CORPUS);
   await initBackend('wasm');
   lm = await loadModel(FIXTURE);
+  judge = (await loadShippedJudge(lm.tokenizer)).judge;
 });
 afterAll(() => {
   lm?.model.dispose();
@@ -106,6 +112,34 @@ describe('textdream sweep', () => {
     });
     expect(rowCounts(db('a'))).toMatchObject({ sweep_pages: 4, sweep_jobs: 4, dream_runs: 4, explanations: 4, scans: 1 });
     firstPages = rows.map((r) => r.page);
+  });
+
+  it('dreams seeded too, judges every dream for readability, and shows each neuron by its most activating readable dream', async () => {
+    // 10-token dreams: here seeded's most activating dream of L1N0 is not readable and a less activating one is.
+    const run = await sweepJSON(db('seeded'), '--methods', 'embed,seeded', '--neurons', '0', '--seq-len', '10');
+    expect(run.report).toMatchObject({ ran: 1, done: 1 });
+    const rows = pagesOf(db('seeded'), run);
+    withStoreFile(db('seeded'), (s) => {
+      for (const r of rows) {
+        expect(r.page.dreams.map((d) => d.method)).toEqual(['embed', 'seeded']);
+        const [embed, seeded] = r.page.dreams;
+        // embed's dream judged as the judge judges its text alone.
+        const verdict = assessReadability(judge, embed.best!.text);
+        expect(embed.best).toMatchObject({ percentile: verdict.percentile, readable: verdict.readable });
+        // seeded's, as its stored run judged it (beside the window it was edited from), and it started from a seed.
+        const stored = s.getDreamRun(r.dreamRunIds[1])!.result!;
+        expect(stored.best!.origin?.seedText.length).toBeGreaterThan(0);
+        expect(seeded.best).toMatchObject({ text: stored.best!.text, percentile: stored.best!.readability!.percentile, readable: stored.best!.readability!.readable });
+        expect(seeded.bestReadable?.text ?? null).toBe(stored.bestReadable?.text ?? null);
+        for (const d of r.page.dreams) if (d.bestReadable) expect(d.bestReadable.readable).toBe(true);
+        // The browser's row: the most activating readable dream of any method, else the most activating dream.
+        const readable = r.page.dreams.flatMap((d) => (d.bestReadable ? [d.bestReadable] : [])).sort((a, b) => b.value! - a.value!);
+        const fallback = r.page.dreams.map((d) => d.best!).sort((a, b) => b.value! - a.value!);
+        const row = s.sweptLayer(run.modelFingerprint, 1).find((n) => n.neuron === r.neuron && n.settingsHash === run.settingsHash)!;
+        expect([row.dream, row.dreamReadable]).toEqual(readable.length ? [readable[0].text, true] : [fallback[0].text, false]);
+      }
+    });
+    expect(rows.some((r) => r.page.dreams[1].bestReadable && r.page.dreams[1].bestReadable.text !== r.page.dreams[1].best!.text)).toBe(true);
   });
 
   it('a second run skips every neuron and writes nothing', async () => {
@@ -177,7 +211,7 @@ describe('textdream sweep', () => {
       [['--neurons', '0-300'], /--neurons: 300 is out of range: each layer has neurons 0-127; use e\.g\. --neurons 0-127 or --neurons all/],
       [['--layers', '2'], /--layers: 2 is out of range: this model has layers 0-1; use e\.g\. --layers 0-1 or --layers all/],
       [['--layers', ''], /--layers is empty/],
-      [['--methods', 'seeded'], /--methods: "seeded" is not a sweep method \(seeded needs a seed pool.*use one or more of fluent, embed/],
+      [['--methods', 'latent'], /--methods: "latent" is not a sweep method \(latent needs a sentence autoencoder of the model.*use one or more of fluent, embed/],
       [['--max-attempts', '0'], /--max-attempts 0 is out of range: use 1-1000/],
       [['--status', '--force'], /--status, --export and --report only read the store: drop --force/],
     ];
@@ -237,7 +271,7 @@ describe('the job and the runner', () => {
 
   function context(store: SqliteStore, explainer = offlineExplainer()): NeuronJobContext {
     const modelRef = modelRefOf(lm, FIXTURE);
-    return { model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, modelRef, store, scans: scanSource({ model: lm.model, tokenizer: lm.tokenizer, modelRef, store }), explainer, simulator: offlineSimulator() };
+    return { model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, modelRef, store, scans: scanSource({ model: lm.model, tokenizer: lm.tokenizer, modelRef, store }), explainer, simulator: offlineSimulator(), judge, seedSource: shippedSeedSource(lm.model, lm.tokenizer) };
   }
 
   it('an abort inside a job (after its dream, before its page) writes none of its rows; the rerun ends as an uninterrupted sweep', async () => {

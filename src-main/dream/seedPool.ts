@@ -7,6 +7,9 @@ import { readabilitySplits } from '../readability/splits.js';
 import { measureIds } from './hard.js';
 import { seedWindows, type SeedSource } from './seeded.js';
 
+/** How many seed-pool windows `seeded` measures for a target before it picks its seeds. */
+export const SEED_WINDOWS = 1000;
+
 /** Seed-pool documents of a corpus, tokenised. */
 export async function seedPoolDocuments(corpus: CorpusName, tok: TextTokenizer): Promise<{ id: string; ids: number[] }[]> {
   return readabilitySplits(await loadCorpus(corpus)).seedPool.map((d) => ({ id: d.id, ids: tok.encode(d.text) }));
@@ -29,5 +32,23 @@ export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: stri
     const seen = new Set<string>();
     const seeds = scored.filter((s) => Number.isFinite(s.value) && !seen.has(s.text) && (seen.add(s.text), true)).slice(0, count);
     return { seeds, cost: windows.length };
+  };
+}
+
+/**
+ * The seed source every front end gives `seeded` (CLI, engine, sweep jobs): Brown + SOTU's seed pool, read and
+ * tokenised on first use (a process that never dreams `seeded` never reads it), then kept. A failed read is not kept.
+ */
+export function shippedSeedSource(model: GPT2, tok: TextTokenizer): SeedSource {
+  let source: Promise<SeedSource> | null = null;
+  return async (...args) => {
+    if (!source) {
+      const loading = seedPoolDocuments('brown+sotu', tok).then((docs) => seedSourceFrom(model, tok, docs, SEED_WINDOWS));
+      loading.catch(() => {
+        if (source === loading) source = null;
+      });
+      source = loading;
+    }
+    return (await source)(...args);
   };
 }

@@ -7,7 +7,7 @@ import { persistDream, type PersistedDream } from '../store/persist.js';
 import type { DreamResult, StepRecord } from '../dream/loop.js';
 import { runDream } from '../dream/run.js';
 import type { SeedSource } from '../dream/seeded.js';
-import { seedPoolDocuments, seedSourceFrom } from '../dream/seedPool.js';
+import { shippedSeedSource } from '../dream/seedPool.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { loadShippedJudge } from '../readability/shipped.js';
@@ -41,17 +41,10 @@ export class RunHost {
   }
 
   /** `seeded`'s windows: the Brown + SOTU seed pool, tokenised once per model. */
-  private seeds: { model: GPT2; source: Promise<SeedSource> } | undefined;
+  private seeds: { model: GPT2; source: SeedSource } | undefined;
 
-  private seedSource(model: GPT2, tok: TextTokenizer): Promise<SeedSource> {
-    if (this.seeds?.model !== model) {
-      const source = seedPoolDocuments('brown+sotu', tok).then((docs) => seedSourceFrom(model, tok, docs, 1000));
-      // A failed load is not kept: the next seeded run tries again.
-      source.catch(() => {
-        if (this.seeds?.source === source) this.seeds = undefined;
-      });
-      this.seeds = { model, source };
-    }
+  private seedSource(model: GPT2, tok: TextTokenizer): SeedSource {
+    if (this.seeds?.model !== model) this.seeds = { model, source: shippedSeedSource(model, tok) };
     return this.seeds.source;
   }
 
@@ -62,7 +55,7 @@ export class RunHost {
     const { lm, ref } = this.opts.models.require();
     // Every dream is judged for readability by the shipped judge (read once per process).
     const { judge } = await loadShippedJudge(lm.tokenizer);
-    const seedSource = partial.method === 'seeded' ? await this.seedSource(lm.model, lm.tokenizer) : undefined;
+    const seedSource = partial.method === 'seeded' ? this.seedSource(lm.model, lm.tokenizer) : undefined;
     if (this.live.size >= max) throw new BusyError(`${this.live.size} dreams are running already (the limit is ${max}): stop one first`);
     const controller = new AbortController();
     const dream = runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource }, partial, controller.signal);

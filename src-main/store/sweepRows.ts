@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SweptNeuron, SweepJobKey, SweepJobState, SweepPageRow, SweepSettings } from '../sweep/types.js';
 import { settingsHash } from '../sweep/jobs.js';
+import { pageDream } from '../sweep/page.js';
 import { OWNER, ownerAlive } from './owner.js';
 import { ftsQuery, sweepJobStateOf, sweepPageRowOf } from './rows.js';
 import type { SqliteStore } from './sqlite.js';
@@ -156,7 +157,7 @@ export function sweptLayer(s: SqliteStore, model: string, layer: number, search?
     const j = sweepJobStateOf(r);
     const page = pages.get(`${j.settingsHash}\0${j.neuron}`) ?? null;
     if (hits && (!page || ![...page.explanationIds, ...page.dreamRunIds].some((id) => hits!.has(id)))) continue;
-    const best = page?.page.dreams.map((d) => d.best).find((d) => d) ?? null;
+    const shown = page ? pageDream(page.page) : null;
     out.push({
       layer: j.layer,
       neuron: j.neuron,
@@ -169,8 +170,9 @@ export function sweptLayer(s: SqliteStore, model: string, layer: number, search?
       density: page?.page.stats?.positive ?? null,
       explanation: page?.page.explanation.text ?? null,
       score: page?.page.explanation.score ?? null,
-      dream: best?.text ?? null,
-      dreamValue: best?.value ?? null,
+      dream: shown?.text ?? null,
+      dreamValue: shown?.value ?? null,
+      dreamReadable: shown ? (shown.readable ?? null) : null,
       finishedAt: page?.createdAt ?? j.finishedAt,
     });
   }

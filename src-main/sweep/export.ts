@@ -2,6 +2,7 @@
 // self-contained HTML report of a sweep (one table, sortable and filterable in the page itself, no network, no
 // files beside it). Pure functions of the stored rows: the command reads them, these write text.
 import type { SweepPageRow, SweepSettings } from './types.js';
+import { pageDream } from './page.js';
 
 export const PAGE_LINE_FORMAT = 'textdream-neuron-page';
 export const PAGE_LINE_VERSION = 1;
@@ -67,7 +68,7 @@ const num = (x: number | null | undefined, digits = 3): string => (typeof x === 
 const shown = (t: string) => t.replace(/\n/g, '⏎');
 
 /**
- * The report: every page as one row (neuron, corpus max, mean, density, explanation and its score, the best dream and
+ * The report: every page as one row (neuron, corpus max, mean, density, explanation and its score, the best readable dream (pageDream) and
  * its activation); clicking a header sorts, the box filters rows by any text. Numbers are written in data-v
  * attributes so sorting is numeric; empty cells (no value) sort last.
  */
@@ -80,7 +81,7 @@ export function layerReportHTML(rows: SweepPageRow[], meta: SweepExportMeta, tit
   const body = sorted
     .map((r) => {
       const p = r.page;
-      const best = p.dreams.map((d) => d.best).find((d) => d) ?? null;
+      const best = pageDream(p);
       return `<tr>${[
         cell(`L${r.layer}N${r.neuron}`, r.layer * 1e6 + r.neuron),
         cell(num(p.stats?.max), p.stats?.max ?? null, 'n'),
@@ -88,7 +89,7 @@ export function layerReportHTML(rows: SweepPageRow[], meta: SweepExportMeta, tit
         cell(num(p.stats?.positive === null || p.stats?.positive === undefined ? null : p.stats.positive * 100, 1), p.stats?.positive ?? null, 'n'),
         cell(escapeHTML(p.explanation.text)),
         cell(num(p.explanation.score), p.explanation.score, 'n'),
-        cell(best ? `<span class="d">${escapeHTML(shown(best.text))}</span>` : ''),
+        cell(best ? `<span class="d">${escapeHTML(shown(best.text))}</span>${best.readable ? '' : ' <span class="nr">(not readable)</span>'}` : ''),
         cell(num(best?.value), best?.value ?? null, 'n'),
         cell(num(p.uplift), p.uplift, 'n'),
       ].join('')}</tr>`;
@@ -107,12 +108,13 @@ th,td{border-bottom:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-al
 th{cursor:pointer;background:#f4f4f4;position:sticky;top:0;user-select:none}
 th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.nr{color:#a33;font-size:90%}
 .d{font-family:ui-monospace,monospace;white-space:pre-wrap;background:#f7f7ef}
 </style></head><body>
 <h1>${escapeHTML(title)}</h1>
 <div class="meta">model ${escapeHTML(meta.modelSpec)} (${escapeHTML(meta.modelFingerprint.slice(0, 12))}) · settings ${escapeHTML(meta.settingsHash)} · scan of ${escapeHTML(meta.settings.scan.corpus)} · dreams: ${escapeHTML(methods)} · explainer ${escapeHTML(meta.settings.explain.explainer)} · ${sorted.length} neuron page(s)</div>
 <input id="filter" type="search" placeholder="filter: any word of an explanation or a dream, or L2N7" aria-label="filter rows">
-<table id="pages"><thead><tr><th>neuron</th><th>corpus max</th><th>mean</th><th>active %</th><th>explanation</th><th>score</th><th>best dream</th><th>dream act.</th><th>uplift</th></tr></thead>
+<table id="pages"><thead><tr><th>neuron</th><th>corpus max</th><th>mean</th><th>active %</th><th>explanation</th><th>score</th><th>best readable dream</th><th>dream act.</th><th>uplift</th></tr></thead>
 <tbody>
 ${body}
 </tbody></table>

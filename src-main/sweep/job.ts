@@ -8,7 +8,9 @@ import { dreamRecordsOf } from '../explain/dreams.js';
 import { explainNeuron, explainUplift, type ExplanationRun } from '../explain/pipeline.js';
 import { explanationRow, recordsFromScan } from '../explain/store.js';
 import type { Explainer, Simulator } from '../explain/types.js';
+import type { SeedSource } from '../dream/seeded.js';
 import type { GPT2 } from '../model/gpt2.js';
+import type { ReadabilityJudge } from '../readability/judge.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { ExperimentHistory, ModelRef, SweepCompletion, SweepStore } from '../store/types.js';
 import { JobMismatchError, NeuronJobError, SweepAbortedError } from './errors.js';
@@ -28,6 +30,10 @@ export interface NeuronJobContext {
   /** Its name must be the settings' `explain.explainer` (`offline`, `llm:<model>`). */
   explainer: Explainer;
   simulator: Simulator;
+  /** Judges every dream's readability, so a page names its most activating readable dream. */
+  judge: ReadabilityJudge;
+  /** `seeded`'s corpus windows (dream/seedPool.ts shippedSeedSource); needed only when the settings dream `seeded`. */
+  seedSource?: SeedSource;
   /** For an LLM explainer: its endpoint and model, kept with the explanation (never a key). */
   llm?: { baseURL: string; model: string } | null;
 }
@@ -72,7 +78,7 @@ export async function runNeuronJob(job: SweepJob, ctx: NeuronJobContext, opts: N
   for (const config of job.settings.dreams) {
     const records: StepRecord[] = [];
     const full = { ...config, target: { kind: 'neuron' as const, layer: job.layer, neuron: job.neuron } };
-    const result: DreamResult = await dreamToEnd(runDream({ model: ctx.model, tokenizer: ctx.tokenizer, modelDir: ctx.modelDir }, full, signal), (r) => records.push(r));
+    const result: DreamResult = await dreamToEnd(runDream({ model: ctx.model, tokenizer: ctx.tokenizer, modelDir: ctx.modelDir, judge: ctx.judge, seedSource: ctx.seedSource }, full, signal), (r) => records.push(r));
     if (result.stopped === 'aborted') throw new SweepAbortedError(`${jobLabel(job)} stopped while dreaming (${config.method}, step ${result.steps}/${config.steps})`);
     dreams.push({ config: full, records, result });
   }

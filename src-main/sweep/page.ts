@@ -7,7 +7,14 @@ import type { SweepDreamSummary, SweepExplanationSummary, SweepPage } from './ty
 
 const finite = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 
-const dreamSummary = (d: Dream): SweepDreamSummary => ({ label: d.label, text: d.text, value: finite(d.value), ce: finite(d.ce) });
+const dreamSummary = (d: Dream): SweepDreamSummary => ({
+  label: d.label,
+  text: d.text,
+  value: finite(d.value),
+  ce: finite(d.ce),
+  percentile: finite(d.readability?.percentile),
+  readable: d.readability?.readable ?? false,
+});
 
 export function explanationSummary(r: ExplanationRun): SweepExplanationSummary {
   return {
@@ -34,6 +41,13 @@ export interface PageParts {
   uplift?: number;
 }
 
+/** The dream a page is shown by: the most activating readable one over its methods, else the most activating one. */
+export function pageDream(page: SweepPage): SweepDreamSummary | null {
+  const most = (ds: (SweepDreamSummary | null)[]) =>
+    ds.reduce<SweepDreamSummary | null>((a, d) => (d && (!a || (d.value ?? -Infinity) > (a.value ?? -Infinity)) ? d : a), null);
+  return most(page.dreams.map((d) => d.bestReadable)) ?? most(page.dreams.map((d) => d.best));
+}
+
 export function buildSweepPage(p: PageParts): SweepPage {
   return {
     format: 'textdream-sweep-page',
@@ -41,7 +55,13 @@ export function buildSweepPage(p: PageParts): SweepPage {
     neuron: p.neuron,
     stats: p.stats ? { count: p.stats.count, mean: finite(p.stats.mean), max: finite(p.stats.max), positive: finite(p.stats.positive) } : null,
     maxActivation: finite(p.maxActivation),
-    dreams: p.dreams.map((r) => ({ method: r.method, steps: r.steps, best: r.best ? dreamSummary(r.best) : null, bestPerLabel: r.bestPerLabel.map(dreamSummary) })),
+    dreams: p.dreams.map((r) => ({
+      method: r.method,
+      steps: r.steps,
+      best: r.best ? dreamSummary(r.best) : null,
+      bestReadable: r.bestReadable ? dreamSummary(r.bestReadable) : null,
+      bestPerLabel: r.bestPerLabel.map(dreamSummary),
+    })),
     explanation: explanationSummary(p.explanation),
     withoutDreams: p.withoutDreams ? explanationSummary(p.withoutDreams) : null,
     uplift: finite(p.uplift),

@@ -130,6 +130,12 @@ export interface SweepWorkerOptions {
   onEvent?: (e: WorkerEvent) => void;
   /** The worker's own errors (Redis unreachable while it restarts, a lost lock): reported, never fatal to the job. */
   onError: (e: Error) => void;
+  /**
+   * Errors that would fail every job alike (an LLM endpoint that refuses the key): the job goes back to the queue
+   * uncounted, the worker takes no more, and `onFatal` hears the error once (the process then stops and says so).
+   */
+  isFatal?: (e: unknown) => boolean;
+  onFatal?: (e: unknown) => void;
 }
 
 export interface SweepWorker {
@@ -146,6 +152,7 @@ export interface SweepWorker {
  */
 export function startSweepWorker(o: SweepWorkerOptions): SweepWorker {
   let stopping = false;
+  let fatal = false;
   const processor = async (bull: Job<QueuedSweepJob, QueuedJobResult>, token?: string, signal?: AbortSignal): Promise<QueuedJobResult> => {
     const { job, force } = bull.data;
     const key = jobKey(job);
@@ -168,7 +175,14 @@ export function startSweepWorker(o: SweepWorkerOptions): SweepWorker {
       o.onEvent?.({ type: 'done', job, result });
       return result;
     } catch (e) {
-      if (stopping && (signal?.aborted || e instanceof SweepAbortedError)) {
+      const setup = !stopping && (o.isFatal?.(e) ?? false);
+      if (setup && !fatal) {
+        fatal = true;
+        // Take nothing more: every job would fail the same way.
+        void worker.pause(true).catch((err: Error) => o.onError(err));
+        o.onFatal?.(e);
+      }
+      if (setup || (stopping && (signal?.aborted || e instanceof SweepAbortedError))) {
         o.store.releaseSweepJob(key);
         if (token) {
           await bull.moveToWait(token);

@@ -7,8 +7,11 @@ import { DEFAULT_SCAN, defaultWindow } from '../scan/run.js';
 import { SweepInputError } from './errors.js';
 import type { SweepSettings } from './types.js';
 
-/** Methods a sweep can run without anything beyond the model (seeded needs a seed pool, latent an autoencoder). */
-export const SWEEP_METHODS = ['fluent', 'embed', 'projected', 'subspace', 'beam'] as const satisfies readonly Method[];
+/**
+ * Methods a sweep can run with the model alone and what ships with textdream (`seeded`'s seed pool is bundled);
+ * `latent` needs a sentence autoencoder trained for the model, which the settings hash could not name.
+ */
+export const SWEEP_METHODS = ['fluent', 'embed', 'projected', 'subspace', 'beam', 'seeded'] as const satisfies readonly Method[];
 export type SweepMethod = (typeof SWEEP_METHODS)[number];
 
 export const DEFAULT_SWEEP = { methods: ['fluent'] as SweepMethod[], steps: 20, seed: 0, corpus: 'brown+sotu', maxAttempts: 2 };
@@ -36,7 +39,7 @@ export function parseMethods(value: string, flag = '--methods'): SweepMethod[] {
   const out: SweepMethod[] = [];
   for (const n of names) {
     if (!(SWEEP_METHODS as readonly string[]).includes(n)) {
-      const why = n === 'seeded' || n === 'latent' ? ` (${n} needs ${n === 'seeded' ? 'a seed pool' : 'a sentence autoencoder'}; dream it with textdream dream)` : '';
+      const why = n === 'latent' ? ' (latent needs a sentence autoencoder of the model; dream it with textdream dream --method latent)' : '';
       throw new SweepInputError(`${flag}: "${n}" is not a sweep method${why}; use one or more of ${SWEEP_METHODS.join(', ')}, comma-separated, e.g. ${flag} fluent,embed`);
     }
     if (!out.includes(n as SweepMethod)) out.push(n as SweepMethod);
@@ -54,7 +57,7 @@ export function sweepSettings(r: SweepRequest, model: { nPositions: number }): S
     return rest;
   });
   return {
-    version: 1,
+    version: 2,
     scan: {
       corpus: bundled ? r.corpus : resolve(r.corpus),
       heldOut: r.heldOut,

@@ -5,8 +5,8 @@ import type { ScanConfig } from '../store/types.js';
 
 /** Everything that determines a neuron job's results; its hash is part of every job's key. */
 export interface SweepSettings {
-  /** Bumped when the job's procedure changes in a way that changes its results. */
-  version: 1;
+  /** Bumped when the job's procedure changes in a way that changes its results (2: dreams judged for readability). */
+  version: 2;
   /** The corpus scan every job reads its records from: one pass over all of the model's layers. */
   /** The scan's settings (store/types.ts's ScanConfig; every layer is scanned, so no layer list). */
   scan: Omit<ScanConfig, 'layers'> & {
@@ -57,6 +57,9 @@ export interface SweepDreamSummary {
   text: string;
   value: number | null;
   ce: number | null;
+  /** The readability judge's verdict (readability/assess.ts): syntax percentile among human windows, readable or not. */
+  percentile: number | null;
+  readable: boolean;
 }
 
 export interface SweepExplanationSummary {
@@ -82,7 +85,8 @@ export interface SweepPage {
   stats: { count: number; mean: number | null; max: number | null; positive: number | null } | null;
   /** The largest activation the explanation's records saw (the 0-10 scale's 10). */
   maxActivation: number | null;
-  dreams: { method: string; steps: number; best: SweepDreamSummary | null; bestPerLabel: SweepDreamSummary[] }[];
+  /** `best`: the most activating dream; `bestReadable`: the most activating one the readability rule accepts. */
+  dreams: { method: string; steps: number; best: SweepDreamSummary | null; bestReadable: SweepDreamSummary | null; bestPerLabel: SweepDreamSummary[] }[];
   /** The explanation kept for the neuron (with dreams when the settings ask for them). */
   explanation: SweepExplanationSummary;
   /** With `withDreams`: the explanation from corpus records alone, and the score gained by adding dreams. */
@@ -117,7 +121,10 @@ export interface SweptNeuron {
   density: number | null;
   explanation: string | null;
   score: number | null;
+  /** The most activating readable dream over the page's methods; without one, the most activating dream. */
   dream: string | null;
   dreamValue: number | null;
+  /** Whether `dream` is readable (null until the job is done). */
+  dreamReadable: boolean | null;
   finishedAt: string | null;
 }

@@ -5,7 +5,7 @@ import { checkAgainstModel, dreamConfig, type DreamConfig, type TargetSpec } fro
 import { dreamSettingOptions, parseDreamSettings } from '../dreamOptions.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
 import { buildTarget, runDream } from '../../dream/run.js';
-import { seedPoolDocuments, seedSourceFrom } from '../../dream/seedPool.js';
+import { shippedSeedSource } from '../../dream/seedPool.js';
 import { heldOutMax } from '../../dream/yardstick.js';
 import { loadShippedJudge } from '../../readability/shipped.js';
 import { READABLE_RULE } from '../../readability/assess.js';
@@ -18,8 +18,6 @@ import { defineCommand, UsageError } from '../command.js';
 import { openModel } from '../model.js';
 import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 
-/** Seed-pool windows `seeded` measures to choose its starting texts (each one forward pass, counted). */
-const SEED_WINDOWS = 1000;
 /** Held-out tokens the neuron's corpus maximum is taken over. */
 const YARDSTICK_TOKENS = 20_000;
 
@@ -209,7 +207,7 @@ export default defineCommand({
       // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
       store = openStore(values.db, io.env);
       const judge = (await loadShippedJudge(lm.tokenizer)).judge;
-      const seedSource = complete.method === 'seeded' ? seedSourceFrom(lm.model, lm.tokenizer, await seedPoolDocuments('brown+sotu', lm.tokenizer), SEED_WINDOWS) : undefined;
+      const seedSource = complete.method === 'seeded' ? shippedSeedSource(lm.model, lm.tokenizer) : undefined;
       const gen = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource, env: io.env }, complete, interrupt.signal), complete);
       runId = gen.runId;
       const steps = complete.steps;

@@ -4,7 +4,9 @@
 // keeps them, --force redoes them. `--status` reports where a sweep stands without loading the model.
 import { CORPUS_NAMES } from '../../corpus/documents.js';
 import { DreamConfigError } from '../../dream/config.js';
+import { shippedSeedSource } from '../../dream/seedPool.js';
 import { LLMError } from '../../explain/openai.js';
+import { loadShippedJudge } from '../../readability/shipped.js';
 import { DEFAULT_SCAN } from '../../scan/run.js';
 import { resolveStorePath } from '../../store/location.js';
 import { modelRefOf } from '../../store/persist.js';
@@ -18,6 +20,7 @@ import { startRedisServer, RedisServerError, type RedisServer } from '../../swee
 import { expandJobs, jobLabel, parseSelection, settingsHash, type Selection } from '../../sweep/jobs.js';
 import { modelIdentity } from '../../sweep/model.js';
 import { runSweep, type SweepProgress, type SweepReport } from '../../sweep/runner.js';
+import { pageDream } from '../../sweep/page.js';
 import { scanSource } from '../../sweep/scan.js';
 import { DEFAULT_SWEEP, parseMethods, SWEEP_METHODS, sweepSettings, type SweepRequest } from '../../sweep/settings.js';
 import { sweepStatus, type SweepCounts, type SweepStatus } from '../../sweep/status.js';
@@ -80,7 +83,7 @@ function eventLine(p: SweepProgress): string | null {
 }
 
 /** An endpoint that refuses us or is not there fails every neuron alike: stop the sweep and say so (exit 2). */
-function setupError(e: unknown): boolean {
+export function setupError(e: unknown): boolean {
   if (!(e instanceof LLMError)) return false;
   return e.reason === 'config' || e.reason === 'network' || (e.reason === 'http' && [401, 403, 404].includes(e.status ?? 0));
 }
@@ -237,15 +240,18 @@ async function importCommand(io: CommandIO, file: string, dbPath: string, json: 
   return 0;
 }
 
-/** The job context of a sweep's process: the loaded model, the store, the scan source (with progress lines) and the explainer. */
-export function neuronJobContext(
+/**
+ * The job context of a sweep's process: the loaded model, the store, the scan source (with progress lines), the
+ * explainer, the readability judge and `seeded`'s seed pool.
+ */
+export async function neuronJobContext(
   io: CommandIO,
   lm: LoadedModel,
   modelRef: NeuronJobContext['modelRef'],
   store: SqliteStore,
   explain: ReturnType<typeof backends>,
   batch: number | undefined,
-): NeuronJobContext {
+): Promise<NeuronJobContext> {
   let lastScanLine = 0;
   const scans = scanSource({
     model: lm.model,
@@ -272,6 +278,8 @@ export function neuronJobContext(
     explainer: explain.explainer,
     simulator: explain.simulator,
     llm: explain.client?.describe() ?? null,
+    judge: (await loadShippedJudge(lm.tokenizer)).judge,
+    seedSource: shippedSeedSource(lm.model, lm.tokenizer),
   };
 }
 
@@ -318,11 +326,11 @@ async function sweepCommand(
     const hash = settingsHash(settings);
     store = openCliStore(o.dbPath);
     io.stderr(`sweep: ${jobs.length} neuron(s) of ${spec} · settings ${hash} · ${settings.dreams.map((d) => `${d.method} ${d.steps} steps`).join(', ')} · explainer ${o.explain.explainer.name} → ${o.dbPath}\n`);
-    const ctx = neuronJobContext(io, lm, modelRef, store, o.explain, o.batch);
+    const ctx = await neuronJobContext(io, lm, modelRef, store, o.explain, o.batch);
     const printPage = (job: SweepJob) => {
       if (values.json) return;
       const page = store!.sweepPage(job)?.page;
-      const best = page?.dreams[0]?.best;
+      const best = page ? pageDream(page) : null;
       io.stdout(`${jobLabel(job)}  score ${page?.explanation.score === null || !page ? 'n/a' : fmt(page.explanation.score, 3)}  ${page ? oneLine(page.explanation.text, 60) : ''}  dream ${best ? oneLine(best.text, 50) : 'n/a'}\n`);
     };
     let report: SweepReport;
@@ -337,10 +345,18 @@ async function sweepCommand(
       const connection = redisConnection(url);
       // The scan first, here: every worker then finds it done instead of racing to make it.
       await ctx.scans.ensure(settings.scan, interrupt.signal);
+      // A setup error in the local worker (a refused key) stops the sweep as it stops an in-process one.
+      let fatal: { error: unknown } | null = null;
+      const setupStop = new AbortController();
       const local = values['no-work'] || values['enqueue-only'] ? null : startSweepWorker({
         connection,
         store,
         run: (job, opts) => runNeuronJob(job, ctx, opts),
+        isFatal: setupError,
+        onFatal: (error) => {
+          fatal = { error };
+          setupStop.abort();
+        },
         onEvent: (e) => {
           const line = workerEventLine(e);
           if (line && e.type !== 'done') io.stderr(`worker: ${line}\n`);
@@ -354,7 +370,7 @@ async function sweepCommand(
           maxAttempts: o.maxAttempts,
           force: values.force,
           isDone: (k) => store!.sweepPage(k) !== null,
-          signal: interrupt.signal,
+          signal: AbortSignal.any([interrupt.signal, setupStop.signal]),
           onError: queueErrorReporter(io, 'queue'),
           enqueueOnly: values['enqueue-only'],
           onEnqueued: (r) => io.stderr(`queue: ${r.added} job(s) added, ${r.queued} already queued, ${r.done} done before · ${url}\n`),
@@ -373,6 +389,7 @@ async function sweepCommand(
       } finally {
         await local?.stop();
       }
+      if (fatal) throw (fatal as { error: unknown }).error;
     } else {
       report = await runSweep({
         jobs,

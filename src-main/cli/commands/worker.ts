@@ -14,7 +14,7 @@ import { defineCommand, UsageError } from '../command.js';
 import { openModel } from '../model.js';
 import { DB_OPTION, openCliStore } from '../store.js';
 import { backends } from './explain.js';
-import { neuronJobContext, queueErrorReporter, workerEventLine } from './sweep.js';
+import { neuronJobContext, queueErrorReporter, setupError, workerEventLine } from './sweep.js';
 
 export default defineCommand({
   name: 'worker',
@@ -53,7 +53,21 @@ export default defineCommand({
     try {
       store = openCliStore(dbPath);
       const modelRef = modelRefOf(lm, spec);
-      const ctx = neuronJobContext(io, lm, modelRef, store, explain, batch);
+      const ctx = await neuronJobContext(io, lm, modelRef, store, explain, batch);
+      // Ctrl-C / SIGTERM, or a setup error that would fail every job (the job goes back to the queue first).
+      let stopFor: (error?: unknown) => void = () => {};
+      const stopped = new Promise<{ error: unknown } | null>((resolve) => {
+        stopFor = (error?: unknown) => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          if (error === undefined) io.stderr('worker: stopping (the running job goes back to the queue)\n');
+          else io.stderr('worker: stopping: this setup would fail every job (the job went back to the queue)\n');
+          resolve(error === undefined ? null : { error });
+        };
+        const onSignal = () => stopFor();
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+      });
       const s = store;
       const w = startSweepWorker({
         connection,
@@ -67,19 +81,13 @@ export default defineCommand({
           if (line) io.stderr(`${line}\n`);
         },
         onError: queueErrorReporter(io, 'worker'),
+        isFatal: setupError,
+        onFatal: (error) => stopFor(error),
       });
       io.stderr(`worker: ${spec} (model ${modelRef.fingerprint.slice(0, 12)}) on ${values.redis} → ${dbPath}; Ctrl-C stops\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          io.stderr('worker: stopping (the running job goes back to the queue)\n');
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      const fatal = await stopped;
       await w.stop();
+      if (fatal) throw fatal.error;
       return 0;
     } catch (e) {
       if (e instanceof LLMError) throw new UsageError(e.message);
