@@ -67,7 +67,7 @@ const corpusText = normaliseForCopy([...splits.heldOut, ...splits.seedPool, ...s
 // 2. Per-unit maxima over windows of up to 64 tokens of documents (the first `maxTokens` of them), every MLP neuron
 //    of every layer (or every latent of the SAE) per pass. Keys: `layer:neuron`, or `sae:latent`.
 const layers = Array.from({ length: c.nLayer }, (_, l) => l);
-const sae = values.sae ? await loadSae(await saeDir({ model, tokenizer: tok, modelDir: lm.source.dir }, values.sae)) : null;
+const sae = values.sae ? await loadSae(await saeDir({ modelDir: lm.source.dir }, values.sae)) : null;
 const saeHook = sae?.config.hook.name ?? '';
 const groups: UnitGroup[] = sae ? [{ name: 'sae', hooks: [saeHook], read: (cache) => sae.encode(cache.get(saeHook)!) }] : layers.map(neuronGroup);
 async function maxima(docs: { id: string; ids: number[] }[], maxTokens: number): Promise<Map<string, number>> {

@@ -43,7 +43,7 @@ function unitTerms(model: GPT2, spec: Extract<TargetSpec, { kind: 'sum' }>): { w
  * `L2.resid_pre` → <model folder>/saes/blocks.2.hook_resid_pre (where train-sae writes); anything else is a local
  * folder or a hub SAE, `org/name/sub/folder` (sae/locate.ts).
  */
-export async function saeDir(ctx: DreamContext, where: string): Promise<string> {
+export async function saeDir(ctx: Pick<DreamContext, 'modelDir' | 'env'>, where: string): Promise<string> {
   const m = /^L(\d+)\.(\w+)$/.exec(where);
   const site = SAE_SITES.find((s) => s === m?.[2]);
   if (!m || !site) return (await locateSae(where, ctx.env ? { env: ctx.env } : {})).dir;
@@ -81,7 +81,12 @@ export async function resolveTarget(ctx: DreamContext, spec: TargetSpec): Promis
   }
 }
 
-async function checkedSae(ctx: DreamContext, dir: string): Promise<Sae> {
+/** The SAE `sae:<where>` names (`L2.resid_pre` beside the model, a folder, or a hub folder), checked against the model. */
+export async function openSae(ctx: Pick<DreamContext, 'model' | 'modelDir' | 'env'>, where: string): Promise<Sae> {
+  return checkedSae(ctx, await saeDir(ctx, where));
+}
+
+async function checkedSae(ctx: Pick<DreamContext, 'model'>, dir: string): Promise<Sae> {
   const sae = await loadSae(dir);
   const { nLayer, dModel } = ctx.model.config;
   const fail = (why: string): never => {

@@ -50,12 +50,29 @@ interface LayerTensors {
 }
 
 /**
- * Run one batch and fold it into the accumulators (one per scanned layer, in `layers` order). Returns, per layer,
- * the per-token activations [len, N] of the windows pulled, for the caller's random-sample rows.
+ * Units a scan reads from one hook: a layer's MLP neurons (`mlp.hook_post` as it is), or an SAE's latents (its
+ * hook's activations encoded). `layer` keys the group's rows in the store.
+ */
+export interface ScanGroup {
+  layer: number;
+  units: number;
+  hook: string;
+  /** [B, T, d] hook activations → [B, T, units] (inside the batch's tidy); none = the activations themselves. */
+  read?: (h: tf.Tensor) => tf.Tensor;
+}
+
+/** A layer's MLP neurons. */
+export function neuronScanGroup(model: GPT2, layer: number): ScanGroup {
+  return { layer, units: model.config.dMlp, hook: hookName(layer, 'mlp.hook_post') };
+}
+
+/**
+ * Run one batch and fold it into the accumulators (one per group, in `groups` order). Returns, per group, the
+ * per-token activations [len, units] of the windows pulled, for the caller's random-sample rows.
  */
 export async function scanBatch(
   model: GPT2,
-  layers: number[],
+  groups: ScanGroup[],
   accs: LayerAccumulator[],
   spec: BatchSpec,
   sampleEvery: number,
@@ -64,20 +81,23 @@ export async function scanBatch(
   const { bos, pad } = { bos: model.config.bosTokenId, pad: model.config.eosTokenId };
   const { ids, T } = batchIds(spec, bos, pad);
   const T1 = T + 1;
-  const N = model.config.dMlp;
   const rowsIdx = sampleRows(spec.windows, T1, sampleEvery);
-  const hooks = layers.map((l) => hookName(l, 'mlp.hook_post'));
+  const hooks = [...new Set(groups.map((g) => g.hook))];
+  const stopAtLayer = Math.max(...groups.map((g) => g.layer)) + 1;
   const kept: LayerTensors[] = tf.tidy(() => {
-    const r = model.run({ ids: tf.tensor2d(ids, [B, T1], 'int32') }, { hooks, stopAtLayer: Math.max(...layers) + 1, skipLogits: true });
+    const r = model.run({ ids: tf.tensor2d(ids, [B, T1], 'int32') }, { hooks, stopAtLayer, skipLogits: true });
     const rowIdx = tf.tensor1d(Int32Array.from(rowsIdx), 'int32');
     // Pooling [T, 1] with stride 1 over T1 = T + 1 positions gives two outputs; the second covers positions 1…T.
     const pool = (x: tf.Tensor, kind: 'max' | 'avg') => {
+      const N = x.shape[2]!;
       const x4 = tf.reshape(x, [B, T1, 1, N]) as tf.Tensor4D;
       const p = kind === 'max' ? tf.maxPool(x4, [T, 1], [1, 1], 'valid') : tf.avgPool(x4, [T, 1], [1, 1], 'valid');
       return tf.reshape(tf.slice(p, [0, 1, 0, 0], [B, 1, 1, N]), [B, N]); // [B, N]
     };
-    return hooks.map((name) => {
-      const h = r.cache.get(name) as tf.Tensor3D; // [B, T1, N]
+    return groups.map((g) => {
+      const N = g.units;
+      const x = r.cache.get(g.hook)!;
+      const h = (g.read ? g.read(x) : x) as tf.Tensor3D; // [B, T1, N]
       return {
         h,
         wmax: pool(h, 'max'),
@@ -93,7 +113,8 @@ export async function scanBatch(
     accs.forEach((acc, i) => acc.wanted(spec.windows, T, small[i][0], want));
     const pulled = want.filter(Boolean).length;
     const rows = await Promise.all(
-      kept.map(async (k) => {
+      kept.map(async (k, gi) => {
+        const N = groups[gi].units;
         const m = new Map<number, Float32Array>();
         if (!pulled) return m;
         if (2 * pulled >= B) {

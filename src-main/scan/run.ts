@@ -8,10 +8,12 @@
 // `checkpointIntervalMs` (default 2 min) after the previous one, which bounds the work a crash can lose.
 import type { CorpusDocument } from '../corpus/documents.js';
 import type { GPT2 } from '../model/gpt2.js';
+import { parseHookName } from '../model/hooks.js';
+import type { Sae } from '../sae/load.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { CorpusRef, ModelRef, RandomSlots, ScanConfig, ScanSummary, ScanWindowRow, ScanWriter, TopSlots } from '../store/types.js';
 import { LayerAccumulator, type BatchWindow } from './accumulate.js';
-import { scanBatch } from './batch.js';
+import { neuronScanGroup, scanBatch, type ScanGroup } from './batch.js';
 import { planWindows, type WindowPlan } from './corpus.js';
 import { ScanConfigError } from './errors.js';
 import { HIST_BINS } from './histogram.js';
@@ -29,6 +31,8 @@ export interface ScanOptions {
   /** Windows per forward pass (does not change the results). */
   batch: number;
   store: ScanWriter;
+  /** The SAE a config with `sae` scans the latents of (loaded; its fingerprint must be the config's). */
+  sae?: Sae;
   /** Start a new scan even if an unfinished or finished one with the same settings exists. */
   fresh?: boolean;
   signal?: AbortSignal;
@@ -48,6 +52,14 @@ export type ScanEvent =
 /** Check a config against a model: layers exist, the window fits the context behind its prefix. */
 export function checkScanConfig(c: ScanConfig, m: { nLayer: number; nPositions: number }): void {
   if (!c.layers.length) throw new ScanConfigError('--layers is empty: give at least one layer');
+  if (c.sae) {
+    // An SAE's latents are one group, stored under the layer of the hook it reads.
+    const layer = parseHookName(c.sae.hook)?.layer;
+    if (layer === undefined || c.layers.length !== 1 || c.layers[0] !== layer) {
+      throw new ScanConfigError(`a scan of the SAE ${c.sae.spec} reads ${c.sae.hook}: its layers must be [${layer ?? '?'}], not [${c.layers.join(', ')}]`);
+    }
+    if (!Number.isInteger(c.sae.latents) || c.sae.latents < 1) throw new ScanConfigError(`the SAE ${c.sae.spec} has ${c.sae.latents} latents`);
+  }
   for (const l of c.layers) {
     if (!Number.isInteger(l) || l < 0 || l >= m.nLayer) throw new ScanConfigError(`--layers: layer ${l} is out of range: this model has layers 0-${m.nLayer - 1}`);
   }
@@ -78,11 +90,22 @@ class TokenText {
   }
 }
 
+/** What a scan reads: every chosen layer's MLP neurons, or an SAE's latents (encoded from its hook, thresholded). */
+function scanGroups(o: ScanOptions): ScanGroup[] {
+  const c = o.config;
+  if (!c.sae) return c.layers.map((l) => neuronScanGroup(o.model, l));
+  const sae = o.sae!;
+  return [{ layer: c.layers[0], units: sae.config.dSae, hook: sae.config.hook.name, read: (h) => sae.encode(h) }];
+}
+
 /** Run (or resume) a scan; yields events and returns the stored summary. */
 export async function* runScan(o: ScanOptions): AsyncGenerator<ScanEvent, ScanSummary> {
   const c = o.config;
   const mc = o.model.config;
   checkScanConfig(c, mc);
+  if (c.sae && o.sae?.config.dSae !== c.sae.latents) {
+    throw new ScanConfigError(`the scan of SAE ${c.sae.spec} needs that SAE loaded (${c.sae.latents} latents reading ${c.sae.hook})`);
+  }
   if (!Number.isInteger(o.batch) || o.batch < 1) throw new ScanConfigError(`--batch ${o.batch} must be a positive integer`);
   if (!o.fresh) {
     const done = o.store.findCompleted(o.modelRef.fingerprint, o.corpus.ref.fingerprint, c);
@@ -119,8 +142,8 @@ export async function* runScan(o: ScanOptions): AsyncGenerator<ScanEvent, ScanSu
 
 async function* scanLoop(o: ScanOptions, plan: WindowPlan, scan: ScanSummary, resumed: boolean): AsyncGenerator<ScanEvent, ScanSummary> {
   const c = o.config;
-  const N = o.model.config.dMlp;
-  const accs = c.layers.map((l) => new LayerAccumulator(l, N, c.top, c.window, c.random));
+  const groups = scanGroups(o);
+  const accs = groups.map((g) => new LayerAccumulator(g.layer, g.units, c.top, c.window, c.random));
   const written = new Set<number>();
   if (resumed) {
     const st = o.store.loadScanState(scan.id);
@@ -136,7 +159,7 @@ async function* scanLoop(o: ScanOptions, plan: WindowPlan, scan: ScanSummary, re
   const overhead = o.checkpointOverhead ?? 0.05;
   const interval = o.checkpointIntervalMs ?? 120_000;
   let lastCheckpoint = performance.now();
-  const statsBytes = accs.length * N * (8 * 4 + 4 * 2 + HIST_BINS * 4);
+  const statsBytes = groups.reduce((a, g) => a + g.units, 0) * (8 * 4 + 4 * 2 + HIST_BINS * 4);
   let windowsDone = scan.windowsDone;
   let tokensDone = scan.tokensDone;
   const priorMs = scan.elapsedMs;
@@ -203,7 +226,7 @@ async function* scanLoop(o: ScanOptions, plan: WindowPlan, scan: ScanSummary, re
       const w = plan.windows[i];
       return plan.tokens[w.doc].subarray(w.start, w.start + w.len);
     });
-    const rows = await scanBatch(o.model, c.layers, accs, { windows, ids, mustPull }, c.sample);
+    const rows = await scanBatch(o.model, groups, accs, { windows, ids, mustPull }, c.sample);
     mustPull.forEach((must, b) => {
       if (must) accs.forEach((acc, li) => acc.addRandom(p + b, windows[b].index, rows[li].get(b)!, windows[b].len));
     });

@@ -3,7 +3,7 @@
 import { hookName } from '../model/hooks.js';
 import { HIST_BINS, nonEmptyBins, quantiles } from '../scan/histogram.js';
 import { f32, f64, i32, u32 } from './blobs.js';
-import { explanationOf } from './rows.js';
+import { explanationOf, runSummary } from './rows.js';
 import { randomSlotsOf, topSlotsOf } from './scanRows.js';
 import type { SqliteStore } from './sqlite.js';
 import type { NeuronExample, NeuronPageData, NeuronStatsView, ScanSummary } from './types.js';
@@ -103,9 +103,13 @@ function randomExamples(s: SqliteStore, scanId: string, layer: number, neuron: n
   return out;
 }
 
+/**
+ * A neuron's page, or with `sae` (an SAE's fingerprint; `neuron` = the latent, `layer` ignored) a latent's page from
+ * the scan of that SAE: the same statistics, windows and histogram, and the dreams run for `sae:<name>:<latent>`.
+ */
 export function buildNeuronPage(
   s: SqliteStore,
-  q: { model: string; layer: number; neuron: number; scanId?: string; examples?: number; random?: number },
+  q: { model: string; layer: number; neuron: number; sae?: string; scanId?: string; examples?: number; random?: number },
 ): NeuronPageData | null {
   const model = s.resolveModel(q.model);
   let scan: ScanSummary | null = null;
@@ -113,23 +117,31 @@ export function buildNeuronPage(
     scan = s.getScan(q.scanId);
     if (!scan) return null;
   } else if (model) {
-    scan = s.scanFor(model.fingerprint, q.layer);
+    scan = q.sae ? s.saeScanFor(model.fingerprint, q.sae) : s.scanFor(model.fingerprint, q.layer);
   }
   const fp = model?.fingerprint ?? scan?.modelFingerprint;
   if (!fp) return null;
-  const covered = scan && scan.config.layers.includes(q.layer) ? scan : null;
+  const sae = scan?.config.sae ?? null;
+  if (q.sae && !sae) return null;
+  const layer = sae ? scan!.config.layers[0] : q.layer;
+  const covered = scan && scan.config.layers.includes(layer) && (sae ? q.neuron < sae.latents : !scan.config.sae) ? scan : null;
   const k = q.examples ?? 1000;
+  const dreams = sae
+    ? (s.stmt('SELECT * FROM dream_runs WHERE model = ? AND target = ? ORDER BY created_at DESC, rowid DESC LIMIT 1000').all(fp, `sae:${sae.spec}:${q.neuron}`) as Row[]).map(runSummary)
+    : s.listRuns({ model: fp, layer, neuron: q.neuron, limit: 1000 });
   return {
     format: 'textdream-neuron',
     model: model ?? (scan ? { spec: scan.model, fingerprint: scan.modelFingerprint } : null),
-    layer: q.layer,
+    layer,
     neuron: q.neuron,
-    hook: hookName(q.layer, 'mlp.hook_post'),
+    hook: sae ? sae.hook : hookName(layer, 'mlp.hook_post'),
+    sae,
     scan,
-    stats: covered ? neuronStats(s, covered.id, q.layer, q.neuron) : null,
-    top: covered ? topExamples(s, covered.id, q.layer, q.neuron, k) : [],
-    random: covered ? randomExamples(s, covered.id, q.layer, q.neuron, q.random ?? k) : [],
-    dreams: s.listRuns({ model: fp, layer: q.layer, neuron: q.neuron, limit: 1000 }),
-    explanations: (s.stmt('SELECT * FROM explanations WHERE model = ? AND layer = ? AND neuron = ? ORDER BY created_at DESC').all(fp, q.layer, q.neuron) as Row[]).map(explanationOf),
+    stats: covered ? neuronStats(s, covered.id, layer, q.neuron) : null,
+    top: covered ? topExamples(s, covered.id, layer, q.neuron, k) : [],
+    random: covered ? randomExamples(s, covered.id, layer, q.neuron, q.random ?? k) : [],
+    dreams,
+    // Explanations are kept per MLP neuron only (explain an SAE latent: not yet).
+    explanations: sae ? [] : (s.stmt('SELECT * FROM explanations WHERE model = ? AND layer = ? AND neuron = ? ORDER BY created_at DESC').all(fp, layer, q.neuron) as Row[]).map(explanationOf),
   };
 }

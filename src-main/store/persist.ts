@@ -11,13 +11,14 @@ import type { ExperimentStore, ModelRef } from './types.js';
 const EDGE = 1 << 20;
 
 /**
- * A cheap content fingerprint of a model folder: sha256 over config.json, tokenizer.json (when present) and, for
- * every weights file, its size, its first MiB (the safetensors header and the first tensors) and its last MiB.
- * Reads at most 2 MiB per file, so it costs milliseconds even for large checkpoints; any retraining changes it.
+ * A cheap content fingerprint of a model folder: sha256 over config.json, tokenizer.json (when present; an SAE
+ * folder passes its cfg.json) and, for every weights file, its size, its first MiB (the safetensors header and the
+ * first tensors) and its last MiB. Reads at most 2 MiB per file, so it costs milliseconds even for large
+ * checkpoints; any retraining changes it.
  */
-export function fingerprintFiles(dir: string, weightFiles: string[]): string {
+export function fingerprintFiles(dir: string, weightFiles: string[], metaFiles: readonly string[] = ['config.json', 'tokenizer.json']): string {
   const h = createHash('sha256');
-  for (const name of ['config.json', 'tokenizer.json']) {
+  for (const name of metaFiles) {
     const p = join(dir, name);
     if (existsSync(p)) h.update(`${name}\0`).update(readFileSync(p));
   }

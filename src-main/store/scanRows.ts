@@ -16,7 +16,18 @@ export class ScanStateError extends Error {
 
 /** The config as a canonical string: scans with equal keys produce equal results. */
 export function scanConfigKey(c: ScanConfig): string {
-  return JSON.stringify({ layers: [...c.layers].sort((a, b) => a - b), window: c.window, top: c.top, random: c.random, maxTokens: c.maxTokens, seed: c.seed, heldOut: c.heldOut, sample: c.sample });
+  // Neuron scans' keys are as they always were; an SAE scan's adds the SAE's fingerprint.
+  return JSON.stringify({
+    layers: [...c.layers].sort((a, b) => a - b),
+    window: c.window,
+    top: c.top,
+    random: c.random,
+    maxTokens: c.maxTokens,
+    seed: c.seed,
+    heldOut: c.heldOut,
+    sample: c.sample,
+    ...(c.sae ? { sae: c.sae.fingerprint } : {}),
+  });
 }
 
 export function scanSummary(r: Row): ScanSummary {
@@ -210,11 +221,21 @@ export function listScans(s: SqliteStore, opts: ListScansOptions): ScanSummary[]
   return (s.db.prepare(sql).all(p) as Row[]).map(scanSummary);
 }
 
-export function scanFor(s: SqliteStore, model: string, layer: number): ScanSummary | null {
+function firstScan(s: SqliteStore, model: string, pick: (c: ScanSummary['config']) => boolean): ScanSummary | null {
   const rows = s.stmt(`SELECT * FROM scans WHERE model = ? AND windows_done > 0 ORDER BY status = 'completed' DESC, updated_at DESC, rowid DESC`).all(model) as Row[];
   for (const r of rows) {
     const sum = scanSummary(r);
-    if (sum.config.layers.includes(layer)) return sum;
+    if (pick(sum.config)) return sum;
   }
   return null;
+}
+
+/** The scan a neuron's page reads: completed first, then the latest, of those that scanned the layer's neurons. */
+export function scanFor(s: SqliteStore, model: string, layer: number): ScanSummary | null {
+  return firstScan(s, model, (c) => !c.sae && c.layers.includes(layer));
+}
+
+/** The scan of an SAE's latents (by the SAE's fingerprint), chosen as scanFor chooses. */
+export function saeScanFor(s: SqliteStore, model: string, sae: string): ScanSummary | null {
+  return firstScan(s, model, (c) => c.sae?.fingerprint === sae);
 }

@@ -300,6 +300,10 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
     return scans.scanFor(this, modelFingerprint, layer);
   }
 
+  saeScanFor(modelFingerprint: string, saeFingerprint: string): ScanSummary | null {
+    return scans.saeScanFor(this, modelFingerprint, saeFingerprint);
+  }
+
   // ---------------------------------------------------------------------------------------------- sweeps
 
   claimSweepJob(key: SweepJobKey, settings: SweepSettings, opts: { maxAttempts: number; force?: boolean }): SweepClaim {
@@ -333,7 +337,7 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
 
   // -------------------------------------------------------------------------------- pages, export, import
 
-  neuronPage(q: { model: string; layer: number; neuron: number; scanId?: string; examples?: number; random?: number }): NeuronPageData | null {
+  neuronPage(q: { model: string; layer: number; neuron: number; sae?: string; scanId?: string; examples?: number; random?: number }): NeuronPageData | null {
     return buildNeuronPage(this, q);
   }
   exportHistory(): HistoryFile {

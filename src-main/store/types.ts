@@ -67,9 +67,19 @@ export interface CorpusRef {
 }
 
 /** Everything that determines a scan's results (batch size does not: results are the same for any batch). */
+/** The SAE a latent scan reads: as the user named it, its files' fingerprint, the hook it encodes, its width. */
+export interface ScanSae {
+  spec: string;
+  fingerprint: string;
+  hook: string;
+  latents: number;
+}
+
 export interface ScanConfig {
-  /** Blocks whose MLP neurons (`blocks.L.mlp.hook_post`) are scanned, ascending. */
+  /** Blocks whose MLP neurons (`blocks.L.mlp.hook_post`) are scanned, ascending; with `sae`, the SAE hook's block alone. */
   layers: number[];
+  /** Scan this SAE's latents instead of MLP neurons (rows keyed by the hook's layer and the latent's index). */
+  sae?: ScanSae;
   /** Text tokens per window; each window runs behind an <|endoftext|> prefix (not counted), as dreams are measured. */
   window: number;
   /** Top windows kept per neuron (by the window's largest activation). */
@@ -164,9 +174,12 @@ export type NewExplanation = Omit<Explanation, 'id' | 'createdAt' | 'scanId' | '
 export interface NeuronPageData {
   format: 'textdream-neuron';
   model: { spec: string; fingerprint: string } | null;
+  /** For an SAE latent: its hook's layer and the latent's index (`sae` says which SAE). */
   layer: number;
   neuron: number;
   hook: string;
+  /** The SAE whose latent this page is (null: an MLP neuron). */
+  sae: ScanSae | null;
   scan: ScanSummary | null;
   stats: NeuronStatsView | null;
   top: NeuronExample[];
@@ -225,9 +238,13 @@ export interface ExperimentHistory extends ExperimentStore {
   listScans(opts?: ListScansOptions): ScanSummary[];
   getScan(id: string): ScanSummary | null;
   /** The newest usable scan (completed first, then the newest with progress) of a model covering `layer`. */
+  /** The scan a neuron's page reads: finished first, then the newest (scans of SAE latents are not neuron scans). */
   scanFor(modelFingerprint: string, layer: number): ScanSummary | null;
+  /** The same for the latents of the SAE with this fingerprint. */
+  saeScanFor(modelFingerprint: string, saeFingerprint: string): ScanSummary | null;
   /** `model` is a fingerprint, or a spec (the newest model row with that spec). Null when the model is unknown. */
-  neuronPage(q: { model: string; layer: number; neuron: number; scanId?: string; examples?: number; random?: number }): NeuronPageData | null;
+  /** With `sae` (an SAE's fingerprint): the page of latent `neuron` from that SAE's scan. */
+  neuronPage(q: { model: string; layer: number; neuron: number; sae?: string; scanId?: string; examples?: number; random?: number }): NeuronPageData | null;
   addExplanation(e: NewExplanation): Explanation;
   listExplanations(q: { model?: string; layer?: number; neuron?: number; search?: string; limit?: number }): Explanation[];
   /** Full-text search (FTS5) over dream texts, scanned windows and explanations. Words are ANDed; `word*` is a prefix. */

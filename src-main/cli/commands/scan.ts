@@ -2,6 +2,11 @@
 // its top windows, random windows, histogram and statistics in the experiment store. Resumable: the same command
 // continues an interrupted scan where its last checkpoint left it.
 import { CORPUS_NAMES } from '../../corpus/documents.js';
+import { ObjectiveError } from '../../dream/objectives.js';
+import { openSae } from '../../dream/run.js';
+import { ModelFileError } from '../../model/errors.js';
+import type { Sae } from '../../sae/load.js';
+import { saeScanRef } from '../../sae/scanRef.js';
 import { loadScanCorpus } from '../../scan/corpus.js';
 import { checkScanConfig, DEFAULT_SCAN, defaultWindow, runScan, type ScanEvent } from '../../scan/run.js';
 import { resolveStorePath } from '../../store/location.js';
@@ -41,19 +46,22 @@ function summary(s: ScanSummary, db: string): string {
   const rate = s.elapsedMs > 0 ? ` · ${num(s.tokensDone / (s.elapsedMs / 1000))} tokens/s` : '';
   return (
     `scan ${s.id} ${s.status}: ${num(s.tokensDone)} tokens in ${s.windowsDone} windows of ${s.corpus} · ` +
-    `layers ${s.config.layers.join(',')} · ${formatDuration(s.elapsedMs)}${rate}\n` +
+    `${s.config.sae ? `${s.config.sae.latents} latents of the SAE ${s.config.sae.spec} (${s.config.sae.hook})` : `layers ${s.config.layers.join(',')}`} · ${formatDuration(s.elapsedMs)}${rate}\n` +
     `store: ${db}\n` +
-    `see a neuron: textdream neuron --layer ${s.config.layers[0]} --neuron 0 --model ${JSON.stringify(s.model)} --db ${JSON.stringify(db)}\n`
+    (s.config.sae
+      ? `see a latent: textdream neuron --sae ${JSON.stringify(s.config.sae.spec)} --latent 0 --model ${JSON.stringify(s.model)} --db ${JSON.stringify(db)}\n`
+      : `see a neuron: textdream neuron --layer ${s.config.layers[0]} --neuron 0 --model ${JSON.stringify(s.model)} --db ${JSON.stringify(db)}\n`)
   );
 }
 
 export default defineCommand({
   name: 'scan',
-  summary: 'run a corpus through the model and store every MLP neuron\'s top and random windows, histogram and statistics',
-  usage: `--corpus <${CORPUS_NAMES.join('|')}|file.txt|file.jsonl> [--layers 0,2] [--window <W>] [--batch <B>] [--top <k>] [--random <n>] [--max-tokens <N>] [--held-out] [--db <file>]`,
+  summary: 'run a corpus through the model and store every MLP neuron\'s (or SAE latent\'s) top and random windows, histogram and statistics',
+  usage: `--corpus <${CORPUS_NAMES.join('|')}|file.txt|file.jsonl> [--layers 0,2 | --sae L2.resid_pre] [--window <W>] [--batch <B>] [--top <k>] [--random <n>] [--max-tokens <N>] [--held-out] [--db <file>]`,
   options: {
     corpus: { type: 'string', arg: '<name|file>', description: `${CORPUS_NAMES.join(', ')}, or a .txt (documents separated by two blank lines) / .jsonl ({"text": …} per line) file` },
     layers: { type: 'string', arg: '<L,...>', description: 'layers to scan, e.g. 0,2 or 0-3 (default: all)' },
+    sae: { type: 'string', arg: '<L2.resid_pre|dir|org/repo/folder>', description: "scan an SAE's latents instead of MLP neurons: one beside the model (L<layer>.<site>), a folder, or a hub folder" },
     window: { type: 'string', arg: '<W>', description: `tokens per window, each run behind an <|endoftext|> prefix (default ${DEFAULT_SCAN.window}, or the context − 1 when smaller)` },
     batch: { type: 'string', arg: '<B>', description: `windows per forward pass (default ${DEFAULT_SCAN.batch}; does not change the results)` },
     top: { type: 'string', arg: '<k>', description: `top windows kept per neuron (default ${DEFAULT_SCAN.top})` },
@@ -69,6 +77,8 @@ export default defineCommand({
     const corpusSpec = values.corpus;
     if (!corpusSpec) throw new UsageError(`--corpus is required: ${CORPUS_NAMES.join(', ')}, or a .txt/.jsonl file`);
     const layers = values.layers !== undefined ? parseLayers(values.layers) : undefined;
+    if (values.sae !== undefined && layers) throw new UsageError('--layers and --sae exclude each other: an SAE scan reads the layer of its hook');
+    if (values.sae !== undefined && !values.sae.trim()) throw new UsageError('--sae is empty: name an SAE, e.g. --sae L2.resid_pre');
     const window = intOption(values.window, '--window', 1, 65535);
     const batch = intOption(values.batch, '--batch', 1, 4096) ?? DEFAULT_SCAN.batch;
     const maxTokens = intOption(values['max-tokens'], '--max-tokens', 1, Number.MAX_SAFE_INTEGER) ?? null;
@@ -91,7 +101,7 @@ export default defineCommand({
 
 async function scanCommand(
   io: CommandIO,
-  values: { model?: string; backend?: string; db?: string; fresh?: boolean; json?: boolean },
+  values: { model?: string; backend?: string; db?: string; fresh?: boolean; json?: boolean; sae?: string },
   corpusSpec: string,
   layers: number[] | undefined,
   window: number | undefined,
@@ -102,16 +112,27 @@ async function scanCommand(
   const corpus = await loadScanCorpus(corpusSpec, base.heldOut);
   io.stderr(`corpus: ${corpus.ref.spec} · ${corpus.docs.length} documents\n`);
   const { lm, spec } = await openModel(values, io);
+  let sae: Sae | undefined;
+  try {
+    sae = values.sae !== undefined ? await openSae({ model: lm.model, modelDir: lm.source.dir, env: io.env }, values.sae) : undefined;
+  } catch (e) {
+    lm.model.dispose();
+    if (e instanceof ObjectiveError || e instanceof ModelFileError) throw new UsageError(`--sae ${values.sae}: ${e.message}`);
+    throw e;
+  }
   const store = new SqliteStore(dbPath);
   const interrupt = interruptible(io, 'the scan (progress is kept; run the same command to continue)');
   try {
     const c = lm.config;
-    const config: ScanConfig = { ...base, layers: layers ?? [...Array(c.nLayer).keys()], window: window ?? defaultWindow(c.nPositions) };
+    const config: ScanConfig = sae
+      ? { ...base, layers: [sae.config.hook.layer], sae: saeScanRef(values.sae!, sae), window: window ?? defaultWindow(c.nPositions) }
+      : { ...base, layers: layers ?? [...Array(c.nLayer).keys()], window: window ?? defaultWindow(c.nPositions) };
     checkScanConfig(config, c);
     let last = 0;
     let final: ScanSummary | null = null;
-    for await (const e of runScan({ model: lm.model, tokenizer: lm.tokenizer, modelRef: modelRefOf(lm, spec), corpus, config, batch, store, fresh: values.fresh, signal: interrupt.signal })) {
-      if (e.type === 'plan') io.stderr(`plan: ${num(e.tokens)} tokens in ${num(e.windows)} windows of ${config.window} · layers ${config.layers.join(',')} · ${c.dMlp} neurons each\n`);
+    const units = config.sae ? `the ${config.sae.latents} latents of ${config.sae.spec} (${config.sae.hook})` : `layers ${config.layers.join(',')} · ${c.dMlp} neurons each`;
+    for await (const e of runScan({ model: lm.model, tokenizer: lm.tokenizer, modelRef: modelRefOf(lm, spec), corpus, config, batch, store, sae, fresh: values.fresh, signal: interrupt.signal })) {
+      if (e.type === 'plan') io.stderr(`plan: ${num(e.tokens)} tokens in ${num(e.windows)} windows of ${config.window} · ${units}\n`);
       else if (e.type === 'start') {
         if (e.alreadyComplete) io.stderr(`already scanned with these settings (scan ${e.scan.id}); pass --fresh to scan again\n`);
         else if (e.resumed) io.stderr(`resuming scan ${e.scan.id} at ${num(e.scan.tokensDone)}/${num(e.scan.tokensTotal)} tokens\n`);
@@ -137,6 +158,7 @@ async function scanCommand(
   } finally {
     interrupt.release();
     store.close();
+    sae?.dispose();
     lm.model.dispose();
   }
 }

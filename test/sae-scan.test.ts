@@ -1,0 +1,122 @@
+// Corpus scans of SAE latents (`textdream scan --sae`, `textdream neuron --sae --latent`): every latent of a small
+// JumpReLU SAE on the fixture model gets the statistics, top windows and histogram a neuron gets, checked against
+// each window measured on its own through the dreaming code's latent target (a different path: the target's hook
+// read and encode, hard-evaluated window by window), and against a brute-force ranking of every window of the corpus.
+// A latent scan leaves the neurons' pages alone, and bad input is refused naming the fix.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src-main/backend.js';
+import { measureIds } from '../src-main/dream/hard.js';
+import { saeLatentTarget } from '../src-main/dream/objectives.js';
+import { loadModel, type LoadedModel } from '../src-main/model/load.js';
+import { loadSae, type Sae } from '../src-main/sae/load.js';
+import { loadScanCorpus, planWindows } from '../src-main/scan/corpus.js';
+import type { NeuronPageData } from '../src-main/store/types.js';
+import { runCli } from './helpers/cli.js';
+import { writeJumpReluSae } from './helpers/sae.js';
+import { FIXTURE } from './helpers/shared.js';
+import { writeSweepCorpus } from './helpers/sweepCorpus.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'textdream-sae-scan-'));
+const CORPUS = join(dir, 'corpus.jsonl');
+const SAE = join(dir, 'sae');
+const DB = join(dir, 'store.db');
+const D_SAE = 24;
+const WINDOW = 12;
+const TOP = 5;
+const common = ['--model', FIXTURE, '--backend', 'wasm', '--db', DB];
+
+let lm: LoadedModel;
+let sae: Sae;
+beforeAll(async () => {
+  writeSweepCorpus(CORPUS);
+  await writeJumpReluSae(SAE, { dIn: 32, dSae: D_SAE, hook: 'blocks.1.hook_resid_pre', seed: 7, threshold: 0.3 });
+  await initBackend('wasm');
+  lm = await loadModel(FIXTURE);
+  sae = await loadSae(SAE);
+});
+afterAll(() => {
+  sae?.dispose();
+  lm?.model.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function latentPage(latent: number): Promise<NeuronPageData> {
+  const r = await runCli(['neuron', ...common, '--sae', SAE, '--latent', String(latent), '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as NeuronPageData;
+}
+
+describe('scans of SAE latents', () => {
+  it('keeps each latent\'s statistics and top windows as measuring every window of the corpus through the latent target gives', async () => {
+    const scan = await runCli(['scan', ...common, '--corpus', CORPUS, '--sae', SAE, '--window', String(WINDOW), '--top', String(TOP), '--random', '4', '--sample', '1']);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(scan.stderr).toMatch(new RegExp(`the ${D_SAE} latents of .* \\(blocks\\.1\\.hook_resid_pre\\)`));
+    expect(scan.stdout).toMatch(/see a latent: textdream neuron --sae /);
+
+    // Every window of the plan, measured latent by latent through the dreaming code (max over its tokens).
+    const { docs } = await loadScanCorpus(CORPUS, false);
+    const plan = planWindows(docs, lm.tokenizer, { window: WINDOW, seed: 0, maxTokens: null });
+    const seqs = plan.order.map((i) => {
+      const w = plan.windows[i];
+      return Array.from(plan.tokens[w.doc].subarray(w.start, w.start + w.len));
+    });
+    let positiveSomewhere = 0;
+    for (const latent of [0, 5, 11, 23]) {
+      const evals = await measureIds(lm.model, lm.tokenizer, saeLatentTarget(sae, latent), seqs, 'max');
+      const page = await latentPage(latent);
+      expect(page.sae).toMatchObject({ hook: 'blocks.1.hook_resid_pre', latents: D_SAE });
+      expect([page.layer, page.neuron, page.hook]).toEqual([1, latent, 'blocks.1.hook_resid_pre']);
+      const all = evals.flatMap((e) => e.perToken);
+      expect(page.stats!.count).toBe(all.length);
+      expect(page.stats!.max).toBeCloseTo(Math.max(...all), 4);
+      expect(page.stats!.mean).toBeCloseTo(all.reduce((a, b) => a + b, 0) / all.length, 4);
+      expect(page.stats!.positive).toBeCloseTo(all.filter((v) => v > 0).length / all.length, 6);
+      if (page.stats!.max > 0) positiveSomewhere++;
+      // Each kept window's per-token values are the window's own, measured alone.
+      for (const e of page.top) {
+        const alone = (await measureIds(lm.model, lm.tokenizer, saeLatentTarget(sae, latent), [e.ids], 'max'))[0];
+        e.acts.forEach((a, t) => expect(a).toBeCloseTo(alone.perToken[t], 4));
+      }
+      // The kept windows are the corpus's top TOP by the window's maximum (ties aside).
+      const ranked = evals.map((e) => e.value).sort((a, b) => b - a);
+      expect(page.top).toHaveLength(TOP);
+      page.top.forEach((e, i) => expect(e.max).toBeCloseTo(ranked[i], 4));
+      expect(page.random).toHaveLength(4);
+    }
+    // The SAE's threshold leaves some latents silent, not all of them.
+    expect(positiveSomewhere).toBeGreaterThan(0);
+  });
+
+  it('leaves the neurons of the hook\'s layer without a scan, and reads them from a neuron scan once there is one', async () => {
+    const before = await runCli(['neuron', ...common, '--layer', '1', '--neuron', '0', '--json']);
+    expect(before.code, before.stderr).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({ scan: null, sae: null, hook: 'blocks.1.mlp.hook_post', top: [] });
+    const scan = await runCli(['scan', ...common, '--corpus', CORPUS, '--layers', '1', '--window', String(WINDOW), '--top', String(TOP)]);
+    expect(scan.code, scan.stderr).toBe(0);
+    const after = JSON.parse((await runCli(['neuron', ...common, '--layer', '1', '--neuron', '0', '--json'])).stdout) as NeuronPageData;
+    expect(after.sae).toBeNull();
+    expect(after.scan!.config.sae).toBeUndefined();
+    expect(after.top).toHaveLength(TOP);
+    // The latent's page still reads the SAE's scan.
+    expect((await latentPage(0)).scan!.config.sae?.hook).toBe('blocks.1.hook_resid_pre');
+  });
+
+  it('refuses bad input naming the fix', async () => {
+    const cases: [string[], RegExp][] = [
+      [['scan', ...common, '--corpus', CORPUS, '--sae', SAE, '--layers', '1'], /--layers and --sae exclude each other/],
+      [['scan', ...common, '--corpus', CORPUS, '--sae', join(dir, 'nope')], /--sae .*nope.*SAE folder does not exist/],
+      [['neuron', ...common, '--sae', SAE, '--latent', String(D_SAE)], new RegExp(`--latent ${D_SAE} is out of range: the SAE .* has latents 0-${D_SAE - 1}`)],
+      [['neuron', ...common, '--sae', SAE], /--latent is required/],
+      [['neuron', ...common, '--layer', '1', '--neuron', '0', '--latent', '3'], /--latent needs --sae/],
+      [['neuron', '--backend', 'wasm', '--db', join(dir, 'empty.db'), '--model', FIXTURE, '--sae', SAE, '--latent', '1'], /no scan of the SAE .* run `textdream scan --sae/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(args);
+      expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
