@@ -104,6 +104,53 @@ describe('scans of SAE latents', () => {
     expect((await latentPage(0)).scan!.config.sae?.hook).toBe('blocks.1.hook_resid_pre');
   });
 
+  it('explains a latent from its scan (offline), with dreams of the latent, kept on the latent\'s page and not the neuron\'s', async () => {
+    const page = await latentPage(5);
+    expect(page.stats!.max).toBeGreaterThan(0);
+    const r = await runCli(['explain', ...common, '--sae', SAE, '--latent', '5', '--with-dreams', '--dream-steps', '2', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { layer: number; neuron: number; target: string; maxActivation: number; records: string; runs: { explanation: string; withDreams: boolean }[]; dreams: { dreams: { text: string; max: number }[] }; store: { explanations: string[] } };
+    expect([out.layer, out.neuron, out.target]).toEqual([1, 5, `sae:${SAE}:5`]);
+    expect(out.records).toBe(`scan ${page.scan!.id} of ${page.scan!.corpus}`);
+    // The records are the scan's: the scale's 10 is the latent's corpus maximum.
+    expect(out.maxActivation).toBeCloseTo(page.stats!.max, 5);
+    expect(out.runs.map((x) => x.withDreams)).toEqual([false, true]);
+    // The dreams are the latent's: each dream's max is the latent measured on the dream's text, re-tokenised.
+    expect(out.dreams.dreams.length).toBeGreaterThan(0);
+    for (const d of out.dreams.dreams) {
+      const [m] = await measureIds(lm.model, lm.tokenizer, saeLatentTarget(sae, 5), [lm.tokenizer.encode(d.text)], 'max');
+      expect(d.max).toBeCloseTo(m.max, 4);
+    }
+    const after = await latentPage(5);
+    expect(after.explanations.map((e) => e.id).sort()).toEqual([...out.store.explanations].sort());
+    expect(after.explanations.every((e) => e.sae === page.sae!.fingerprint && e.layer === 1 && e.neuron === 5)).toBe(true);
+    const neuron = JSON.parse((await runCli(['neuron', ...common, '--layer', '1', '--neuron', '5', '--json'])).stdout) as NeuronPageData;
+    expect(neuron.explanations).toEqual([]);
+    // A dream of the latent, kept in the same store, is listed on its page (and not on the neuron's).
+    const dream = await runCli(['dream', ...common, '--objective', `sae:${SAE}:5`, '--method', 'embed', '--steps', '2', '--json']);
+    expect(dream.code, dream.stderr).toBe(0);
+    expect((await latentPage(5)).dreams.map((d) => d.target)).toEqual([`sae:${SAE}:5`]);
+    expect((JSON.parse((await runCli(['neuron', ...common, '--layer', '1', '--neuron', '5', '--json'])).stdout) as NeuronPageData).dreams).toEqual([]);
+  });
+
+  it('carries a latent\'s scan, dreams and explanations to another store through history --export / --import', async () => {
+    const file = join(dir, 'history.json');
+    const other = join(dir, 'other.db');
+    const ex = await runCli(['history', '--db', DB, '--export', file]);
+    expect(ex.code, ex.stderr).toBe(0);
+    const im = await runCli(['history', '--db', other, '--import', file]);
+    expect(im.code, im.stderr).toBe(0);
+    const read = async (db: string) => {
+      const r = await runCli(['neuron', '--model', FIXTURE, '--db', db, '--sae', SAE, '--latent', '5', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as NeuronPageData;
+    };
+    const [a, b] = [await read(DB), await read(other)];
+    expect(b.explanations.length).toBeGreaterThan(0);
+    expect(b.explanations).toEqual(a.explanations);
+    expect([b.stats, b.top, b.dreams.map((d) => d.id)]).toEqual([a.stats, a.top, a.dreams.map((d) => d.id)]);
+  });
+
   it('refuses bad input naming the fix', async () => {
     const cases: [string[], RegExp][] = [
       [['scan', ...common, '--corpus', CORPUS, '--sae', SAE, '--layers', '1'], /--layers and --sae exclude each other/],
@@ -112,6 +159,9 @@ describe('scans of SAE latents', () => {
       [['neuron', ...common, '--sae', SAE], /--latent is required/],
       [['neuron', ...common, '--layer', '1', '--neuron', '0', '--latent', '3'], /--latent needs --sae/],
       [['neuron', '--backend', 'wasm', '--db', join(dir, 'empty.db'), '--model', FIXTURE, '--sae', SAE, '--latent', '1'], /no scan of the SAE .* run `textdream scan --sae/],
+      [['explain', '--backend', 'wasm', '--db', join(dir, 'empty.db'), '--model', FIXTURE, '--sae', SAE, '--latent', '1'], /no scan of the SAE .* run `textdream scan --sae/],
+      [['explain', ...common, '--sae', SAE, '--latent', String(D_SAE)], new RegExp(`--latent must be .*the SAE .* has latents 0-${D_SAE - 1}|--latent ${D_SAE} is out of range`)],
+      [['explain', ...common, '--sae', SAE, '--latent', '1', '--layer', '1'], /drop --layer and --neuron/],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(args);

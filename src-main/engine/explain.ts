@@ -73,7 +73,7 @@ export function explainHandler(deps: ExplainDeps): (req: unknown) => Promise<Exp
       let uplift: number | null = null;
       if (withDreams) {
         task.progress(1, stages, 'dreaming');
-        dreams = await dreamRecords({ model: lm.model, tokenizer: lm.tokenizer }, layer, neuron, { seed, ...(dreamSteps ? { steps: dreamSteps } : {}) }, task.signal);
+        dreams = await dreamRecords({ model: lm.model, tokenizer: lm.tokenizer }, { kind: 'neuron', layer, neuron }, { seed, ...(dreamSteps ? { steps: dreamSteps } : {}) }, task.signal);
         task.progress(2, stages, 'explaining and scoring');
         const u = await explainUplift(nr, explainer, simulator, dreams.records, opts);
         runs = [u.without, u.with];

@@ -66,7 +66,7 @@ export async function* upliftBatch(ctx: DreamContext, stream: TokenStream, neuro
         yield { layer, neuron, maxActivation: nr.maxActivation, skipped: 'never fires on the corpus (max activation ≤ 0)' };
         continue;
       }
-      const dreams = await dreamRecords(ctx, layer, neuron, o.dream, o.signal);
+      const dreams = await dreamRecords(ctx, { kind: 'neuron', layer, neuron }, o.dream, o.signal);
       let u;
       try {
         u = await explainUplift(nr, o.explainer, o.simulator, dreams.records, { ...o.run, signal: o.signal });

@@ -1,6 +1,6 @@
 // Dreams as extra explainer records: a short `fluent` dream of the neuron, and its best dream per λ (hard
 // evaluated: decoded, re-tokenised and measured), each with its per-token activations.
-import type { DreamConfig } from '../dream/config.js';
+import type { DreamConfig, TargetSpec } from '../dream/config.js';
 import type { DreamContext, DreamResult } from '../dream/loop.js';
 import { dreamToEnd, runDream } from '../dream/run.js';
 import type { ActivationRecord } from './types.js';
@@ -33,10 +33,10 @@ export interface DreamRecords {
   elapsedMs: number;
 }
 
-/** Dream the neuron and return the best dream per λ as records (duplicates of the same text dropped). */
-export async function dreamRecords(ctx: DreamContext, layer: number, neuron: number, overrides: Partial<DreamConfig> = {}, signal?: AbortSignal): Promise<DreamRecords> {
+/** Dream the target (a neuron, an SAE latent) and return the best dream per λ as records (duplicate texts dropped). */
+export async function dreamRecords(ctx: DreamContext, target: TargetSpec, overrides: Partial<DreamConfig> = {}, signal?: AbortSignal): Promise<DreamRecords> {
   const config = { ...DREAM_RECORD_CONFIG, ...overrides };
-  const result = await dreamToEnd(runDream(ctx, { ...config, target: { kind: 'neuron', layer, neuron } }, signal));
+  const result = await dreamToEnd(runDream(ctx, { ...config, target }, signal));
   return { ...dreamRecordsOf([result]), config, elapsedMs: result.elapsedMs };
 }
 

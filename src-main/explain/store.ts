@@ -47,6 +47,8 @@ export interface SaveContext {
   /** For LLM runs: endpoint (no credentials) and model; never the key. */
   llm?: { baseURL: string; model: string } | null;
   dreams?: DreamSummary[];
+  /** An SAE latent's explanation: the SAE's fingerprint (the run's layer is its hook's, its neuron the latent). */
+  sae?: string | null;
 }
 
 /** What is stored for one explanation: the text, its pooled score, and how it was made and scored in `meta`. */
@@ -56,6 +58,7 @@ export function explanationRow(run: ExplanationRun, ctx: SaveContext) {
     modelFingerprint: ctx.modelFingerprint,
     layer: run.layer,
     neuron: run.neuron,
+    sae: ctx.sae ?? null,
     text: run.explanation,
     source: run.explainer,
     score: finite(run.score.all),

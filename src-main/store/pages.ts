@@ -141,7 +141,6 @@ export function buildNeuronPage(
     top: covered ? topExamples(s, covered.id, layer, q.neuron, k) : [],
     random: covered ? randomExamples(s, covered.id, layer, q.neuron, q.random ?? k) : [],
     dreams,
-    // Explanations are kept per MLP neuron only (explain an SAE latent: not yet).
-    explanations: sae ? [] : (s.stmt('SELECT * FROM explanations WHERE model = ? AND layer = ? AND neuron = ? ORDER BY created_at DESC').all(fp, layer, q.neuron) as Row[]).map(explanationOf),
+    explanations: s.listExplanations({ model: fp, layer, neuron: q.neuron, sae: sae?.fingerprint ?? null, limit: 1000 }),
   };
 }

@@ -51,6 +51,7 @@ export function explanationOf(r: Row): Explanation {
     modelFingerprint: r.model as string,
     layer: r.layer as number,
     neuron: r.neuron as number,
+    sae: (r.sae as string | null) ?? null,
     text: r.text as string,
     source: r.source as string,
     score: r.score as number | null,

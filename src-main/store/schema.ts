@@ -190,10 +190,19 @@ CREATE TABLE sweep_pages (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Version 4: explanations of SAE latents. `sae` is the SAE's file fingerprint (null for an MLP neuron); a latent's
+ * explanation keeps its hook's layer in `layer` and the latent in `neuron`, as its scan rows do.
+ */
+const V4 = `
+ALTER TABLE explanations ADD COLUMN sae TEXT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'dream runs', up: (db) => db.exec(V1) },
   { version: 2, name: 'scans, explanations, ownership, full-text search', up: (db) => db.exec(V2) },
   { version: 3, name: 'sweeps: neuron jobs and pages', up: (db) => db.exec(V3) },
+  { version: 4, name: 'explanations of SAE latents', up: (db) => db.exec(V4) },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -220,7 +220,7 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
   // ---------------------------------------------------------------------------------------- explanations
 
   addExplanation(e: NewExplanation): Explanation {
-    const x: Explanation = { id: e.id ?? randomUUID(), createdAt: e.createdAt ?? now(), scanId: e.scanId ?? null, score: e.score ?? null, meta: e.meta ?? {}, modelFingerprint: e.modelFingerprint, layer: e.layer, neuron: e.neuron, text: e.text, source: e.source };
+    const x: Explanation = { id: e.id ?? randomUUID(), createdAt: e.createdAt ?? now(), scanId: e.scanId ?? null, score: e.score ?? null, meta: e.meta ?? {}, modelFingerprint: e.modelFingerprint, layer: e.layer, neuron: e.neuron, sae: e.sae ?? null, text: e.text, source: e.source };
     this.tx(() => this.insertExplanation(x));
     return x;
   }
@@ -228,16 +228,20 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
   /** Inside a transaction; false when the id exists already. */
   insertExplanation(x: Explanation): boolean {
     const r = this.stmt(
-      `INSERT OR IGNORE INTO explanations (id, model, layer, neuron, text, source, score, scan_id, created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(x.id, x.modelFingerprint, x.layer, x.neuron, x.text, x.source, finite(x.score), x.scanId, x.createdAt, json(x.meta));
+      `INSERT OR IGNORE INTO explanations (id, model, layer, neuron, sae, text, source, score, scan_id, created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      // A history file from before latents were explained has no `sae`: its explanations are of neurons.
+    ).run(x.id, x.modelFingerprint, x.layer, x.neuron, x.sae ?? null, x.text, x.source, finite(x.score), x.scanId, x.createdAt, json(x.meta));
     if (!r.changes) return false;
     this.stmt('UPDATE explanations SET fts = ? WHERE id = ?').run(this.indexText('explanation', x.id, [x.text]), x.id);
     return true;
   }
 
-  listExplanations(q: { model?: string; layer?: number; neuron?: number; search?: string; limit?: number } = {}): Explanation[] {
+  /** `sae`: null for MLP neurons' explanations only, an SAE's fingerprint for its latents'; left out, both. */
+  listExplanations(q: { model?: string; layer?: number; neuron?: number; sae?: string | null; search?: string; limit?: number } = {}): Explanation[] {
     const where: string[] = [];
     const p: Record<string, unknown> = { limit: q.limit ?? 100 };
+    if (q.sae === null) where.push('sae IS NULL');
+    else if (q.sae !== undefined) (where.push('sae = @sae'), (p.sae = q.sae));
     if (q.model !== undefined) (where.push('model = @model'), (p.model = q.model));
     if (q.layer !== undefined) (where.push('layer = @layer'), (p.layer = q.layer));
     if (q.neuron !== undefined) (where.push('neuron = @neuron'), (p.neuron = q.neuron));

@@ -90,7 +90,7 @@ export function completeSweepJob(s: SqliteStore, c: SweepCompletion, opts: { rep
   });
   const at = now();
   const explanationIds = c.explanations.map((e) => {
-    const x: Explanation = { id: randomUUID(), createdAt: at, scanId: c.scanId, score: null, meta: {}, ...e };
+    const x: Explanation = { id: randomUUID(), createdAt: at, scanId: c.scanId, score: null, meta: {}, ...e, sae: e.sae ?? null };
     if (!s.insertExplanation(x)) throw new SweepStateError(`explanation ${x.id} exists already`);
     return x.id;
   });

@@ -155,8 +155,11 @@ export interface NeuronExample {
 export interface Explanation {
   id: string;
   modelFingerprint: string;
+  /** For an SAE latent: its hook's layer and the latent (with `sae`). */
   layer: number;
   neuron: number;
+  /** The explained SAE latent's SAE (its file fingerprint, as a scan's config.sae records it); null for an MLP neuron. */
+  sae: string | null;
   text: string;
   /** Who wrote it: `human`, `offline`, an LLM name, ... */
   source: string;
@@ -167,8 +170,8 @@ export interface Explanation {
   meta: Record<string, unknown>;
 }
 
-export type NewExplanation = Omit<Explanation, 'id' | 'createdAt' | 'scanId' | 'score' | 'meta'> &
-  Partial<Pick<Explanation, 'id' | 'createdAt' | 'scanId' | 'score' | 'meta'>>;
+export type NewExplanation = Omit<Explanation, 'id' | 'createdAt' | 'scanId' | 'score' | 'meta' | 'sae'> &
+  Partial<Pick<Explanation, 'id' | 'createdAt' | 'scanId' | 'score' | 'meta' | 'sae'>>;
 
 /** A neuron's page: what `textdream neuron --json` prints and what the store exports for one neuron. */
 export interface NeuronPageData {
@@ -246,7 +249,8 @@ export interface ExperimentHistory extends ExperimentStore {
   /** With `sae` (an SAE's fingerprint): the page of latent `neuron` from that SAE's scan. */
   neuronPage(q: { model: string; layer: number; neuron: number; sae?: string; scanId?: string; examples?: number; random?: number }): NeuronPageData | null;
   addExplanation(e: NewExplanation): Explanation;
-  listExplanations(q: { model?: string; layer?: number; neuron?: number; search?: string; limit?: number }): Explanation[];
+  /** `sae`: null for MLP neurons' explanations only, an SAE's fingerprint for its latents'; left out, both. */
+  listExplanations(q: { model?: string; layer?: number; neuron?: number; sae?: string | null; search?: string; limit?: number }): Explanation[];
   /** Full-text search (FTS5) over dream texts, scanned windows and explanations. Words are ANDed; `word*` is a prefix. */
   search(query: string, opts?: { kinds?: SearchHit['kind'][]; limit?: number }): SearchHit[];
   exportHistory(): HistoryFile;
