@@ -310,4 +310,30 @@ describe('the workbench in Chromium against textdream serve', () => {
     await page.locator(`[data-testid=neuron-page][data-layer="1"][data-neuron="${n}"]`).waitFor();
     expect(pageErrors).toEqual([]);
   }, 240_000);
+
+  it("opens an SAE latent's page from textdream scan --sae: statistics, histogram, top windows, the decoder's lens; then dreams it", async () => {
+    const scan = await spawnCli(['scan', '--model', model, '--db', db, '--corpus', join(tmp, 'corpus.txt'), '--sae', 'L1.resid_pre', '--window', '16', '--top', '5', '--random', '4', '--sample', '1', '--backend', 'wasm']);
+    expect(scan.code, scan.stderr).toBe(0);
+    await page.getByTestId('nav-neurons').click();
+    await page.getByTestId('unit-select').selectOption('L1.resid_pre');
+    await page.getByTestId('latent-input').fill('3');
+    await page.getByTestId('open-neuron').click();
+    const latentPage = page.locator('[data-testid=neuron-page][data-sae="L1.resid_pre"][data-neuron="3"]');
+    await latentPage.waitFor();
+    expect(await latentPage.locator('h3').textContent()).toContain('SAE L1.resid_pre · latent 3');
+    expect(await latentPage.getByTestId('neuron-stats').textContent()).toContain('tokens');
+    expect(await latentPage.getByTestId('top-examples').locator('li').count()).toBe(5);
+    expect(await latentPage.getByTestId('neuron-lens').locator('.chip').count()).toBeGreaterThan(0);
+    await shot('neuron-sae-latent');
+    // The probe reads the latent (the top window's text gives its top value at its strongest token).
+    const top = (await latentPage.getByTestId('top-examples').locator('li').first().locator('.max').textContent())!;
+    await latentPage.getByLabel('probe text').fill(CORPUS.split('\n\n\n')[0]);
+    await latentPage.getByRole('button', { name: 'Measure' }).click();
+    await latentPage.getByTestId('probe-result').waitFor();
+    expect(Number(top)).toBeGreaterThan(0);
+    await latentPage.getByTestId('dream-this').click();
+    expect(await page.getByTestId('target-kind').inputValue()).toBe('sae');
+    expect(await page.getByTestId('sae-latent').inputValue()).toBe('3');
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 });

@@ -64,11 +64,12 @@ export interface ApiRequests {
   /** Load a folder or a hub id (download progress arrives as `progress` events, task `model`). */
   'models.load': { req: { spec: string }; res: ModelInfo };
   /** A neuron's page: corpus statistics, top examples, histogram, quantiles, logit lens of its output weights. */
-  'neurons.page': { req: { layer: number; neuron: number; examples?: number }; res: NeuronPage };
+  /** With `sae` (as a latent target names it, e.g. `L2.resid_pre`): latent `neuron` of that SAE (`layer` unused). */
+  'neurons.page': { req: { layer: number; neuron: number; examples?: number; sae?: string | null }; res: NeuronPage };
   /** Run a text and list the neurons it activates most (all layers, or one). */
   'neurons.search': { req: { text: string; layer?: number | null; top?: number }; res: NeuronSearchResult };
   /** One neuron's activation at every token of a text. */
-  'neurons.activations': { req: { layer: number; neuron: number; text: string }; res: TokenValue[] };
+  'neurons.activations': { req: { layer: number; neuron: number; text: string; sae?: string | null }; res: TokenValue[] };
   /**
    * The neuron browser's table: every neuron of a layer that a sweep of the loaded model touched (job state, and
    * once done its page's figures), optionally only those whose explanation or dream holds every word of `search`.

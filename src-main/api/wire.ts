@@ -106,16 +106,19 @@ export interface LensToken {
 }
 
 export interface NeuronPage {
+  /** An SAE latent's page: its hook's layer, and the latent in `neuron`. */
   layer: number;
   neuron: number;
-  /** Hook read: `blocks.L.mlp.hook_post`. */
+  /** Hook read: `blocks.L.mlp.hook_post`, or the SAE's hook. */
   hook: string;
+  /** The SAE (as the request named it) whose latent this is; null for an MLP neuron. */
+  sae: string | null;
   /** Corpus statistics; null when no scan covers this model yet (see `scan`). */
   stats: NeuronStats | null;
   quantiles: { q: number; value: number }[];
   histogram: { edges: number[]; counts: number[] } | null;
   topExamples: NeuronExample[];
-  /** Logit lens of the neuron's output weights: the tokens it promotes and suppresses most. */
+  /** Logit lens of the neuron's output weights (a latent's decoder row): the tokens it promotes and suppresses most. */
   lens: { top: LensToken[]; bottom: LensToken[] };
   /** Which scan the statistics came from, or why there is none. */
   scan: { label: string; tokens: number } | { missing: string };

@@ -9,6 +9,8 @@ import type { GPT2 } from '../model/gpt2.js';
 import { hookName } from '../model/hooks.js';
 import { directionLogits } from '../model/lens.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
+import type { Sae } from '../sae/load.js';
+import { saeFingerprint } from '../sae/scanRef.js';
 import type { ModelRef } from '../store/types.js';
 import { InvalidRequestError } from './errors.js';
 
@@ -18,6 +20,8 @@ export type NeuronScanPart = Pick<NeuronPage, 'stats' | 'quantiles' | 'histogram
 export interface NeuronScanSource {
   /** Null when no scan covers this model (the page then explains how to make one). */
   neuron(ref: ModelRef, layer: number, neuron: number, examples: number): NeuronScanPart | null;
+  /** The same for a latent of the SAE with this file fingerprint (its scan by `textdream scan --sae`). */
+  latent(ref: ModelRef, sae: string, latent: number, examples: number): NeuronScanPart | null;
 }
 
 export const NO_SCAN_NOTE = 'no corpus scan for this model yet: run `textdream scan` with the same --db to fill in statistics and top examples';
@@ -30,9 +34,23 @@ export function noScan(note = NO_SCAN_NOTE): NeuronScanPart {
 export async function neuronLens(model: GPT2, tok: TextTokenizer, layer: number, neuron: number, k = 12): Promise<{ top: LensToken[]; bottom: LensToken[] }> {
   checkNeuron(model, layer, neuron);
   const { dModel } = model.config;
+  return directionLens(model, tok, () => tf.reshape(tf.slice(model.weights.blocks[layer].proj.W, [neuron, 0], [1, dModel]), [dModel]) as tf.Tensor1D, k);
+}
+
+/** Tokens an SAE latent's decoder row (W_dec row N, written into the residual stream) promotes and suppresses most. */
+export async function latentLens(model: GPT2, tok: TextTokenizer, sae: Sae, latent: number, k = 12): Promise<{ top: LensToken[]; bottom: LensToken[] }> {
+  checkLatent(sae, latent);
+  const d = sae.config.dIn;
+  return directionLens(model, tok, () => tf.reshape(tf.slice(sae.weights.W_dec, [latent, 0], [1, d]), [d]) as tf.Tensor1D, k);
+}
+
+function checkLatent(sae: Sae, latent: number): void {
+  if (!Number.isInteger(latent) || latent < 0 || latent >= sae.config.dSae) throw new InvalidRequestError(`latent ${latent} is out of range: the SAE at ${sae.dir} has latents 0-${sae.config.dSae - 1}`);
+}
+
+async function directionLens(model: GPT2, tok: TextTokenizer, direction: () => tf.Tensor1D, k: number): Promise<{ top: LensToken[]; bottom: LensToken[] }> {
   const [topV, topI, botV, botI] = tf.tidy(() => {
-    const row = tf.reshape(tf.slice(model.weights.blocks[layer].proj.W, [neuron, 0], [1, dModel]), [dModel]) as tf.Tensor1D; // [d]
-    const logits = directionLogits(model, row); // [V]
+    const logits = directionLogits(model, direction()); // [V]
     const top = tf.topk(logits, k);
     const bottom = tf.topk(tf.neg(logits), k);
     return [top.values, top.indices, tf.neg(bottom.values), bottom.indices];
@@ -56,13 +74,16 @@ function checkText(text: unknown): string {
 }
 
 /** One neuron's post-GELU activation at every token of `text`. */
-export async function neuronActivations(model: GPT2, tok: TextTokenizer, layer: number, neuron: number, text: string): Promise<TokenValue[]> {
-  checkNeuron(model, layer, neuron);
+export async function neuronActivations(model: GPT2, tok: TextTokenizer, layer: number, neuron: number, text: string, sae?: Sae): Promise<TokenValue[]> {
+  if (sae) checkLatent(sae, neuron);
+  else checkNeuron(model, layer, neuron);
   const ids = encodeForModel(tok, model.config, checkText(text), 'the text');
   const act = tf.tidy(() => {
-    const hook = hookName(layer, 'mlp.hook_post');
-    const r = model.run({ ids: tf.tensor2d([ids], [1, ids.length], 'int32') }, { hooks: [hook], stopAtLayer: layer + 1 });
-    return tf.reshape(tf.slice(r.cache.get(hook)!, [0, 0, neuron], [1, ids.length, 1]), [ids.length]); // [T]
+    // A latent: its SAE's hook, encoded (thresholded) as the SAE defines it.
+    const hook = sae ? sae.config.hook.name : hookName(layer, 'mlp.hook_post');
+    const r = model.run({ ids: tf.tensor2d([ids], [1, ids.length], 'int32') }, { hooks: [hook], stopAtLayer: (sae ? sae.config.hook.layer : layer) + 1 });
+    const h = sae ? sae.encode(r.cache.get(hook)!) : r.cache.get(hook)!;
+    return tf.reshape(tf.slice(h, [0, 0, neuron], [1, ids.length, 1]), [ids.length]); // [T]
   });
   try {
     const values = await act.data();
@@ -114,5 +135,14 @@ export async function neuronPage(
   if (!Number.isInteger(examples) || examples < 0 || examples > 200) throw new InvalidRequestError(`examples must be an integer in 0-200, got ${examples}`);
   const lens = await neuronLens(model, tok, layer, neuron);
   const scan = scans?.neuron(ref, layer, neuron, examples) ?? noScan();
-  return { layer, neuron, hook: hookName(layer, 'mlp.hook_post'), lens, ...scan };
+  return { layer, neuron, hook: hookName(layer, 'mlp.hook_post'), sae: null, lens, ...scan };
+}
+
+/** An SAE latent's page: the latent's scan (`textdream scan --sae`) and the logit lens of its decoder row. */
+export async function latentPage(model: GPT2, tok: TextTokenizer, ref: ModelRef, scans: NeuronScanSource | null, sae: Sae, name: string, latent: number, examples: number): Promise<NeuronPage> {
+  checkLatent(sae, latent);
+  if (!Number.isInteger(examples) || examples < 0 || examples > 200) throw new InvalidRequestError(`examples must be an integer in 0-200, got ${examples}`);
+  const lens = await latentLens(model, tok, sae, latent);
+  const scan = scans?.latent(ref, saeFingerprint(sae.dir), latent, examples) ?? noScan(`no scan of the SAE ${name} for this model yet: run \`textdream scan --sae ${name}\` with the same --db`);
+  return { layer: sae.config.hook.layer, neuron: latent, hook: sae.config.hook.name, sae: name, lens, ...scan };
 }

@@ -44,5 +44,9 @@ export function storeScanSource(store: Pick<ExperimentHistory, 'neuronPage'>): N
       const page = store.neuronPage({ model: ref.fingerprint, layer, neuron, examples });
       return page ? scanPart(page) : null;
     },
+    latent(ref, sae, latent, examples) {
+      const page = store.neuronPage({ model: ref.fingerprint, layer: 0, neuron: latent, sae, examples });
+      return page ? scanPart(page) : null;
+    },
   };
 }

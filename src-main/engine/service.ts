@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { DEFAULT_DREAM, dreamSettingsJsonSchema, METHOD_DEFINITIONS, METHODS, SETTING_FIELDS } from '../dream/config.js';
 import { DECODERS } from '../dream/decode.js';
 import { checkNeuron } from '../dream/objectives.js';
+import { openSae } from '../dream/run.js';
+import type { LoadedModel } from '../model/load.js';
+import type { Sae } from '../sae/load.js';
 import type { ApiHandlers, DreamSettingField } from '../api/contract.js';
 import { defaultModelDir, projectRoot } from '../model/load.js';
 import type { ExperimentHistory, SweepStore } from '../store/types.js';
@@ -14,7 +17,7 @@ import { explainHandler } from './explain.js';
 import { compareRuns, exportRuns } from './history.js';
 import { MnistHost } from './mnist.js';
 import { ModelHost } from './models.js';
-import { neuronActivations, neuronPage, searchNeurons } from './neurons.js';
+import { latentPage, neuronActivations, neuronPage, searchNeurons } from './neurons.js';
 import { storeScanSource } from './scanSource.js';
 import { RunHost } from './runs.js';
 import { TaskRegistry } from './tasks.js';
@@ -61,17 +64,30 @@ export function createEngine(opts: EngineOptions): Engine {
   const version = appVersion();
   const model = () => models.require().lm;
 
+  const optionalSae = (v: unknown) => (v === undefined || v === null ? undefined : check.str(v, 'sae', 4096));
+  /** An SAE named as targets name it (`L2.resid_pre` beside the model, a folder, a hub folder), loaded for one call. */
+  async function withSae<T>(lm: LoadedModel, where: string, use: (sae: Sae) => Promise<T>): Promise<T> {
+    const sae = await openSae({ model: lm.model, modelDir: lm.source.dir, env: opts.env }, where);
+    try {
+      return await use(sae);
+    } finally {
+      sae.dispose();
+    }
+  }
+
   const handlers: ApiHandlers = {
     'app.info': () => ({ version, backend: models.backendName, defaultModel: defaultModelDir() }),
     'models.state': () => models.state(),
     'models.load': (req) => models.load(check.str(check.object(req, 'request').spec, 'spec', 4096)),
-    'neurons.page': (req) => {
+    'neurons.page': async (req) => {
       const r = check.object(req, 'request');
       const { lm, ref } = models.require();
       const layer = check.int(r.layer, 'layer');
       const neuron = check.int(r.neuron, 'neuron');
       const examples = check.optionalInt(r.examples, 'examples', 0, 200) ?? 12;
-      return neuronPage(lm.model, lm.tokenizer, ref, scans, layer, neuron, examples);
+      const sae = optionalSae(r.sae);
+      if (sae === undefined) return neuronPage(lm.model, lm.tokenizer, ref, scans, layer, neuron, examples);
+      return withSae(lm, sae, (s) => latentPage(lm.model, lm.tokenizer, ref, scans, s, sae, neuron, examples));
     },
     'neurons.search': (req) => {
       const r = check.object(req, 'request');
@@ -79,10 +95,13 @@ export function createEngine(opts: EngineOptions): Engine {
       const layer = check.optionalInt(r.layer, 'layer') ?? null;
       return searchNeurons(m, tokenizer, check.str(r.text, 'text'), layer, check.optionalInt(r.top, 'top', 1, 1000) ?? 20);
     },
-    'neurons.activations': (req) => {
+    'neurons.activations': async (req) => {
       const r = check.object(req, 'request');
-      const { model: m, tokenizer } = model();
-      return neuronActivations(m, tokenizer, check.int(r.layer, 'layer'), check.int(r.neuron, 'neuron'), check.str(r.text, 'text'));
+      const { lm } = models.require();
+      const [layer, neuron, text] = [check.int(r.layer, 'layer'), check.int(r.neuron, 'neuron'), check.str(r.text, 'text')];
+      const sae = optionalSae(r.sae);
+      if (sae === undefined) return neuronActivations(lm.model, lm.tokenizer, layer, neuron, text);
+      return withSae(lm, sae, (s) => neuronActivations(lm.model, lm.tokenizer, layer, neuron, text, s));
     },
     'sweeps.layer': (req) => {
       const r = check.object(req, 'request');

@@ -23,8 +23,8 @@ export const app = $state({
   models: null as ModelsState | null,
   connected: true,
   tasks: [] as TaskState[],
-  /** The neuron picked in the browser; the dream panel starts from it. */
-  selection: { layer: 0, neuron: 0 },
+  /** The neuron (or, with `sae`, the SAE latent `neuron`) picked in the browser; the dream panel starts from it. */
+  selection: { layer: 0, neuron: 0 } as { layer: number; neuron: number; sae?: string },
   /** A run the history asked the dream panel to reopen. */
   reopen: null as string | null,
 });
