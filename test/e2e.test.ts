@@ -316,13 +316,20 @@ describe('the workbench in Chromium against textdream serve', () => {
     expect(scan.code, scan.stderr).toBe(0);
     await page.getByTestId('nav-neurons').click();
     await page.getByTestId('unit-select').selectOption('L1.resid_pre');
+    // A sweep of two latents, into the server's store: the table lists them as latents of the SAE.
+    const sweep = await spawnCli(['sweep', '--model', model, '--db', db, '--backend', 'wasm', '--corpus', join(tmp, 'corpus.txt'), '--window', '16', '--sae', 'L1.resid_pre', '--neurons', '2-3', '--methods', 'embed', '--steps', '2', '--seq-len', '4']);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    await page.locator('[data-testid=swept-layer][data-sae="L1.resid_pre"]').waitFor();
+    await expect.poll(() => page.locator('[data-testid=swept-row][data-status=done]').count(), { timeout: 15_000 }).toBe(2);
+    expect(await page.locator('[data-testid=swept-row] td:first-child').allTextContents()).toEqual(['latent 2', 'latent 3']);
     await page.getByTestId('latent-input').fill('3');
     await page.getByTestId('open-neuron').click();
     const latentPage = page.locator('[data-testid=neuron-page][data-sae="L1.resid_pre"][data-neuron="3"]');
     await latentPage.waitFor();
     expect(await latentPage.locator('h3').textContent()).toContain('SAE L1.resid_pre · latent 3');
     expect(await latentPage.getByTestId('neuron-stats').textContent()).toContain('tokens');
-    expect(await latentPage.getByTestId('top-examples').locator('li').count()).toBe(5);
+    // The newest finished scan of the SAE (the sweep's, 20 windows kept) shows its top windows (the page shows up to 12).
+    expect(await latentPage.getByTestId('top-examples').locator('li').count()).toBeGreaterThanOrEqual(5);
     expect(await latentPage.getByTestId('neuron-lens').locator('.chip').count()).toBeGreaterThan(0);
     await shot('neuron-sae-latent');
     // The probe reads the latent (the top window's text gives its top value at its strongest token).

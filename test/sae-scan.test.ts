@@ -3,7 +3,7 @@
 // each window measured on its own through the dreaming code's latent target (a different path: the target's hook
 // read and encode, hard-evaluated window by window), and against a brute-force ranking of every window of the corpus.
 // A latent scan leaves the neurons' pages alone, and bad input is refused naming the fix.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { saeLatentTarget } from '../src-main/dream/objectives.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { loadSae, type Sae } from '../src-main/sae/load.js';
 import { loadScanCorpus, planWindows } from '../src-main/scan/corpus.js';
+import { SqliteStore } from '../src-main/store/sqlite.js';
 import type { NeuronPageData } from '../src-main/store/types.js';
 import { runCli } from './helpers/cli.js';
 import { writeJumpReluSae } from './helpers/sae.js';
@@ -149,6 +150,49 @@ describe('scans of SAE latents', () => {
     expect(b.explanations.length).toBeGreaterThan(0);
     expect(b.explanations).toEqual(a.explanations);
     expect([b.stats, b.top, b.dreams.map((d) => d.id)]).toEqual([a.stats, a.top, a.dreams.map((d) => d.id)]);
+  });
+
+  it('sweeps latents (sae:X:N jobs: the SAE\'s scan, dreams of the latent, explanations kept with the SAE), listed apart from neurons, exported', async () => {
+    const db = join(dir, 'sweep.db');
+    const args = ['sweep', '--model', FIXTURE, '--backend', 'wasm', '--db', db, '--corpus', CORPUS, '--window', String(WINDOW), '--sae', SAE, '--neurons', '0-2', '--methods', 'embed', '--steps', '2', '--seq-len', '4'];
+    const r = await runCli([...args, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`\\[1/3\\] sae:${SAE.replace(/[/.-]/g, '\\$&')}:0 done`));
+    const run = JSON.parse(r.stdout) as { modelFingerprint: string; settingsHash: string; settings: { scan: { sae: { fingerprint: string; hook: string; latents: number } } } };
+    expect(run.settings.scan.sae).toMatchObject({ hook: 'blocks.1.hook_resid_pre', latents: D_SAE });
+    const s = new SqliteStore(db);
+    try {
+      const pages = s.sweepPages(run.modelFingerprint, run.settingsHash);
+      expect(pages.map((p) => [p.layer, p.neuron])).toEqual([[1, 0], [1, 1], [1, 2]]);
+      for (const p of pages) {
+        // The page's statistics are the latent's scan's; its dream aims at the latent; its explanation is the latent's.
+        const latent = s.neuronPage({ model: run.modelFingerprint, layer: 0, neuron: p.neuron, sae: run.settings.scan.sae.fingerprint })!;
+        expect(p.page.stats!.max).toBeCloseTo(latent.stats!.max, 6);
+        expect(s.getDreamRun(p.dreamRunIds[0])!.target).toBe(`sae:${SAE}:${p.neuron}`);
+        expect(latent.explanations.map((e) => e.id)).toEqual(p.explanationIds);
+        expect(latent.explanations[0].sae).toBe(run.settings.scan.sae.fingerprint);
+      }
+      // The browser's rows: the SAE's latents under its hook's layer, and no neuron rows of that layer.
+      expect(s.sweptLayer(run.modelFingerprint, 1, undefined, run.settings.scan.sae.fingerprint).map((n) => [n.neuron, n.status])).toEqual([[0, 'done'], [1, 'done'], [2, 'done']]);
+      expect(s.sweptLayer(run.modelFingerprint, 1)).toEqual([]);
+    } finally {
+      s.close();
+    }
+    const st = await runCli([...args, '--status', '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    expect(JSON.parse(st.stdout)).toMatchObject({ total: 3, done: 3, settingsHash: run.settingsHash });
+    const file = join(dir, 'latents.jsonl');
+    const ex = await runCli([...args, '--export', file]);
+    expect(ex.code, ex.stderr).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { settings?: { scan: { sae: unknown } }; neuron?: number });
+    expect(lines[0].settings!.scan.sae).toEqual(run.settings.scan.sae);
+    expect(lines.slice(1).map((l) => l.neuron)).toEqual([0, 1, 2]);
+    const bad = await runCli([...args, '--layers', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--layers does not apply with --sae/);
+    const tooMany = await runCli([...args.map((a) => (a === '0-2' ? `0-${D_SAE}` : a))]);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(new RegExp(`--neurons: ${D_SAE} is out of range: the SAE .* has latents 0-${D_SAE - 1}`));
   });
 
   it('refuses bad input naming the fix', async () => {

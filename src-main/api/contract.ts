@@ -74,7 +74,7 @@ export interface ApiRequests {
    * The neuron browser's table: every neuron of a layer that a sweep of the loaded model touched (job state, and
    * once done its page's figures), optionally only those whose explanation or dream holds every word of `search`.
    */
-  'sweeps.layer': { req: { layer: number; search?: string }; res: SweptLayer };
+  'sweeps.layer': { req: { layer: number; search?: string; sae?: string | null }; res: SweptLayer };
   /**
    * Default dream settings, the methods, and every setting's declaration (the form is drawn from `fields`); `schema`
    * is the JSON schema `dreams.start` checks its settings (the target aside) against.

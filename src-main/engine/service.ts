@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { DEFAULT_DREAM, dreamSettingsJsonSchema, METHOD_DEFINITIONS, METHODS, SETTING_FIELDS } from '../dream/config.js';
 import { DECODERS } from '../dream/decode.js';
 import { checkNeuron } from '../dream/objectives.js';
-import { openSae } from '../dream/run.js';
+import { openSae, saeDir } from '../dream/run.js';
 import type { LoadedModel } from '../model/load.js';
 import type { Sae } from '../sae/load.js';
+import { readSaeScanRef } from '../sae/scanRef.js';
+import { saeLayer } from '../sweep/jobs.js';
 import type { ApiHandlers, DreamSettingField } from '../api/contract.js';
 import { defaultModelDir, projectRoot } from '../model/load.js';
 import type { ExperimentHistory, SweepStore } from '../store/types.js';
@@ -103,12 +105,22 @@ export function createEngine(opts: EngineOptions): Engine {
       if (sae === undefined) return neuronActivations(lm.model, lm.tokenizer, layer, neuron, text);
       return withSae(lm, sae, (s) => neuronActivations(lm.model, lm.tokenizer, layer, neuron, text, s));
     },
-    'sweeps.layer': (req) => {
+    'sweeps.layer': async (req) => {
       const r = check.object(req, 'request');
       const { lm, ref } = models.require();
+      const search = r.search === undefined || r.search === null || r.search === '' ? undefined : check.str(r.search, 'search', 500);
+      const sae = optionalSae(r.sae);
+      if (sae !== undefined) {
+        // An SAE's latents, swept by `textdream sweep --sae`: listed under its hook's layer, by its files' fingerprint.
+        // Its cfg.json and a fingerprint of its files (the table refreshes every few seconds: no weights loaded).
+        const unit = await readSaeScanRef(sae, await saeDir({ modelDir: lm.source.dir, env: opts.env }, sae));
+        const layer = saeLayer(unit);
+        const neurons = opts.store.sweptLayer(ref.fingerprint, layer, search, unit.fingerprint);
+        const note = neurons.length || search ? null : `no sweep of the SAE ${sae} of this model in the store yet: run textdream sweep --sae ${sae} with the same --db`;
+        return { layer, neurons, note };
+      }
       const layer = check.int(r.layer, 'layer');
       checkNeuron(lm.model, layer, 0);
-      const search = r.search === undefined || r.search === null || r.search === '' ? undefined : check.str(r.search, 'search', 500);
       const neurons = opts.store.sweptLayer(ref.fingerprint, layer, search);
       const note = neurons.length || search ? null : `no sweep of layer ${layer} of this model in the store yet: run textdream sweep --layers ${layer} with the same --db`;
       return { layer, neurons, note };

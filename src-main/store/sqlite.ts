@@ -331,8 +331,8 @@ export class SqliteStore implements ExperimentHistory, ScanWriter, SweepStore {
   sweepPages(model: string, settingsHash: string): SweepPageRow[] {
     return sweeps.sweepPages(this, model, settingsHash);
   }
-  sweptLayer(model: string, layer: number, search?: string): SweptNeuron[] {
-    return sweeps.sweptLayer(this, model, layer, search);
+  sweptLayer(model: string, layer: number, search?: string, sae?: string | null): SweptNeuron[] {
+    return sweeps.sweptLayer(this, model, layer, search, sae ?? null);
   }
   /** Pages a `sweep --export` wrote, all or nothing (their runs, scans and explanations must be here already). */
   importSweepPages(text: string, file: string): sweeps.SweepImportReport {

@@ -137,10 +137,21 @@ export function recoverSweepJobs(s: SqliteStore): void {
 /**
  * Every neuron of one layer that a sweep of this model has touched (a job row or a page), with its page's figures
  * once done: one row per (settings, neuron), neurons in order. `search`: only neurons whose page's explanation or
- * dream text holds every word (the store's FTS5 index over explanations and dream runs).
+ * dream text holds every word (the store's FTS5 index over explanations and dream runs). `sae` (an SAE's
+ * fingerprint): the latents of sweeps of that SAE instead of the layer's MLP neurons (`layer` is then its hook's).
  */
-export function sweptLayer(s: SqliteStore, model: string, layer: number, search?: string): SweptNeuron[] {
-  const jobs = s.stmt('SELECT * FROM sweep_jobs WHERE model = ? AND layer = ? ORDER BY neuron, settings_hash').all(model, layer) as Row[];
+export function sweptLayer(s: SqliteStore, model: string, layer: number, search?: string, sae: string | null = null): SweptNeuron[] {
+  const saeOf = new Map<string, string | null>();
+  const unitsOf = (hash: string) => {
+    if (!saeOf.has(hash)) {
+      const row = s.stmt('SELECT settings FROM sweep_settings WHERE hash = ?').get(hash) as { settings: string } | undefined;
+      saeOf.set(hash, row ? ((JSON.parse(row.settings) as SweepSettings).scan.sae?.fingerprint ?? null) : null);
+    }
+    return saeOf.get(hash)!;
+  };
+  const jobs = (s.stmt('SELECT * FROM sweep_jobs WHERE model = ? AND layer = ? ORDER BY neuron, settings_hash').all(model, layer) as Row[]).filter(
+    (r) => unitsOf(r.settings_hash as string) === sae,
+  );
   const pages = new Map(
     (s.stmt('SELECT * FROM sweep_pages WHERE model = ? AND layer = ?').all(model, layer) as Row[]).map((r) => {
       const p = sweepPageRowOf(r);

@@ -378,5 +378,6 @@ export interface SweepStore {
   sweepPage(key: SweepJobKey): SweepPageRow | null;
   sweepPages(model: string, settingsHash: string): SweepPageRow[];
   /** A layer's swept neurons (every sweep of the model), filtered by words of their explanations and dreams. */
-  sweptLayer(model: string, layer: number, search?: string): SweptNeuron[];
+  /** `sae`: an SAE's fingerprint, for the latents of sweeps of that SAE (under its hook's layer). */
+  sweptLayer(model: string, layer: number, search?: string, sae?: string | null): SweptNeuron[];
 }

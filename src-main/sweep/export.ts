@@ -83,7 +83,7 @@ export function layerReportHTML(rows: SweepPageRow[], meta: SweepExportMeta, tit
       const p = r.page;
       const best = pageDream(p);
       return `<tr>${[
-        cell(`L${r.layer}N${r.neuron}`, r.layer * 1e6 + r.neuron),
+        cell(meta.settings.scan.sae ? `sae:${escapeHTML(meta.settings.scan.sae.spec)}:${r.neuron}` : `L${r.layer}N${r.neuron}`, r.layer * 1e6 + r.neuron),
         cell(num(p.stats?.max), p.stats?.max ?? null, 'n'),
         cell(num(p.stats?.mean, 4), p.stats?.mean ?? null, 'n'),
         cell(num(p.stats?.positive === null || p.stats?.positive === undefined ? null : p.stats.positive * 100, 1), p.stats?.positive ?? null, 'n'),

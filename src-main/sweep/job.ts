@@ -14,7 +14,8 @@ import type { ReadabilityJudge } from '../readability/judge.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import type { ExperimentHistory, ModelRef, SweepCompletion, SweepStore } from '../store/types.js';
 import { JobMismatchError, NeuronJobError, SweepAbortedError } from './errors.js';
-import { jobKey, jobLabel, settingsHash } from './jobs.js';
+import type { TargetSpec } from '../dream/config.js';
+import { jobKey, jobLabel, saeLayer, settingsHash } from './jobs.js';
 import { buildSweepPage } from './page.js';
 import type { ScanSource } from './scan.js';
 import type { SweepJob, SweepPage } from './types.js';
@@ -59,7 +60,10 @@ function checkJob(job: SweepJob, ctx: NeuronJobContext): void {
   if (settingsHash(job.settings) !== job.settingsHash) throw new JobMismatchError(`job ${jobLabel(job)}: its settings do not hash to its settings hash ${job.settingsHash}`);
   if (ctx.explainer.name !== job.settings.explain.explainer) throw new JobMismatchError(`job ${jobLabel(job)} asks for the ${job.settings.explain.explainer} explainer, but this worker has ${ctx.explainer.name}`);
   const { nLayer, dMlp } = ctx.model.config;
-  if (job.layer < 0 || job.layer >= nLayer || job.neuron < 0 || job.neuron >= dMlp) throw new JobMismatchError(`job ${jobLabel(job)} is outside this model (layers 0-${nLayer - 1}, neurons 0-${dMlp - 1})`);
+  const sae = job.settings.scan.sae;
+  if (sae) {
+    if (job.layer !== saeLayer(sae) || job.neuron < 0 || job.neuron >= sae.latents) throw new JobMismatchError(`job ${jobLabel(job)} is outside the SAE ${sae.spec} (layer ${saeLayer(sae)}, latents 0-${sae.latents - 1})`);
+  } else if (job.layer < 0 || job.layer >= nLayer || job.neuron < 0 || job.neuron >= dMlp) throw new JobMismatchError(`job ${jobLabel(job)} is outside this model (layers 0-${nLayer - 1}, neurons 0-${dMlp - 1})`);
 }
 
 function stopIfAborted(signal: AbortSignal | undefined, job: SweepJob, stage: string): void {
@@ -77,7 +81,9 @@ export async function runNeuronJob(job: SweepJob, ctx: NeuronJobContext, opts: N
   const dreams: SweepCompletion['dreams'] = [];
   for (const config of job.settings.dreams) {
     const records: StepRecord[] = [];
-    const full = { ...config, target: { kind: 'neuron' as const, layer: job.layer, neuron: job.neuron } };
+    const sae = job.settings.scan.sae;
+    const target: TargetSpec = sae ? { kind: 'sae', sae: sae.spec, latent: job.neuron } : { kind: 'neuron', layer: job.layer, neuron: job.neuron };
+    const full = { ...config, target };
     const result: DreamResult = await dreamToEnd(runDream({ model: ctx.model, tokenizer: ctx.tokenizer, modelDir: ctx.modelDir, judge: ctx.judge, seedSource: ctx.seedSource }, full, signal), (r) => records.push(r));
     if (result.stopped === 'aborted') throw new SweepAbortedError(`${jobLabel(job)} stopped while dreaming (${config.method}, step ${result.steps}/${config.steps})`);
     dreams.push({ config: full, records, result });
@@ -113,7 +119,7 @@ export async function runNeuronJob(job: SweepJob, ctx: NeuronJobContext, opts: N
     uplift,
   });
   const explanations = runs.map((r) =>
-    explanationRow(r, { modelFingerprint: job.model, scanId: scan.id, records: `scan ${scan.id} of ${scan.corpus}`, llm: ctx.llm ?? null, dreams: dreamed.dreams }),
+    explanationRow(r, { modelFingerprint: job.model, scanId: scan.id, records: `scan ${scan.id} of ${scan.corpus}`, llm: ctx.llm ?? null, dreams: dreamed.dreams, sae: job.settings.scan.sae?.fingerprint ?? null }),
   );
   const elapsedMs = performance.now() - t0;
   const score = page.explanation.score;

@@ -49,13 +49,30 @@ export function resolveSelection(sel: Selection, count: number, flag: string, de
 
 /** One job per (layer, neuron) of the selections, layers in order and neurons in order within each. */
 export function expandJobs(model: string, shape: { nLayer: number; dMlp: number }, layers: Selection, neurons: Selection, settings: SweepSettings): SweepJob[] {
+  const sae = settings.scan.sae;
+  if (sae) {
+    // An SAE's latents: one group, under its hook's layer (its scan rows and explanations are keyed so).
+    if (layers !== 'all') throw new SweepInputError(`--layers does not apply to an SAE sweep (the SAE ${sae.spec} reads ${sae.hook}): drop it`);
+    const ns = resolveSelection(neurons, sae.latents, '--neurons', `the SAE ${sae.spec} has latents`);
+    const hash = settingsHash(settings);
+    return ns.map((neuron) => ({ model, layer: saeLayer(sae), neuron, settingsHash: hash, settings }));
+  }
   const ls = resolveSelection(layers, shape.nLayer, '--layers', 'this model has layers');
   const ns = resolveSelection(neurons, shape.dMlp, '--neurons', 'each layer has neurons');
   const hash = settingsHash(settings);
   return ls.flatMap((layer) => ns.map((neuron) => ({ model, layer, neuron, settingsHash: hash, settings })));
 }
 
-export const jobLabel = (j: { layer: number; neuron: number }): string => `L${j.layer}N${j.neuron}`;
+/** The block an SAE's hook is in (`blocks.2.hook_resid_pre` → 2). */
+export function saeLayer(sae: { hook: string }): number {
+  const m = /^blocks\.(\d+)\./.exec(sae.hook);
+  if (!m) throw new SweepInputError(`the SAE reads ${sae.hook}, which is not a block's hook`);
+  return Number(m[1]);
+}
+
+/** `L1N7`, or for a job of an SAE sweep `sae:<spec>:7`. */
+export const jobLabel = (j: { layer: number; neuron: number; settings?: SweepSettings }): string =>
+  j.settings?.scan.sae ? `sae:${j.settings.scan.sae.spec}:${j.neuron}` : `L${j.layer}N${j.neuron}`;
 
 /** The store key of a job (its data without the settings). */
 export const jobKey = (j: SweepJobKey): SweepJobKey => ({ model: j.model, layer: j.layer, neuron: j.neuron, settingsHash: j.settingsHash });

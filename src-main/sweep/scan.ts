@@ -5,7 +5,11 @@ import type { TextTokenizer } from '../model/tokenizer.js';
 import { loadScanCorpus } from '../scan/corpus.js';
 import { DEFAULT_SCAN, runScan, type ScanEvent } from '../scan/run.js';
 import type { ModelRef, ScanConfig, ScanSummary, ScanWriter } from '../store/types.js';
-import { SweepAbortedError } from './errors.js';
+import { openSae } from '../dream/run.js';
+import type { Sae } from '../sae/load.js';
+import { saeFingerprint } from '../sae/scanRef.js';
+import { SweepAbortedError, SweepInputError } from './errors.js';
+import { saeLayer } from './jobs.js';
 import type { SweepSettings } from './types.js';
 
 export interface ScanSource {
@@ -20,13 +24,28 @@ export interface ScanSourceOptions {
   store: ScanWriter;
   /** Windows per forward pass (does not change the results). */
   batch?: number;
+  /** Where an SAE sweep's SAE is found (`L2.resid_pre` beside the model; hub folders through env). */
+  modelDir?: string;
+  env?: NodeJS.ProcessEnv;
   /** The scan's own events (plan, progress, done) and the settings being scanned, for a progress display. */
   onEvent?: (e: ScanEvent, settings: SweepSettings['scan']) => void;
 }
 
-/** The scan config a sweep's settings stand for: every layer of the model. */
+/** The scan config a sweep's settings stand for: every layer of the model, or an SAE's latents. */
 export function sweepScanConfig(s: SweepSettings['scan'], nLayer: number): ScanConfig {
-  return { layers: [...Array(nLayer).keys()], window: s.window, top: s.top, random: s.random, maxTokens: s.maxTokens, seed: s.seed, heldOut: s.heldOut, sample: s.sample };
+  const base = { window: s.window, top: s.top, random: s.random, maxTokens: s.maxTokens, seed: s.seed, heldOut: s.heldOut, sample: s.sample };
+  if (s.sae) return { ...base, layers: [saeLayer(s.sae)], sae: s.sae };
+  return { ...base, layers: [...Array(nLayer).keys()] };
+}
+
+/** The SAE a scan's settings name, loaded, and checked to be the one the settings were made with. */
+async function settingsSae(o: ScanSourceOptions, s: NonNullable<SweepSettings['scan']['sae']>): Promise<Sae> {
+  const sae = await openSae({ model: o.model, modelDir: o.modelDir, env: o.env }, s.spec);
+  if (saeFingerprint(sae.dir) !== s.fingerprint) {
+    sae.dispose();
+    throw new SweepInputError(`the SAE ${s.spec} changed since this sweep's settings were made (fingerprint ${s.fingerprint}): run the sweep again to make new settings`);
+  }
+  return sae;
 }
 
 export function scanSource(o: ScanSourceOptions): ScanSource {
@@ -40,10 +59,15 @@ export function scanSource(o: ScanSourceOptions): ScanSource {
       const corpus = await loadScanCorpus(settings.corpus, settings.heldOut);
       const config = sweepScanConfig(settings, o.model.config.nLayer);
       let final: ScanSummary | null = null;
-      const events = runScan({ model: o.model, tokenizer: o.tokenizer, modelRef: o.modelRef, corpus, config, batch: o.batch ?? DEFAULT_SCAN.batch, store: o.store, signal });
-      for await (const e of events) {
-        o.onEvent?.(e, settings);
-        if (e.type === 'done') final = e.scan;
+      const sae = settings.sae ? await settingsSae(o, settings.sae) : undefined;
+      try {
+        const events = runScan({ model: o.model, tokenizer: o.tokenizer, modelRef: o.modelRef, corpus, config, batch: o.batch ?? DEFAULT_SCAN.batch, store: o.store, sae, signal });
+        for await (const e of events) {
+          o.onEvent?.(e, settings);
+          if (e.type === 'done') final = e.scan;
+        }
+      } finally {
+        sae?.dispose();
       }
       if (!final) throw new Error('the scan ended without a summary');
       if (final.status !== 'completed') {

@@ -5,6 +5,7 @@ import { dreamConfig, type Method } from '../dream/config.js';
 import { isBundledCorpus } from '../scan/corpus.js';
 import { DEFAULT_SCAN, defaultWindow } from '../scan/run.js';
 import { SweepInputError } from './errors.js';
+import type { ScanSae } from '../store/types.js';
 import type { SweepSettings } from './types.js';
 
 /**
@@ -31,6 +32,8 @@ export interface SweepRequest {
   /** `offline` or `llm:<model>`. */
   explainer: string;
   withDreams: boolean;
+  /** Sweep this SAE's latents instead of MLP neurons (its scan, dreams of `sae:<spec>:N`, explanations of latents). */
+  sae?: ScanSae;
 }
 
 /** `fluent,embed` → methods (in the order given, no repeats). */
@@ -67,6 +70,7 @@ export function sweepSettings(r: SweepRequest, model: { nPositions: number }): S
       maxTokens: r.maxTokens,
       seed: DEFAULT_SCAN.seed,
       sample: DEFAULT_SCAN.sample,
+      ...(r.sae ? { sae: r.sae } : {}),
     },
     dreams,
     explain: { explainer: r.explainer, withDreams: r.withDreams },

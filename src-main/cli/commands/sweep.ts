@@ -4,6 +4,11 @@
 // keeps them, --force redoes them. `--status` reports where a sweep stands without loading the model.
 import { CORPUS_NAMES } from '../../corpus/documents.js';
 import { DreamConfigError } from '../../dream/config.js';
+import { ObjectiveError } from '../../dream/objectives.js';
+import { saeDir } from '../../dream/run.js';
+import { ModelFileError } from '../../model/errors.js';
+import { readSaeScanRef } from '../../sae/scanRef.js';
+import type { ScanSae } from '../../store/types.js';
 import { shippedSeedSource } from '../../dream/seedPool.js';
 import { LLMError } from '../../explain/openai.js';
 import { loadShippedJudge } from '../../readability/shipped.js';
@@ -94,7 +99,8 @@ export default defineCommand({
   usage: '[--layers <all|0-3>] [--neurons <all|0-63|1,5,9>] [--methods fluent,...] [--steps <n>] [--seed <s>] [--corpus <name|file>] [--max-tokens <N>] [--force] [--status] [--db <file>] [--json]',
   options: {
     layers: { type: 'string', arg: '<all|L-L|L,...>', description: 'layers whose neurons are swept, e.g. 0-3 or 1,2 (default all)' },
-    neurons: { type: 'string', arg: '<all|N-N|N,...>', description: 'neurons of each of those layers, e.g. all, 0-63 or 1,5,9 (default all)' },
+    neurons: { type: 'string', arg: '<all|N-N|N,...>', description: 'neurons of each of those layers (with --sae: latents), e.g. all, 0-63 or 1,5,9 (default all)' },
+    sae: { type: 'string', arg: '<L2.resid_pre|dir>', description: "sweep an SAE's latents instead of MLP neurons: its scan, dreams of sae:<X>:N, explanations of latents" },
     methods: { type: 'string', arg: `<${SWEEP_METHODS.join('|')},...>`, description: `dream methods, one dream each per neuron (default ${DEFAULT_SWEEP.methods.join(',')})` },
     steps: { type: 'string', arg: '<n>', description: `optimisation steps of each dream (default ${DEFAULT_SWEEP.steps})` },
     'seq-len': { type: 'string', arg: '<T>', description: 'free tokens per dream (default as textdream dream)' },
@@ -171,16 +177,29 @@ export default defineCommand({
     if (readOnly) {
       for (const flag of ['force', 'batch'] as const) if (values[flag] !== undefined) throw new UsageError(`--status, --export and --report only read the store: drop --${flag}`);
     }
+    if (values.sae !== undefined && values.layers !== undefined) throw new UsageError('--layers does not apply with --sae: an SAE sweep covers its hook\'s layer; choose latents with --neurons');
+    if (values.sae !== undefined && !values.sae.trim()) throw new UsageError('--sae is empty: name an SAE, e.g. --sae L2.resid_pre');
     const dbPath = resolveStorePath(values.db, io.env);
     try {
       if (readOnly) return await statusCommand(io, values, layers, neurons, request, maxAttempts, dbPath);
       return await sweepCommand(io, values, layers, neurons, request, { batch, maxAttempts, dbPath, explain, redis });
     } catch (e) {
       if (e instanceof SweepInputError || e instanceof DreamConfigError || e instanceof RedisServerError || isStoreUserError(e)) throw new UsageError(e.message);
+      if (e instanceof ObjectiveError || e instanceof ModelFileError) throw new UsageError(`--sae ${values.sae}: ${e.message}`);
       throw e;
     }
   },
 });
+
+/**
+ * The SAE a `--sae` sweep covers, read from its folder (nothing loaded). A folder is kept as its absolute path, so
+ * workers started elsewhere find it; `L2.resid_pre` stays a name, found beside each worker's model.
+ */
+async function sweepSae(where: string | undefined, modelDir: string | undefined, env: NodeJS.ProcessEnv): Promise<ScanSae | undefined> {
+  if (where === undefined) return undefined;
+  const dir = await saeDir({ modelDir, env }, where);
+  return readSaeScanRef(/^L\d+\.\w+$/.test(where) ? where : dir, dir);
+}
 
 /** Settings and jobs for a model of this shape (model-dependent checks: layer and neuron ranges, the window). */
 function plan(model: { fingerprint: string; nLayer: number; dMlp: number; nPositions: number }, layers: Selection, neurons: Selection, request: SweepRequest): { settings: SweepSettings; jobs: SweepJob[] } {
@@ -191,7 +210,7 @@ function plan(model: { fingerprint: string; nLayer: number; dMlp: number; nPosit
 
 async function statusCommand(
   io: CommandIO,
-  values: { model?: string; json?: boolean; export?: string; report?: string; status?: boolean },
+  values: { model?: string; json?: boolean; export?: string; report?: string; status?: boolean; sae?: string },
   layers: Selection,
   neurons: Selection,
   request: SweepRequest,
@@ -200,6 +219,7 @@ async function statusCommand(
 ): Promise<number> {
   const spec = chooseModel(values.model, io);
   const id = await modelIdentity(spec, { env: io.env });
+  request = { ...request, sae: await sweepSae(values.sae, id.dir, io.env) };
   const { settings, jobs } = plan({ fingerprint: id.fingerprint, ...id.config }, layers, neurons, request);
   const hash = settingsHash(settings);
   const store = openCliStore(dbPath);
@@ -259,8 +279,10 @@ export async function neuronJobContext(
     modelRef,
     store,
     batch,
+    modelDir: lm.source.dir,
+    env: io.env,
     onEvent: (e, settings) => {
-      if (e.type === 'plan') io.stderr(`scan: ${e.tokens} tokens in ${e.windows} windows of ${settings.window} · all ${lm.config.nLayer} layers\n`);
+      if (e.type === 'plan') io.stderr(`scan: ${e.tokens} tokens in ${e.windows} windows of ${settings.window} · ${settings.sae ? `the ${settings.sae.latents} latents of ${settings.sae.spec}` : `all ${lm.config.nLayer} layers`}\n`);
       else if (e.type === 'start' && e.resumed) io.stderr(`scan: resuming ${e.scan.id} at ${e.scan.tokensDone}/${e.scan.tokensTotal} tokens\n`);
       else if (e.type === 'progress' && (Date.now() - lastScanLine >= 5000 || e.windowsDone === e.windowsTotal)) {
         lastScanLine = Date.now();
@@ -310,7 +332,7 @@ export function queueErrorReporter(io: CommandIO, who: string): (e: Error) => vo
 
 async function sweepCommand(
   io: CommandIO,
-  values: { model?: string; backend?: string; json?: boolean; force?: boolean; 'no-work'?: boolean; 'enqueue-only'?: boolean },
+  values: { model?: string; backend?: string; json?: boolean; force?: boolean; 'no-work'?: boolean; 'enqueue-only'?: boolean; sae?: string },
   layers: Selection,
   neurons: Selection,
   request: SweepRequest,
@@ -322,6 +344,7 @@ async function sweepCommand(
   const interrupt = interruptible(io, 'the sweep (finished neurons are kept; run the same command to continue)');
   try {
     const modelRef = modelRefOf(lm, spec);
+    request = { ...request, sae: await sweepSae(values.sae, lm.source.dir, io.env) };
     const { settings, jobs } = plan({ fingerprint: modelRef.fingerprint, ...lm.config }, layers, neurons, request);
     const hash = settingsHash(settings);
     store = openCliStore(o.dbPath);
