@@ -224,32 +224,20 @@ describe('renderer client (src-renderer/lib/api.ts)', () => {
 
   it('over HTTP, announces the event stream\'s first open too, so what was fetched before it is fetched again', async () => {
     const { httpClient } = await import('../src-renderer/lib/api');
-    const listeners = new Map<string, Array<() => void>>();
-    const source = {
-      readyState: 0,
-      addEventListener: (name: string, l: () => void) => listeners.set(name, [...(listeners.get(name) ?? []), l]),
-      removeEventListener: () => {},
-      close: () => {},
-    };
+    const source = bareSource(0);
     const client = httpClient({ eventSource: () => source as unknown as EventSource });
     const states: boolean[] = [];
     client.onConnection((c) => states.push(c));
     client.on('models.changed', () => {});
     // A model that finished loading now, before the stream is open, sends its event to nobody.
     expect(states).toEqual([]);
-    for (const l of listeners.get('open') ?? []) l();
+    source.fire('open');
     expect(states).toEqual([true]);
   });
 
   it('over HTTP, keeps its place in the stream across an automatic reconnect', async () => {
     const { httpClient } = await import('../src-renderer/lib/api');
-    const listeners = new Map<string, Array<() => void>>();
-    const source = {
-      readyState: 1,
-      addEventListener: (name: string, l: () => void) => listeners.set(name, [...(listeners.get(name) ?? []), l]),
-      removeEventListener: () => {},
-      close: () => {},
-    };
+    const source = bareSource(1);
     vi.useFakeTimers();
     try {
       const opened: number[] = [];
@@ -257,12 +245,12 @@ describe('renderer client (src-renderer/lib/api.ts)', () => {
       const states: boolean[] = [];
       client.onConnection((c) => states.push(c));
       client.on('progress', () => {});
-      for (const l of listeners.get('open') ?? []) l();
+      source.fire('open');
       // A network error: EventSource retries by itself (readyState CONNECTING), so no fresh one is opened.
       source.readyState = 0;
-      for (const l of listeners.get('error') ?? []) l();
+      source.fire('error');
       vi.advanceTimersByTime(5000);
-      for (const l of listeners.get('open') ?? []) l();
+      source.fire('open');
       expect(states).toEqual([true, false, true]);
       expect(opened).toHaveLength(1);
     } finally {
@@ -270,3 +258,15 @@ describe('renderer client (src-renderer/lib/api.ts)', () => {
     }
   });
 });
+
+/** An EventSource stand-in whose events the test fires by name. */
+function bareSource(readyState: number) {
+  const listeners = new Map<string, Array<() => void>>();
+  return {
+    readyState,
+    addEventListener: (name: string, l: () => void) => listeners.set(name, [...(listeners.get(name) ?? []), l]),
+    removeEventListener: () => {},
+    close: () => {},
+    fire: (name: string) => (listeners.get(name) ?? []).forEach((l) => l()),
+  };
+}
