@@ -44,12 +44,17 @@ function unitTerms(model: GPT2, spec: Extract<TargetSpec, { kind: 'sum' }>): { w
  * folder or a hub SAE, `org/name/sub/folder` (sae/locate.ts).
  */
 export async function saeDir(ctx: Pick<DreamContext, 'modelDir' | 'env'>, where: string): Promise<string> {
+  const hook = modelSaeHook(where);
+  if (!hook) return (await locateSae(where, ctx.env ? { env: ctx.env } : {})).dir;
+  if (!ctx.modelDir) throw new ObjectiveError(`sae:${where} names an SAE beside the model, but this model has no folder: give the SAE's folder instead`);
+  return saeDirFor(ctx.modelDir, hook);
+}
+
+/** For `L2.resid_pre`, an SAE beside the model: the hook train-sae names its output folder by; else null. */
+export function modelSaeHook(where: string): string | null {
   const m = /^L(\d+)\.(\w+)$/.exec(where);
   const site = SAE_SITES.find((s) => s === m?.[2]);
-  if (!m || !site) return (await locateSae(where, ctx.env ? { env: ctx.env } : {})).dir;
-  if (!ctx.modelDir) throw new ObjectiveError(`sae:${where} names an SAE beside the model, but this model has no folder: give the SAE's folder instead`);
-  // The same hook name train-sae names its output folder by.
-  return saeDirFor(ctx.modelDir, saeHookPoint(Number(m[1]), site).name);
+  return m && site ? saeHookPoint(Number(m[1]), site).name : null;
 }
 
 /** Whether a target reads SAE folders (and so is built by resolveTarget, when the run starts). */

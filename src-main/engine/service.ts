@@ -111,8 +111,8 @@ export function createEngine(opts: EngineOptions): Engine {
       const search = r.search === undefined || r.search === null || r.search === '' ? undefined : check.str(r.search, 'search', 500);
       const sae = optionalSae(r.sae);
       if (sae !== undefined) {
-        // An SAE's latents, swept by `textdream sweep --sae`: listed under its hook's layer, by its files' fingerprint.
-        // Its cfg.json and a fingerprint of its files (the table refreshes every few seconds: no weights loaded).
+        // An SAE's latents, swept by `textdream sweep --sae`: listed under its hook's layer, by its files' fingerprint
+        // (cfg.json read and the files fingerprinted, no weights loaded: the table refreshes every few seconds).
         const unit = await readSaeScanRef(sae, await saeDir({ modelDir: lm.source.dir, env: opts.env }, sae));
         const layer = saeLayer(unit);
         const neurons = opts.store.sweptLayer(ref.fingerprint, layer, search, unit.fingerprint);

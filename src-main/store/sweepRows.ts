@@ -141,17 +141,13 @@ export function recoverSweepJobs(s: SqliteStore): void {
  * fingerprint): the latents of sweeps of that SAE instead of the layer's MLP neurons (`layer` is then its hook's).
  */
 export function sweptLayer(s: SqliteStore, model: string, layer: number, search?: string, sae: string | null = null): SweptNeuron[] {
-  const saeOf = new Map<string, string | null>();
-  const unitsOf = (hash: string) => {
-    if (!saeOf.has(hash)) {
-      const row = s.stmt('SELECT settings FROM sweep_settings WHERE hash = ?').get(hash) as { settings: string } | undefined;
-      saeOf.set(hash, row ? ((JSON.parse(row.settings) as SweepSettings).scan.sae?.fingerprint ?? null) : null);
-    }
-    return saeOf.get(hash)!;
-  };
-  const jobs = (s.stmt('SELECT * FROM sweep_jobs WHERE model = ? AND layer = ? ORDER BY neuron, settings_hash').all(model, layer) as Row[]).filter(
-    (r) => unitsOf(r.settings_hash as string) === sae,
-  );
+  // Which units a job's sweep covered is in its settings: an SAE's fingerprint, or none for MLP neurons.
+  const jobs = s
+    .stmt(
+      `SELECT j.* FROM sweep_jobs AS j LEFT JOIN sweep_settings AS t ON t.hash = j.settings_hash
+       WHERE j.model = ? AND j.layer = ? AND json_extract(t.settings, '$.scan.sae.fingerprint') IS ? ORDER BY j.neuron, j.settings_hash`,
+    )
+    .all(model, layer, sae) as Row[];
   const pages = new Map(
     (s.stmt('SELECT * FROM sweep_pages WHERE model = ? AND layer = ?').all(model, layer) as Row[]).map((r) => {
       const p = sweepPageRowOf(r);

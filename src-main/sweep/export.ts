@@ -2,6 +2,7 @@
 // self-contained HTML report of a sweep (one table, sortable and filterable in the page itself, no network, no
 // files beside it). Pure functions of the stored rows: the command reads them, these write text.
 import type { SweepPageRow, SweepSettings } from './types.js';
+import { jobLabel } from './jobs.js';
 import { pageDream } from './page.js';
 
 export const PAGE_LINE_FORMAT = 'textdream-neuron-page';
@@ -83,7 +84,7 @@ export function layerReportHTML(rows: SweepPageRow[], meta: SweepExportMeta, tit
       const p = r.page;
       const best = pageDream(p);
       return `<tr>${[
-        cell(meta.settings.scan.sae ? `sae:${escapeHTML(meta.settings.scan.sae.spec)}:${r.neuron}` : `L${r.layer}N${r.neuron}`, r.layer * 1e6 + r.neuron),
+        cell(escapeHTML(jobLabel({ layer: r.layer, neuron: r.neuron, settings: meta.settings })), r.layer * 1e6 + r.neuron),
         cell(num(p.stats?.max), p.stats?.max ?? null, 'n'),
         cell(num(p.stats?.mean, 4), p.stats?.mean ?? null, 'n'),
         cell(num(p.stats?.positive === null || p.stats?.positive === undefined ? null : p.stats.positive * 100, 1), p.stats?.positive ?? null, 'n'),

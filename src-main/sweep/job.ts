@@ -79,10 +79,10 @@ export async function runNeuronJob(job: SweepJob, ctx: NeuronJobContext, opts: N
   const t0 = performance.now();
 
   const dreams: SweepCompletion['dreams'] = [];
+  const sae = job.settings.scan.sae;
+  const target: TargetSpec = sae ? { kind: 'sae', sae: sae.spec, latent: job.neuron } : { kind: 'neuron', layer: job.layer, neuron: job.neuron };
   for (const config of job.settings.dreams) {
     const records: StepRecord[] = [];
-    const sae = job.settings.scan.sae;
-    const target: TargetSpec = sae ? { kind: 'sae', sae: sae.spec, latent: job.neuron } : { kind: 'neuron', layer: job.layer, neuron: job.neuron };
     const full = { ...config, target };
     const result: DreamResult = await dreamToEnd(runDream({ model: ctx.model, tokenizer: ctx.tokenizer, modelDir: ctx.modelDir, judge: ctx.judge, seedSource: ctx.seedSource }, full, signal), (r) => records.push(r));
     if (result.stopped === 'aborted') throw new SweepAbortedError(`${jobLabel(job)} stopped while dreaming (${config.method}, step ${result.steps}/${config.steps})`);
@@ -119,7 +119,7 @@ export async function runNeuronJob(job: SweepJob, ctx: NeuronJobContext, opts: N
     uplift,
   });
   const explanations = runs.map((r) =>
-    explanationRow(r, { modelFingerprint: job.model, scanId: scan.id, records: `scan ${scan.id} of ${scan.corpus}`, llm: ctx.llm ?? null, dreams: dreamed.dreams, sae: job.settings.scan.sae?.fingerprint ?? null }),
+    explanationRow(r, { modelFingerprint: job.model, scanId: scan.id, records: `scan ${scan.id} of ${scan.corpus}`, llm: ctx.llm ?? null, dreams: dreamed.dreams, sae: sae?.fingerprint ?? null }),
   );
   const elapsedMs = performance.now() - t0;
   const score = page.explanation.score;

@@ -1,6 +1,7 @@
 // Sweep jobs as data: the settings hash that keys them, and `--layers 0-3 --neurons all|0-63|1,5,9` expanded into one
 // job per neuron, in layer-then-neuron order. Nothing here touches a model or a store.
 import { createHash } from 'node:crypto';
+import { parseHookName } from '../model/hooks.js';
 import { SweepInputError } from './errors.js';
 import type { SweepJob, SweepJobKey, SweepSettings } from './types.js';
 
@@ -65,9 +66,9 @@ export function expandJobs(model: string, shape: { nLayer: number; dMlp: number 
 
 /** The block an SAE's hook is in (`blocks.2.hook_resid_pre` → 2). */
 export function saeLayer(sae: { hook: string }): number {
-  const m = /^blocks\.(\d+)\./.exec(sae.hook);
-  if (!m) throw new SweepInputError(`the SAE reads ${sae.hook}, which is not a block's hook`);
-  return Number(m[1]);
+  const hook = parseHookName(sae.hook);
+  if (!hook) throw new SweepInputError(`the SAE reads ${sae.hook}, which is not a block's hook`);
+  return hook.layer;
 }
 
 /** `L1N7`, or for a job of an SAE sweep `sae:<spec>:7`. */

@@ -5,7 +5,7 @@
 import { CORPUS_NAMES } from '../../corpus/documents.js';
 import { DreamConfigError } from '../../dream/config.js';
 import { ObjectiveError } from '../../dream/objectives.js';
-import { saeDir } from '../../dream/run.js';
+import { modelSaeHook, saeDir } from '../../dream/run.js';
 import { ModelFileError } from '../../model/errors.js';
 import { readSaeScanRef } from '../../sae/scanRef.js';
 import type { ScanSae } from '../../store/types.js';
@@ -198,7 +198,7 @@ export default defineCommand({
 async function sweepSae(where: string | undefined, modelDir: string | undefined, env: NodeJS.ProcessEnv): Promise<ScanSae | undefined> {
   if (where === undefined) return undefined;
   const dir = await saeDir({ modelDir, env }, where);
-  return readSaeScanRef(/^L\d+\.\w+$/.test(where) ? where : dir, dir);
+  return readSaeScanRef(modelSaeHook(where) ? where : dir, dir);
 }
 
 /** Settings and jobs for a model of this shape (model-dependent checks: layer and neuron ranges, the window). */
