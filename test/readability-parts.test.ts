@@ -18,7 +18,8 @@ import { readWordList } from '../src-main/readability/wordList.js';
 import type { Readability } from '../src-main/readability/types.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
-import { paretoSet } from '../src-main/dream/loop.js';
+import { paretoSet, type DreamResult } from '../src-main/dream/loop.js';
+import { readableVerdict } from '../src-main/cli/commands/dream.js';
 
 describe('Kneser-Ney trigram judge', () => {
   // Vocabulary {0..4}; documents [0 1 2 0 1 3] and [0 1 2]; D = 0.75. By hand (see the comments):
@@ -267,5 +268,28 @@ describe('Pareto set of activation against readability', () => {
   it('keeps the dreams no other beats on both, once per text, by descending value', () => {
     const front = paretoSet([d('a', 3, 10), d('b', 2, 50), d('c', 2.5, 5), d('d', 1, 90), d('e', 1.5, 40), d('a', 3, 10), d('f', 3, 20)]);
     expect(front.map((x) => x.text)).toEqual(['f', 'b', 'd']);
+  });
+});
+
+describe('the CLI verdict: the most readable dream that beats the held-out maximum', () => {
+  const readable = { percentile: 50, readable: true } as Readability;
+  const d = (text: string, value: number, percentile: number, origin?: Dream['origin']): Dream =>
+    ({ text, ids: [], tokens: [], perToken: [], max: value, mean: value, value, ce: 5, label: text, readability: { ...readable, percentile }, ...(origin ? { origin } : {}) }) as Dream;
+  const result = (pareto: Dream[]) => ({ pareto, bestReadable: pareto[0] ?? null }) as unknown as DreamResult;
+  const corpus = normaliseForCopy('The cat sat on the mat. A dog ran.');
+  const seed = { seedText: ' A cat sat', seedValue: 2, seedDoc: 'ca01', edits: 1 };
+
+  it('counts only dreams under the split rules, and of those beating the maximum picks the most readable', () => {
+    const pareto = [
+      d(' The cat sat on the mat.', 9, 99), // corpus text
+      d(' A cat sat', 8, 95, { ...seed, edits: 0 }), // the seed itself
+      d(' A cow sat', 7, 90, { ...seed, seedValue: 7.5 }), // edited, but below its seed
+      d(' A cat ran', 6, 60, seed),
+      d(' A cat ate', 5, 70, seed),
+      d(' A cat hid', 3, 80, seed), // below the maximum
+    ];
+    expect(readableVerdict(result(pareto), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
+    expect(readableVerdict(result(pareto), { max: 6.5, corpus }).beats).toBeNull();
+    expect(readableVerdict(result(pareto), null).beats).toBeNull();
   });
 });

@@ -115,8 +115,9 @@ describe('textdream sweep', () => {
   });
 
   it('dreams seeded too, judges every dream for readability, and shows each neuron by its most activating readable dream', async () => {
-    // 10-token dreams: here seeded's most activating dream of L1N0 is not readable and a less activating one is.
-    const run = await sweepJSON(db('seeded'), '--methods', 'embed,seeded', '--neurons', '0', '--seq-len', '10');
+    // 10-token dreams: here seeded's most activating dream of L1N7 is not readable and a less activating edited one
+    // is (L1N0's only readable dreams are its unedited seeds, corpus text, which a page never shows as a dream).
+    const run = await sweepJSON(db('seeded'), '--methods', 'embed,seeded', '--neurons', '7', '--seq-len', '10');
     expect(run.report).toMatchObject({ ran: 1, done: 1 });
     const rows = pagesOf(db('seeded'), run);
     withStoreFile(db('seeded'), (s) => {

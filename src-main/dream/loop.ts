@@ -53,6 +53,7 @@ export function paretoSet(dreams: Iterable<Dream>): Dream[] {
   return front;
 }
 
+const edited = (d: Dream) => !d.origin || d.origin.edits >= 1;
 const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite(a.value) && !(a.value <= b.value));
 
 /** Run a method; yields a record every `cfg.every` steps and at the end; returns the summary. */
@@ -66,10 +67,12 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
   const rank = (d: Dream, i: number) => (method.rank ? method.rank(d, i) : d.value);
   const perLabelRank = new Map<string, number>();
   const keep = (dreams: Dream[]) => {
-    if (ctx.judge) front = paretoSet([...front, ...dreams]);
+    // A seed not yet edited is corpus text, not a dream: it is never the most activating readable dream nor on the
+    // readability front (it stays in `best` and `initial`, where a search that never beat its seed shows it).
+    if (ctx.judge) front = paretoSet([...front, ...dreams.filter(edited)]);
     dreams.forEach((d, i) => {
       if (better(d, best)) best = d;
-      if (d.readability?.readable && better(d, bestReadable)) bestReadable = d;
+      if (d.readability?.readable && edited(d) && better(d, bestReadable)) bestReadable = d;
       const r = rank(d, i);
       if (Number.isFinite(r) && !(r <= (perLabelRank.get(d.label) ?? -Infinity))) {
         perLabelRank.set(d.label, r);

@@ -6,11 +6,24 @@ import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { heldOutStream } from '../explain/records.js';
 import { bosPadded } from './hard.js';
-import type { Target } from './objectives.js';
+import type { Reduce, Target } from './objectives.js';
 import type { Dream } from './records.js';
 
-/** The target's largest per-token value over the first `maxTokens` held-out tokens, in windows of up to 64 tokens. */
-export async function heldOutMax(model: GPT2, tok: TextTokenizer, target: Target, maxTokens = 20_000, batch = 16): Promise<{ max: number; tokens: number; text: string; snippet: string }> {
+/**
+ * The target's largest value over the first `maxTokens` held-out tokens, in windows of up to 64 tokens, reduced as
+ * the dream's value is: per token for `max` and `last` (a last token is some token), and for `mean` the largest mean
+ * of `span` consecutive tokens, so a dream's mean is compared with text's mean over as many tokens, not with one peak.
+ */
+export async function heldOutMax(
+  model: GPT2,
+  tok: TextTokenizer,
+  target: Target,
+  maxTokens = 20_000,
+  batch = 16,
+  opts: { reduce?: Reduce; span?: number } = {},
+): Promise<{ max: number; tokens: number; text: string; snippet: string; reduce: Reduce; span: number }> {
+  const reduce = opts.reduce ?? 'max';
+  const span = reduce === 'mean' ? Math.max(1, opts.span ?? 1) : 1;
   const stream = await heldOutStream(tok);
   const W = Math.min(64, model.config.nPositions - 1);
   const n = Math.min(stream.tokens.length, maxTokens);
@@ -26,16 +39,21 @@ export async function heldOutMax(model: GPT2, tok: TextTokenizer, target: Target
     const act = (await actT.array()) as number[][];
     actT.dispose();
     rows.forEach((r, b) => {
-      // Position 0 is the <|endoftext|> prefix, and padding lies past the row's length: neither counts.
-      for (let t = 0; t < r.length; t++) if (act[b][t + 1] > best.max) best = { max: act[b][t + 1], row: r, at: t };
+      // Position 0 is the <|endoftext|> prefix, and padding lies past the row's length: neither counts. `at` is the
+      // last token of the span.
+      let sum = 0;
+      for (let t = 0; t < r.length; t++) {
+        sum += act[b][t + 1] - (t >= span ? act[b][t + 1 - span] : 0);
+        if (t + 1 >= span && sum / span > best.max) best = { max: sum / span, row: r, at: t };
+      }
     });
   }
-  if (best.at < 0) return { max: -Infinity, text: '', snippet: '', tokens: n };
-  // The strongest token with up to 8 tokens either side, marked ⟦…⟧.
+  if (best.at < 0) return { max: -Infinity, text: '', snippet: '', tokens: n, reduce, span };
+  // The strongest token (or span's last token) with up to 8 tokens either side, marked ⟦…⟧.
   const tokens = tok.tokenStrings(best.row);
   const at = best.at;
   const snippet = tokens.slice(Math.max(0, at - 8), at).join('') + `⟦${tokens[at]}⟧` + tokens.slice(at + 1, at + 9).join('');
-  return { max: best.max, text: tok.decode(best.row), snippet, tokens: n };
+  return { max: best.max, text: tok.decode(best.row), snippet, tokens: n, reduce, span };
 }
 
 /** Corpus text lower-cased with whitespace collapsed, for `isCorpusCopy`. */

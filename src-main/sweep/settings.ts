@@ -60,7 +60,7 @@ export function sweepSettings(r: SweepRequest, model: { nPositions: number }): S
     return rest;
   });
   return {
-    version: 2,
+    version: 3,
     scan: {
       corpus: bundled ? r.corpus : resolve(r.corpus),
       heldOut: r.heldOut,

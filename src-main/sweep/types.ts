@@ -5,8 +5,9 @@ import type { ScanConfig } from '../store/types.js';
 
 /** Everything that determines a neuron job's results; its hash is part of every job's key. */
 export interface SweepSettings {
-  /** Bumped when the job's procedure changes in a way that changes its results (2: dreams judged for readability). */
-  version: 2;
+  /** Bumped when the job's procedure changes in a way that changes its results (2: dreams judged for readability; 3: an unedited
+   *  seed is never a page's readable dream). */
+  version: 3;
   /** The corpus scan every job reads its records from: one pass over all of the model's layers. */
   /** The scan's settings (store/types.ts's ScanConfig; every layer is scanned, so no layer list). */
   scan: Omit<ScanConfig, 'layers'> & {

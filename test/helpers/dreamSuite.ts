@@ -174,6 +174,10 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
     const tags = await brownTagLexicon();
     for (const d of dreams) expect(keepsPartsOfSpeech(tags, d.origin!.seedText, d.text), `${d.origin!.seedText} → ${d.text}`).toBe(true);
     for (const d of dreams) expect(d.readability!.seedLogProb).toBeCloseTo(judge.scores(d.origin!.seedText).logProb, 12);
+    // A seed not yet edited is corpus text: the run starts from seeds, but none is on the readability front or its
+    // most activating readable dream.
+    expect(res.initial.every((d) => d.origin!.edits === 0)).toBe(true);
+    for (const d of [...res.pareto!, ...(res.bestReadable ? [res.bestReadable] : [])]) expect(d.origin!.edits, d.text).toBeGreaterThan(0);
     // Every seed came from the seed pool: never a held-out document, never one the judge counts.
     const splits = readabilitySplits(await loadCorpus('brown'));
     const forbidden = new Set([...splits.heldOut, ...splits.judge].map((d) => d.id));

@@ -6,7 +6,8 @@ import { dreamSettingOptions, parseDreamSettings } from '../dreamOptions.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
 import { buildTarget, runDream } from '../../dream/run.js';
 import { shippedSeedSource } from '../../dream/seedPool.js';
-import { heldOutMax } from '../../dream/yardstick.js';
+import { countsAsDream, heldOutMax, normaliseForCopy } from '../../dream/yardstick.js';
+import { loadCorpus } from '../../corpus/documents.js';
 import { loadShippedJudge } from '../../readability/shipped.js';
 import { READABLE_RULE } from '../../readability/assess.js';
 import { openStore } from '../../store/open.js';
@@ -21,22 +22,27 @@ import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 /** Held-out tokens the neuron's corpus maximum is taken over. */
 const YARDSTICK_TOKENS = 20_000;
 
-/** The most readable dream that beats the held-out maximum, else the most activating readable one, from the Pareto set. */
-export function readableVerdict(res: DreamResult, corpusMax: number | null): { beats: Dream | null; bestReadable: Dream | null } {
+/**
+ * The most readable dream that beats the held-out maximum, else the most activating readable one, from the Pareto
+ * set. Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
+ * edited and above its seed) can beat it.
+ */
+export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null): { beats: Dream | null; bestReadable: Dream | null } {
   const readable = (res.pareto ?? []).filter((d) => d.readability?.readable);
-  const beats = corpusMax === null ? [] : readable.filter((d) => d.value >= corpusMax);
+  const beats = yard === null ? [] : readable.filter((d) => countsAsDream(d, yard.corpus) && d.value >= yard.max);
   const mostReadable = beats.reduce<Dream | null>((a, d) => (!a || d.readability!.percentile > a.readability!.percentile ? d : a), null);
   return { beats: mostReadable, bestReadable: res.bestReadable ?? null };
 }
 
-function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yard: { max: number; tokens: number } | null): string {
+function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yard: { max: number; tokens: number; span: number } | null): string {
   const r = READABLE_RULE;
   const rule = `readable = syntax percentile ≥ ${r.minPercentile}, starts as a sentence, no word more than ${r.maxWordCount} times or twice in a row, no line break, run-on or broken character, every word but the last known; README: Readability`;
-  const line = (d: Dream) => `value ${fmt(d.value)} · syntax percentile ${d.readability!.percentile.toFixed(0)} · ${JSON.stringify(oneLine(d.text, 200))}`;
+  const seed = (d: Dream) => (d.origin ? ` · ${d.origin.edits} edit${d.origin.edits === 1 ? '' : 's'} of the seed ${oneLine(d.origin.seedText, 200)} (${fmt(d.origin.seedValue)})` : '');
+  const line = (d: Dream) => `value ${fmt(d.value)} · syntax percentile ${d.readability!.percentile.toFixed(0)} · ${oneLine(d.text, 200)}${seed(d)}`;
   const out = ['', `readability (${rule}):`];
-  if (yard) out.push(`  the neuron's maximum over ${yard.tokens} held-out tokens: ${fmt(yard.max)}`);
+  if (yard) out.push(`  the neuron's maximum over ${yard.tokens} held-out tokens${yard.span > 1 ? ` (mean over ${yard.span} tokens, as the dreams' value)` : ''}: ${fmt(yard.max)}`);
   if (v.beats) out.push(`  most readable dream that beats it: ${line(v.beats)}`);
-  else if (yard) out.push(`  no readable dream beat it.${v.bestReadable ? ` The most activating readable dream: ${line(v.bestReadable)}` : ' No dream was readable.'}`);
+  else if (yard) out.push(`  no readable dream beat it (corpus text and unedited or unimproved seeds do not count).${v.bestReadable ? ` The most activating readable dream: ${line(v.bestReadable)}` : ' No dream was readable.'}`);
   else if (v.bestReadable) out.push(`  most activating readable dream: ${line(v.bestReadable)}`);
   else out.push('  no dream was readable');
   return out.join('\n') + '\n';
@@ -227,8 +233,9 @@ export default defineCommand({
         io.stderr(progressLine(n.value, steps));
       }
       // The yardstick: the neuron's maximum over held-out text (targets other than one neuron have none here).
-      const yard = target.kind === 'neuron' ? await heldOutMax(lm.model, lm.tokenizer, buildTarget(lm.model, target), YARDSTICK_TOKENS) : null;
-      const verdict = readableVerdict(result, yard?.max ?? null);
+      const yard = target.kind === 'neuron' ? await heldOutMax(lm.model, lm.tokenizer, buildTarget(lm.model, target), YARDSTICK_TOKENS, 16, { reduce: complete.reduce, span: complete.seqLen }) : null;
+      const corpus = yard ? normaliseForCopy((await loadCorpus('brown+sotu')).map((d) => d.text).join('\n')) : '';
+      const verdict = readableVerdict(result, yard && { max: yard.max, corpus });
       if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, runId, ...result, heldOutMax: yard, readableVerdict: verdict }) + '\n');
       else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec) + verdictText(verdict, yard));
       io.stderr(`saved as run ${runId} in ${store!.path}\n`);
