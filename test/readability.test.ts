@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assessReadability, doubledWord, READABLE_RULE, runOnSentence, startsAsSentence, swappedWords, unbalancedParentheses } from '../src-main/readability/assess.js';
+import { assessReadability, doubledWord, READABLE_RULE, runOnSentence, startsAsSentence, strayCapital, swappedWords, unbalancedParentheses } from '../src-main/readability/assess.js';
 import type { ReadabilityJudge } from '../src-main/readability/judge.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
@@ -62,6 +62,10 @@ describe('readable, as people rate it', () => {
     expect(verdict(' benches to invite the courage of the people."').reason).toMatch(/start as a sentence/);
     expect(verdict(' Af to invite the group of the people.4').reason).toMatch(/run into the next/);
     expect(verdict('Trigger\uFFFD\uFFFD CAR ERA\uFFFD vows Pull Eva tuber').reason).toMatch(/broken character/);
+    // Fragments stitched at a capital where no sentence starts, or at a lone letter: `fluent`'s dreams on the second
+    // default model, which passed every other part of the rule (syntax percentile 16 and 6).
+    expect(verdict('(He fairly) A document for simple electronic mail').reason).toMatch(/"A" reads as a seam/);
+    expect(verdict(' It T did whosoever hast entered into dead').reason).toMatch(/"T" reads as a seam/);
     const sentence = verdict(' He said that the money would be spent on the new roads next year.');
     expect(sentence.readable).toBe(true);
     expect(sentence.percentile).toBeGreaterThan(READABLE_RULE.minPercentile);
@@ -106,5 +110,26 @@ describe('readability rule parts', () => {
     for (const t of [' the cat', ', and', ' "yes', ' -- It', '']) expect(startsAsSentence(t), t).toBe(false);
     for (const t of [' the people.5', ' it.The end', ' here!Now']) expect(runOnSentence(t), t).toBe(true);
     for (const t of [' the U.S. Army', ' e.g. this', ' 3.5 per cent', ' the end. Then', ' Mr.S. Smith']) expect(runOnSentence(t), t).toBe(false);
+  });
+
+  it('finds the seam of stitched fragments: a capitalised function word where no sentence starts, or a lone letter', () => {
+    const seams: [string, string][] = [
+      ['(He fairly) A document for simple electronic mail', 'A'],
+      [' 1960 ( con) A machine for', 'A'],
+      [' It T did whosoever', 'T'],
+      ['(N freedom) social document where u fl mail', '(N'],
+      [' The plan, And the rest', 'And'],
+    ];
+    for (const [t, seam] of seams) expect(strayCapital(t), t).toBe(seam);
+    const prose = [
+      ' He said, "The end is near." The rest',
+      ' Mr. J. F. Kennedy and I went to see O Lord',
+      ' The man -- The',
+      ' It rained; The end',
+      ' These powers are the driving force of human progress.',
+      ' In 1960 the U.S. Army sent a team to Paris',
+      ' A man and a woman',
+    ];
+    for (const t of prose) expect(strayCapital(t), t).toBeNull();
   });
 });

@@ -10,7 +10,10 @@
  *   character (U+FFFD: a token that is half of a multi-byte character);
  * - a dream starts as a sentence starts (a capital letter or a digit, after an opening quote or parenthesis if
  *   any): it is read as a text of its own, and " benches to invite the courage of the people." reads as a broken
- *   fragment however well its trigrams fit. A window cut from running text is exempt;
+ *   fragment however well its trigrams fit; nor does a new one start where no sentence can ("(He fairly) A
+ *   document for simple electronic mail", "It T did whosoever": a capitalised function word or a lone letter, the
+ *   seams `fluent` learnt to hide fragments behind on the second default model). A window cut from running text is
+ *   exempt from both;
  * - an edited real sentence (a seeded dream) swaps at most two of its seed's words, word for word: read blind, dreams
  *   with three swapped words were salad (2 of 27 rated 4 or 5, 22 rated 1 or 2), and so were edits that broke or
  *   merged a word (6 of 8 rated 1 or 2), while one swap read as English more often than not (13 of 25 rated ≥ 4)
@@ -70,6 +73,28 @@ export function runOnSentence(text: string): boolean {
   return /\p{Ll}{2}[.!?]["'”’)]?[\p{L}\p{N}]/u.test(text);
 }
 
+/** Function words that start a sentence with a capital but are written lower-case inside one. */
+const FUNCTION_WORDS = new Set(['a', 'an', 'the', 'and', 'but', 'or', 'nor', 'of', 'to', 'in', 'for', 'with', 'on', 'at', 'by', 'from', 'as', 'is', 'was', 'are', 'were', 'be', 'been', 'it', 'he', 'she', 'we', 'they', 'you', 'this', 'that', 'these', 'those', 'so', 'if', 'not', 'no']);
+
+/**
+ * The first word of a text that reads as a fragment seam: a capitalised function word where no sentence can start
+ * ("(He fairly) A document", "It T did": not after . ! ? : ; a dash or an opening quote), or a lone letter that is
+ * not "a", "I", "O" or an initial with its period ("(N freedom)", "u fl mail"). Null when there is none.
+ */
+export function strayCapital(text: string): string | null {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  for (let i = 0; i < words.length; i++) {
+    const opened = /^["'“‘(\[]/.test(words[i]);
+    const bare = words[i].replace(/^["'“‘(\[]+/, '').replace(/[,;:!?"'”’)\]]+$/, '');
+    if (/^\p{L}$/u.test(bare) && !/^[aAIO]$/.test(bare)) return words[i];
+    if (i === 0 || opened || !/^\p{Lu}/u.test(bare)) continue;
+    const prev = words[i - 1];
+    const mayStart = /[.!?:;]["'”’)\]]*$/.test(prev) || /^[-—–]+$/.test(prev);
+    if (!mayStart && FUNCTION_WORDS.has(bare.toLowerCase())) return words[i];
+  }
+  return null;
+}
+
 /** Does the text start as a sentence starts: a capital or a digit, after an opening quote or parenthesis if any? */
 export function startsAsSentence(text: string): boolean {
   return /^\s*(["'“‘(\[]\s?){0,2}[\p{Lu}\p{N}]/u.test(text);
@@ -77,10 +102,10 @@ export function startsAsSentence(text: string): boolean {
 
 /**
  * The rule's parts that need no judge: starts as a sentence, no doubled word, no sentence run into the next, balanced
- * parentheses. A search can keep its candidates inside them before it spends a forward pass on one.
+ * parentheses, no fragment seam (strayCapital). A search can keep its candidates inside them before it spends a forward pass on one.
  */
 export function keepsSentenceForm(text: string): boolean {
-  return startsAsSentence(text) && doubledWord(text) === null && !runOnSentence(text) && !unbalancedParentheses(text);
+  return startsAsSentence(text) && doubledWord(text) === null && !runOnSentence(text) && !unbalancedParentheses(text) && strayCapital(text) === null;
 }
 
 /**
@@ -96,6 +121,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
   const breaks = /[\r\n]|<\|endoftext\|>/.test(text);
   const R = READABLE_RULE;
   const doubled = doubledWord(text);
+  const stray = opts.window ? null : strayCapital(text);
   const swapped = opts.seedText === undefined ? 0 : swappedWords(opts.seedText, text);
   // The rules in order; the first that fails is the reason given.
   const checks: [boolean, () => string][] = [
@@ -107,6 +133,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
     [unbalancedParentheses(text), () => 'unbalanced parentheses'],
     [runOnSentence(text), () => 'a sentence run into the next without a space'],
     [!opts.window && !startsAsSentence(text), () => 'does not start as a sentence (a capital letter or a digit)'],
+    [!opts.window && stray !== null, () => `"${stray}" reads as a seam between fragments (a capital where no sentence starts, or a lone letter)`],
     [unknownWords.length > R.maxUnknownWords, () => `not a word the judge knows: ${unknownWords.slice(0, 3).join(', ')}`],
     [!(p.syntaxPercentile >= R.minPercentile), () => `syntax percentile ${p.syntaxPercentile.toFixed(1)} < ${R.minPercentile}`],
     [swapped === null, () => 'its words do not line up with its seed\'s (a word broken or merged)'],
