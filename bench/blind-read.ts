@@ -3,7 +3,7 @@
 // shuffles them with a fixed seed and writes the texts a reader sees (ids and texts only) and, apart, the key.
 // `score` joins the reader's ratings (a JSON object id → 1-5) with the key and prints per group: the count, the mean
 // rating, the share rated ≥ 4, and the same among the dreams the bench counted (readable and ≥ the held-out max).
-//   npx tsx bench/blind-read.ts prepare --group pos=bench/results/a.json --group free=bench/results/b.json --humans bench/results/readability-blind-read.budget-1500.json --out dir
+//   npx tsx bench/blind-read.ts prepare --group pos=bench/results/a.json --group beam=bench/results/c.json@beam --humans bench/results/readability-blind-read.budget-1500.json --out dir
 //   npx tsx bench/blind-read.ts score --dir dir --ratings ratings.json --what "…" > bench/results/readability-blind-read.x.json
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,11 +52,13 @@ if (command === 'prepare') {
   const key: KeyEntry[] = [];
   const sources: Record<string, string> = {};
   for (const g of values.group!) {
-    const [name, file] = g.split('=');
-    if (!name || !file) throw new Error(`--group must be name=file, got "${g}"`);
-    sources[name] = file;
+    // name=file, or name=file@method for one method's rows of a file that holds several.
+    const [name, spec] = g.split('=');
+    const [file, only = values.method] = (spec ?? '').split('@');
+    if (!name || !file) throw new Error(`--group must be name=file or name=file@method, got "${g}"`);
+    sources[name] = spec;
     for (const r of readJson(file).rows as Row[]) {
-      if (!r.readableBest || (values.method && r.method !== values.method)) continue;
+      if (!r.readableBest || (only && r.method !== only)) continue;
       key.push({ id: '', group: name, text: r.readableBest.text, neuron: r.latent !== undefined ? `latent ${r.latent}` : `L${r.layer}N${r.neuron}`, seedText: r.readableBest.origin?.seedText, countedByBench: (r.readableRatio ?? 0) >= 1, syntaxPercentile: r.readableBest.percentile });
     }
   }

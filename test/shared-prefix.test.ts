@@ -71,6 +71,42 @@ describe('shared-prefix evaluation', () => {
     expect(shared.cost.sharedPositions).toBeLessThan(0.75 * shared.cost.fullPositions);
   });
 
+  it('gives every token its loss, and with the bases\' losses given skips their unembedding with the same results', async () => {
+    const tok = lm.tokenizer;
+    const bases = [' The cat sat on the mat while the dog slept', ' In the morning the farmer walked'].map((t) => tok.encode(t));
+    const seqs: number[][] = [];
+    const owner: number[] = [];
+    bases.forEach((b, o) => {
+      for (const at of [0, 3, b.length - 1]) (seqs.push(b.map((x, i) => (i === at ? 2000 + at : x))), owner.push(o));
+      seqs.push(b.slice(0, 4));
+      owner.push(o);
+    });
+    const target = neuronTarget(1, 7);
+    const bos = lm.model.config.bosTokenId;
+    // Reference: each text's next-token losses from the full model's logits, one text at a time.
+    const reference = (ids: number[]) =>
+      tf.tidy(() => {
+        const logits = lm.model.run({ ids: tf.tensor2d([[bos, ...ids]], [1, ids.length + 1], 'int32') }).logits!;
+        const logp = tf.logSoftmax(tf.reshape(logits, [ids.length + 1, -1])).arraySync() as number[][];
+        return ids.map((id, j) => -logp[j][id]);
+      });
+    const first = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner);
+    first.losses.forEach((l, i) => close(l, reference(seqs[i]), 1e-4));
+    first.baseLosses.forEach((l, o) => close(l, reference(bases[o]), 1e-4));
+    const before = tf.memory().numTensors;
+    const again = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, undefined, first.baseLosses);
+    expect(tf.memory().numTensors).toBe(before);
+    again.evals.forEach((e, i) => {
+      close(e.perToken, first.evals[i].perToken, 1e-6);
+      expect(Math.abs(e.ce - first.evals[i].ce)).toBeLessThan(1e-6);
+    });
+    again.losses.forEach((l, i) => close(l, first.losses[i], 1e-6));
+    // The given losses are what it reads before each edit: other numbers there change the result.
+    const off = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, undefined, first.baseLosses.map((l) => l.map((x) => x + 1)));
+    expect(off.evals[1].ce).toBeGreaterThan(again.evals[1].ce + 0.1);
+    await expect(measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, undefined, [[1]])).rejects.toThrow(/one loss per token of every base/);
+  });
+
   it('refuses a sequence without a base', async () => {
     await expect(measureIdsShared(lm.model, lm.tokenizer, neuronTarget(0, 0), [[1, 2]], 'max', [[1, 3]], [1])).rejects.toThrow(/needs the index of its base/);
   });

@@ -117,6 +117,9 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   const rand = rng(cfg.seed + 1);
   let pop = lambdas.map((_, i) => init[i % init.length].slice());
   let evals: HardEval[] | null = null;
+  // The members' per-token losses, kept from the evaluation that measured them, so their next candidates' shared
+  // evaluation skips the members' unembedding (null until the first candidates are measured).
+  let losses: number[][] | null = null;
   let forwardEquivalents = pop.length + (opts.initCost ?? 0);
   const allowed = (next: number[], i: number) => {
     if (opts.origins && hamming(next, opts.origins[i]) > (opts.maxEdits ?? Infinity)) return false;
@@ -146,26 +149,31 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         }
       }
       // Each candidate is its member's text with one token swapped: only the positions from the swap on are run.
-      const candEvals = cands.length ? (await hardEvaluateShared(model, tok, target, cands, cfg.reduce, popEvals.map((e) => e.ids), owner)).evals : [];
+      const shared = cands.length ? await hardEvaluateShared(model, tok, target, cands, cfg.reduce, popEvals.map((e) => e.ids), owner, undefined, losses ?? undefined) : null;
+      const candEvals = shared?.evals ?? [];
+      const memberLosses = shared?.baseLosses.length ? shared.baseLosses : null;
       const nextPop: number[][] = [];
       const nextEvals: HardEval[] = [];
+      const nextLosses: (number[] | undefined)[] = [];
       lambdas.forEach((lam, i) => {
         // A member competes with its own candidates and, without origins, with every other candidate too.
-        let best = { ids: pop[i], e: popEvals[i] };
+        let best = { ids: pop[i], e: popEvals[i], loss: memberLosses?.[i] };
         if (!opts.origins) {
           pop.forEach((p, j) => {
-            if (scoreOf(popEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: p, e: popEvals[j] };
+            if (scoreOf(popEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: p, e: popEvals[j], loss: memberLosses?.[j] };
           });
         }
         cands.forEach((c, j) => {
           if (opts.origins && owner[j] !== i) return;
-          if (scoreOf(candEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: c, e: candEvals[j] };
+          if (scoreOf(candEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: c, e: candEvals[j], loss: shared?.losses[j] };
         });
         nextPop.push(best.ids.slice());
         nextEvals.push(best.e);
+        nextLosses.push(best.loss);
       });
       pop = nextPop;
       evals = nextEvals;
+      losses = nextLosses.every((l): l is number[] => l !== undefined) ? nextLosses : null;
       forwardEquivalents += 3 * P + cands.length;
       const soft = nextEvals.reduce((a, e) => a + (Number.isFinite(e.value) ? e.value : 0), 0) / P;
       return { soft, fluencyCE: nextEvals.reduce((a, e) => a + e.ce, 0) / P, forwardEquivalents };

@@ -87,18 +87,28 @@ export async function measureIdsShared(
   bases: number[][],
   owner: number[],
   maxRuns = DEFAULT_MAX_RUNS,
-): Promise<{ evals: HardEval[]; cost: SharedPrefixCost }> {
+  /**
+   * Each base's per-token losses (`losses` of the call that measured it), when the caller has them: then the bases
+   * run for their keys, values and activations only, and the one unembedding pass (most of the work at these
+   * lengths) covers the candidates' new positions alone.
+   */
+  baseLosses?: number[][],
+): Promise<{ evals: HardEval[]; cost: SharedPrefixCost; losses: number[][]; baseLosses: number[][] }> {
   const ctx = model.config.nPositions;
   const bos = model.config.bosTokenId;
   const rows = seqs.map((s) => s.slice(0, ctx - 1));
   const baseRows = bases.map((s) => s.slice(0, ctx - 1));
-  if (!rows.length) return { evals: [], cost: { fullPositions: 0, sharedPositions: 0, runs: 0 } };
+  if (!rows.length) return { evals: [], cost: { fullPositions: 0, sharedPositions: 0, runs: 0 }, losses: [], baseLosses: baseLosses ?? [] };
+  if (baseLosses && (baseLosses.length !== baseRows.length || baseLosses.some((l, o) => l.length !== baseRows[o].length))) {
+    throw new RangeError('measureIdsShared: baseLosses must hold one loss per token of every base');
+  }
   if (owner.length !== rows.length || owner.some((o) => !(o >= 0 && o < baseRows.length))) throw new RangeError('measureIdsShared: every sequence needs the index of its base');
   if (rows.some((r) => !r.length) || baseRows.some((r) => !r.length)) {
     // Empty texts score NaN in measureIds; nothing to share.
     const evals = await measureIds(model, tok, target, rows, reduce);
     const T = 1 + Math.max(1, ...rows.map((r) => r.length));
-    return { evals, cost: { fullPositions: rows.length * T, sharedPositions: rows.length * T, runs: 1 } };
+    // No per-token losses here: a search that gets none measures its next bases in full.
+    return { evals, cost: { fullPositions: rows.length * T, sharedPositions: rows.length * T, runs: 1 }, losses: [], baseLosses: baseLosses ?? [] };
   }
 
   const p = rows.map((r, i) => firstDifference(r, baseRows[owner[i]]));
@@ -120,6 +130,7 @@ export async function measureIdsShared(
   // Per row: activation at absolute positions 1..n and loss at positions 0..n−1.
   const act: number[][] = rows.map((r) => new Array<number>(r.length));
   const ce: number[][] = rows.map((r) => new Array<number>(r.length));
+  let bLoss: number[][] = [];
 
   const out = tf.tidy(() => {
     const run = model.run({ ids: tf.tensor2d(baseIds, [nb, Tb], 'int32') }, { skipLogits: true, hooks: target.hooks, collectKV: true });
@@ -128,8 +139,8 @@ export async function measureIdsShared(
     const normed = norm(run.resid, nb * Tb);
     const baseAct = target.perToken(run.cache);
     // Every loss of the call in one unembedding pass: a pass streams the whole vocabulary matrix, whatever the rows.
-    const states: tf.Tensor2D[] = [normed];
-    const targets: number[] = [...baseNext];
+    const states: tf.Tensor2D[] = baseLosses ? [] : [normed];
+    const targets: number[] = baseLosses ? [] : [...baseNext];
     const suffixes: { members: number[]; p: number; L: number; act: tf.Tensor }[] = [];
     for (const [pos, members] of groups) {
       const L = Math.max(...members.map((i) => rows[i].length - pos + 1));
@@ -156,19 +167,22 @@ export async function measureIdsShared(
       targets.push(...members.map((i) => rows[i][pos - 1]));
       suffixes.push({ members, p: pos, L, act: target.perToken(sr.cache) });
     }
-    const loss = unembedCrossEntropy(tf.concat(states, 0), model.weights.unembed, tf.tensor1d(targets, 'int32'));
+    // With the bases' losses given and every candidate a prefix of its base, no position needs one.
+    const loss = states.length ? unembedCrossEntropy(tf.concat(states, 0), model.weights.unembed, tf.tensor1d(targets, 'int32')) : tf.zeros([0]);
     return { baseAct, loss, suffixes };
   });
   try {
     const bAct = (await out.baseAct.array()) as number[][];
     const losses = (await out.loss.data()) as Float32Array;
+    // Loss at j predicts token j+1 (1-based); a base's own, from the caller or from this pass.
+    bLoss = baseLosses ?? baseRows.map((r, o) => Array.from(losses.subarray(o * Tb, o * Tb + r.length)));
     rows.forEach((r, i) => {
       const o = owner[i];
       for (let j = 1; j <= r.length && j < p[i]; j++) act[i][j - 1] = bAct[o][j];
-      // Loss at j predicts token j+1 (1-based); equal to the base's while that token is the base's too.
-      for (let j = 0; j < r.length && j + 1 < p[i]; j++) ce[i][j] = losses[o * Tb + j];
+      // Equal to the base's while the token predicted is the base's too.
+      for (let j = 0; j < r.length && j + 1 < p[i]; j++) ce[i][j] = bLoss[o][j];
     });
-    let at = nb * Tb;
+    let at = baseLosses ? 0 : nb * Tb;
     for (const g of out.suffixes) {
       const a = (await g.act.array()) as number[][];
       g.members.forEach((i, b) => {
@@ -186,13 +200,13 @@ export async function measureIdsShared(
   const evals = rows.map((r, i) => hardEvalOf(tok, r, act[i], ce[i], reduce));
   const fullPositions = rows.length * (1 + Math.max(1, ...rows.map((r) => r.length)));
   const sharedPositions = nb * Tb + out.suffixes.reduce((a, g) => a + g.members.length * g.L, 0);
-  return { evals, cost: { fullPositions, sharedPositions, runs: 1 + out.suffixes.length } };
+  return { evals, cost: { fullPositions, sharedPositions, runs: 1 + out.suffixes.length }, losses: ce, baseLosses: bLoss };
 }
 
 /**
  * hardEvaluate with shared prefixes: each candidate re-tokenised, then measureIdsShared. `bases` are measured ids
  * already (a HardEval's `ids`, re-tokenised when they were measured), so they are not re-tokenised again.
  */
-export function hardEvaluateShared(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce, bases: number[][], owner: number[], maxRuns = DEFAULT_MAX_RUNS) {
-  return measureIdsShared(model, tok, target, seqs.map((s) => retokenise(tok, s)), reduce, bases, owner, maxRuns);
+export function hardEvaluateShared(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce, bases: number[][], owner: number[], maxRuns = DEFAULT_MAX_RUNS, baseLosses?: number[][]) {
+  return measureIdsShared(model, tok, target, seqs.map((s) => retokenise(tok, s)), reduce, bases, owner, maxRuns, baseLosses);
 }

@@ -108,7 +108,7 @@ describe('dream runs', { timeout: slow ? 600_000 : 120_000 }, () => {
   const small = { target, steps: 12, every: 4, seqLen: 6, batch: 3, lambdas: [0, 0.5, 2], candidates: 6 };
 
   it.each(METHODS.filter((m) => m !== 'beam'))('%s raises the hard activation above its start', async (method) => {
-    const res = await dreamToEnd(runDream(ctx(), { ...small, method, autoencoder: aeDir, steps: method === 'fluent' ? (slow ? 6 : 12) : method === 'seeded' ? (slow ? 4 : 12) : slow ? 12 : 30, lr: 0.1 }));
+    const res = await dreamToEnd(runDream(ctx(), { ...small, method, autoencoder: aeDir, steps: method === 'fluent' ? (slow ? 6 : 12) : method === 'seeded' ? (slow ? 6 : 12) : slow ? 12 : 30, lr: 0.1 }));
     const start = Math.max(...res.initial.map((d) => d.value));
     expect(res.stopped).toBe('completed');
     expect(res.best!.value).toBeGreaterThan(start);
