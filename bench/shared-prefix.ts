@@ -5,7 +5,12 @@
 // median wall-clock, and the largest difference between the two results. Progress on stderr, JSON on stdout.
 //
 //   npx tsx bench/shared-prefix.ts [--model <dir>] [--backend tensorflow] [--seq-len 10] [--members 4]
-//        [--candidates 12] [--reps 20] [--layer 2] [--neuron 100] [--seed 1]
+//        [--candidates 12] [--reps 20] [--layer 2] [--neuron 100] [--seed 1] [--pytorch python3]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src-main/backend.js';
 import { loadCorpus } from '../src-main/corpus/documents.js';
@@ -28,6 +33,8 @@ const { values } = parseArgs({
     neuron: { type: 'string', default: '100' },
     seed: { type: 'string', default: '1' },
     'max-runs': { type: 'string', default: '1,2,3,4,6,11' },
+    // A Python with torch: the same candidates evaluated in PyTorch (bench/shared-prefix-torch.py), full and shared.
+    pytorch: { type: 'string' },
   },
 });
 const T = Number(values['seq-len']);
@@ -98,6 +105,28 @@ for (const b of batches) {
   }
 }
 const fullMedian = median(fullMs);
+
+// The PyTorch column: the same members, candidates and target, on one thread as here.
+let pytorch: Record<string, unknown> | null = null;
+if (values.pytorch) {
+  const dir = mkdtempSync(join(tmpdir(), 'textdream-shared-prefix-'));
+  try {
+    const file = join(dir, 'batches.json');
+    writeFileSync(file, JSON.stringify({ layer: Number(values.layer), neuron: Number(values.neuron), members, batches, maxRuns: variants.filter((v) => v.reuseLosses).map((v) => v.maxRuns) }));
+    const script = join(dirname(fileURLToPath(import.meta.url)), 'shared-prefix-torch.py');
+    log(`PyTorch column: ${values.pytorch} ${script}`);
+    const r = spawnSync(values.pytorch, [script, lm.source.dir, file, '--threads', '1'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`--pytorch: ${values.pytorch} ${script} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+    const py = JSON.parse(r.stdout) as { firstBatch: { max: number; ce: number }[] } & Record<string, unknown>;
+    // Two implementations of the same model: the first batch's results, here against there.
+    const ours = await measureIds(lm.model, tok, target, batches[0].seqs, 'max');
+    const maxAbsDifferenceFromOurs = Math.max(...py.firstBatch.flatMap((x, i) => [Math.abs(x.max - ours[i].max), Math.abs(x.ce - ours[i].ce)]));
+    const { firstBatch: _first, ...rest } = py;
+    pytorch = { ...rest, maxAbsDifferenceFromOurs, oursFullOverPytorchFull: fullMedian / (py.fullMedianMs as number) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const result = {
   bench: 'shared-prefix',
   command: `npx tsx bench/shared-prefix.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -118,6 +147,7 @@ const result = {
     wallClockFasterBy: fullMedian / median(v.ms),
     maxAbsDifference: v.maxDiff,
   })),
+  pytorch,
 };
 for (const v of result.variants) log(`max runs ${v.maxRuns}${v.membersLossesReused ? '' : ' (members\' losses recomputed)'}: ${v.forwardRunsPerBatch.toFixed(1)} runs, positions ${v.positions.fewerBy.toFixed(2)}× fewer, wall-clock ${v.wallClockFasterBy.toFixed(2)}× (${v.medianMs.toFixed(1)} vs ${fullMedian.toFixed(1)} ms), max difference ${v.maxAbsDifference.toExponential(2)}`);
 emitJson(result);
