@@ -19,6 +19,7 @@ interface Row {
   heldOutMax: number;
   readableBest: { value: number; text: string; percentile: number; origin?: { seedText: string } } | null;
   readableRatio: number | null;
+  shown?: Row['readableBest'];
 }
 interface KeyEntry {
   id: string;
@@ -43,6 +44,9 @@ const { values } = parseArgs({
     what: { type: 'string', default: '' },
     // Only rows of this method (a result file may hold several).
     method: { type: 'string' },
+    // Which dream of a row a reader sees: its most activating readable one, or `shown` (the one the CLI would show:
+    // of those at or above the held-out max, the fewest edits, then the most readable; else the most activating).
+    pick: { type: 'string', default: 'readable-best' },
   },
 });
 const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
@@ -59,7 +63,8 @@ if (command === 'prepare') {
     sources[name] = spec;
     for (const r of readJson(file).rows as Row[]) {
       if (!r.readableBest || (only && r.method !== only)) continue;
-      key.push({ id: '', group: name, text: r.readableBest.text, neuron: r.latent !== undefined ? `latent ${r.latent}` : `L${r.layer}N${r.neuron}`, seedText: r.readableBest.origin?.seedText, countedByBench: (r.readableRatio ?? 0) >= 1, syntaxPercentile: r.readableBest.percentile });
+      const d = (values.pick === 'shown' && r.shown) || r.readableBest;
+      key.push({ id: '', group: name, text: d.text, neuron: r.latent !== undefined ? `latent ${r.latent}` : `L${r.layer}N${r.neuron}`, seedText: d.origin?.seedText, countedByBench: (r.readableRatio ?? 0) >= 1, syntaxPercentile: d.percentile });
     }
   }
   if (values.humans) {

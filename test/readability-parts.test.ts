@@ -290,6 +290,10 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     ];
     expect(readableVerdict(result(pareto), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
     expect(readableVerdict(result(pareto), { max: 6.5, corpus }).beats).toBeNull();
+    // Fewer edits first: one swapped word reads as English more often than two, whatever the percentile.
+    const twoEdits = d(' A dog ate', 5.5, 99, { ...seed, edits: 2 });
+    expect(readableVerdict(result([...pareto, twoEdits]), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
+    expect(readableVerdict(result([...pareto, { ...twoEdits, origin: { ...seed } }]), { max: 4, corpus }).beats?.text).toBe(' A dog ate');
     expect(readableVerdict(result(pareto), null).beats).toBeNull();
   });
 });

@@ -76,3 +76,13 @@ export function countsAsDream(d: Dream, normalisedCorpus: string): boolean {
   if (d.origin) return d.origin.edits >= 1 && d.value > d.origin.seedValue;
   return true;
 }
+
+/**
+ * Of readable dreams (those that beat the yardstick, say), the one to show a person: the fewest edits of its seed
+ * (read blind, one swapped word read as English more often than two: README, "Readability"), then the highest
+ * syntax percentile. Null for none.
+ */
+export function mostReadable(dreams: Dream[]): Dream | null {
+  const edits = (d: Dream) => d.origin?.edits ?? 0;
+  return dreams.reduce<Dream | null>((a, d) => (!a || edits(d) < edits(a) || (edits(d) === edits(a) && d.readability!.percentile > a.readability!.percentile) ? d : a), null);
+}

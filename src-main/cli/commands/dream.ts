@@ -6,7 +6,7 @@ import { dreamSettingOptions, parseDreamSettings } from '../dreamOptions.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
 import { buildTarget, runDream } from '../../dream/run.js';
 import { shippedSeedSource } from '../../dream/seedPool.js';
-import { countsAsDream, heldOutMax, normaliseForCopy } from '../../dream/yardstick.js';
+import { countsAsDream, heldOutMax, mostReadable, normaliseForCopy } from '../../dream/yardstick.js';
 import { loadCorpus } from '../../corpus/documents.js';
 import { loadShippedJudge } from '../../readability/shipped.js';
 import { READABLE_RULE } from '../../readability/assess.js';
@@ -23,15 +23,14 @@ import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 const YARDSTICK_TOKENS = 20_000;
 
 /**
- * The most readable dream that beats the held-out maximum, else the most activating readable one, from the Pareto
- * set. Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
+ * The most readable dream that beats the held-out maximum (yardstick.ts mostReadable), else the most activating
+ * readable one, from the Pareto set. Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
  * edited and above its seed) can beat it.
  */
 export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null): { beats: Dream | null; bestReadable: Dream | null } {
   const readable = (res.pareto ?? []).filter((d) => d.readability?.readable);
   const beats = yard === null ? [] : readable.filter((d) => countsAsDream(d, yard.corpus) && d.value >= yard.max);
-  const mostReadable = beats.reduce<Dream | null>((a, d) => (!a || d.readability!.percentile > a.readability!.percentile ? d : a), null);
-  return { beats: mostReadable, bestReadable: res.bestReadable ?? null };
+  return { beats: mostReadable(beats), bestReadable: res.bestReadable ?? null };
 }
 
 function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yard: { max: number; tokens: number; span: number } | null): string {
