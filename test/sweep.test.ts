@@ -115,8 +115,8 @@ describe('textdream sweep', () => {
   });
 
   it('dreams seeded too, judges every dream for readability, and shows each neuron by its most activating readable dream', async () => {
-    // 10-token dreams: here seeded's most activating dream of L1N7 is not readable and a less activating edited one
-    // is (L1N0's only readable dreams are its unedited seeds, corpus text, which a page never shows as a dream).
+    // 10-token dreams. Which dream the row shows for each outcome is tested on hand-built pages (sweep-page.test.ts);
+    // here the row must agree with the stored runs, whatever this search found.
     const run = await sweepJSON(db('seeded'), '--methods', 'embed,seeded', '--neurons', '7', '--seq-len', '10');
     expect(run.report).toMatchObject({ ran: 1, done: 1 });
     const rows = pagesOf(db('seeded'), run);
@@ -130,7 +130,9 @@ describe('textdream sweep', () => {
         // seeded's, as its stored run judged it (beside the window it was edited from), and it started from a seed.
         const stored = s.getDreamRun(r.dreamRunIds[1])!.result!;
         expect(stored.best!.origin?.seedText.length).toBeGreaterThan(0);
-        expect(seeded.best).toMatchObject({ text: stored.best!.text, percentile: stored.best!.readability!.percentile, readable: stored.best!.readability!.readable });
+        // A seed no edit changed is corpus text: its page summary is never readable, whatever the rule says of it.
+        const edits = stored.best!.origin!.edits;
+        expect(seeded.best).toMatchObject({ text: stored.best!.text, percentile: stored.best!.readability!.percentile, edits, readable: stored.best!.readability!.readable! && edits >= 1 });
         expect(seeded.bestReadable?.text ?? null).toBe(stored.bestReadable?.text ?? null);
         for (const d of r.page.dreams) if (d.bestReadable) expect(d.bestReadable.readable).toBe(true);
         // The browser's row: the most activating readable dream of any method, else the most activating dream.
@@ -140,7 +142,6 @@ describe('textdream sweep', () => {
         expect([row.dream, row.dreamReadable]).toEqual(readable.length ? [readable[0].text, true] : [fallback[0].text, false]);
       }
     });
-    expect(rows.some((r) => r.page.dreams[1].bestReadable && r.page.dreams[1].bestReadable.text !== r.page.dreams[1].best!.text)).toBe(true);
   });
 
   it('a second run skips every neuron and writes nothing', async () => {

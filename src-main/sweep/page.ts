@@ -13,7 +13,9 @@ const dreamSummary = (d: Dream): SweepDreamSummary => ({
   value: finite(d.value),
   ce: finite(d.ce),
   percentile: finite(d.readability?.percentile),
-  readable: d.readability?.readable ?? false,
+  // A seed no edit changed is corpus text, not a dream: never shown as a readable one.
+  readable: (d.readability?.readable ?? false) && (!d.origin || d.origin.edits >= 1),
+  edits: d.origin ? d.origin.edits : null,
 });
 
 export function explanationSummary(r: ExplanationRun): SweepExplanationSummary {

@@ -60,7 +60,10 @@ export interface SweepDreamSummary {
   ce: number | null;
   /** The readability judge's verdict (readability/assess.ts): syntax percentile among human windows, readable or not. */
   percentile: number | null;
+  /** The readability rule's verdict; false for a seed that no edit changed (corpus text, not a dream). */
   readable: boolean;
+  /** Corpus-seeded dreams: the number of token edits of the seed window; null for other methods. */
+  edits?: number | null;
 }
 
 export interface SweepExplanationSummary {
