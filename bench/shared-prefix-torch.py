@@ -6,8 +6,8 @@ and runs this script on it. Here the model folder's safetensors are read with nu
 forward that can continue from past keys and values), and each batch is evaluated as textdream does: every candidate
 after <|endoftext|>, its per-token activation of blocks.L.mlp.hook_post (the MLP's GELU output) and next-token loss;
 in full (one padded batch), and shared (the members once with their keys and values kept, then each candidate from
-its first difference on, grouped into at most `maxRuns` runs by the same dynamic programme, every loss in one
-unembedding pass). Timings are medians over the batches, alternating, on `--threads` CPU threads (default 1, as
+its first difference on, grouped into at most `maxRuns` runs by the same dynamic programme, every loss not known
+in one unembedding pass over the same states). Timings are medians over the batches, alternating, on `--threads` CPU threads (default 1, as
 the TypeScript side runs on one core). Prints one JSON object.
 
   python3 bench/shared-prefix-torch.py <model folder> <batches.json> [--threads 1]
@@ -85,6 +85,12 @@ class GPT2:
         logits = states @ self.w['wte.weight'].T
         return torch.nn.functional.cross_entropy(logits, targets, reduction='none')
 
+    def pair_losses(self, states, rows, targets):
+        """Losses of (row of states, target) pairs: one log-sum-exp per row, one dot product per pair."""
+        E = self.w['wte.weight']
+        lse = torch.logsumexp(states @ E.T, -1)
+        return lse[rows] - (states[rows] * E[targets]).sum(-1)
+
 
 def first_difference(a, b):
     n = min(len(a), len(b))
@@ -153,55 +159,73 @@ def full(m, seqs, layer, neuron):
 def shared(m, seqs, bases, owner, layer, neuron, max_runs, base_losses=None):
     p = [first_difference(s, bases[o]) for s, o in zip(seqs, owner)]
     starts = choose_starts([(p[i], len(s)) for i, s in enumerate(seqs) if p[i] <= len(s)], max_runs)
-    bids, bnext, Tb = bos_padded(m, bases)
+    bids, _, Tb = bos_padded(m, bases)
     bstates, bact, bkv = m.run(bids, layer)
-    states, targets, groups = ([] if base_losses else [bstates.reshape(-1, m.d)]), ([] if base_losses else [bnext.reshape(-1)]), []
-    for g, s0 in enumerate(starts):
+    bflat = bstates.reshape(-1, m.d)
+    # The losses still unknown, as (state row, target) pairs, chosen as measureIdsShared chooses them: the bases'
+    # positions when their losses are not given; per candidate its positions from the edit to its last but one; and
+    # once per (base, edit position) the base's state before the edit, which predicts the edited token.
+    parts, rows, targets, dest, n = [], [], [], [], 0
+    if base_losses is None:
+        parts.append(bflat)
+        n = len(bases) * Tb
+        for o, b in enumerate(bases):
+            for j, t in enumerate(b):
+                rows.append(o * Tb + j), targets.append(t), dest.append((-1 - o, j))
+    base_state, base_gather = {}, []
+    for i, s in enumerate(seqs):
+        if p[i] > len(s):
+            continue
+        at = owner[i] * Tb + p[i] - 1
+        row = at if base_losses is None else base_state.get(at)
+        if row is None:
+            row = base_state[at] = n
+            n += 1
+            base_gather.append(at)
+        rows.append(row), targets.append(s[p[i] - 1]), dest.append((i, p[i] - 1))
+    if base_gather:
+        parts.append(bflat[base_gather])
+    groups = []
+    for s0 in starts:
         members = [i for i in range(len(seqs)) if p[i] <= len(seqs[i]) and max(x for x in starts if x <= p[i]) == s0]
         if not members:
             continue
         L = max(len(seqs[i]) - s0 + 1 for i in members)
         ids = torch.full((len(members), L), m.bos, dtype=torch.long)
-        nxt = torch.zeros((len(members), L), dtype=torch.long)
         for b, i in enumerate(members):
             r = seqs[i]
             for j in range(L):
-                a = s0 + j
-                if a <= len(r):
-                    ids[b, j] = r[a - 1]
-                if a + 1 <= len(r):
-                    nxt[b, j] = r[a]
+                if s0 + j <= len(r):
+                    ids[b, j] = r[s0 + j - 1]
         who = torch.tensor([owner[i] for i in members])
         past = [(k[who, :, :s0], v[who, :, :s0]) for k, v in bkv]
         st, act, _ = m.run(ids, layer, past=past, start=s0)
-        states += [st.reshape(-1, m.d), bstates[who, s0 - 1]]
-        targets += [nxt.reshape(-1), torch.tensor([seqs[i][s0 - 1] for i in members])]
-        groups.append((members, s0, L, act))
-    loss = m.losses(torch.cat(states), torch.cat(targets)).tolist()
-    acts = [g[3][:, :, neuron].tolist() for g in groups]
+        gather = []
+        for b, i in enumerate(members):
+            for a in range(p[i], len(seqs[i])):
+                gather.append(b * L + a - s0)
+                rows.append(n), targets.append(seqs[i][a]), dest.append((i, a))
+                n += 1
+        if gather:
+            parts.append(st.reshape(-1, m.d)[gather])
+        groups.append((members, s0, act))
+    loss = m.pair_losses(torch.cat(parts), torch.tensor(rows), torch.tensor(targets)).tolist()
+    base_losses = base_losses if base_losses is not None else [[None] * len(b) for b in bases]
+    ce = [[None] * len(s) for s in seqs]
+    for (i, j), x in zip(dest, loss):
+        (base_losses[-1 - i] if i < 0 else ce[i])[j] = x
     # Each candidate's activations and losses: the base's before its first difference, its run's from there on.
     bact_n = bact[:, :, neuron].tolist()
-    if base_losses is None:
-        base_losses = [loss[o * Tb:o * Tb + len(b)] for o, b in enumerate(bases)]
-        at = len(bases) * Tb
-    else:
-        at = 0
-    out = [None] * len(seqs)
+    act = [[bact_n[owner[i]][j] if j < Tb else None for j in range(1, len(s) + 1)] for i, s in enumerate(seqs)]
     for i, s in enumerate(seqs):
-        o = owner[i]
-        out[i] = ([bact_n[o][j] for j in range(1, min(len(s), p[i] - 1) + 1)], [base_losses[o][j] for j in range(min(len(s), p[i] - 1))])
-    for (members, s0, L, _), a in zip(groups, acts):
+        for j in range(min(len(s), p[i] - 1)):
+            ce[i][j] = base_losses[owner[i]][j]
+    for members, s0, a in groups:
+        a = a[:, :, neuron].tolist()
         for b, i in enumerate(members):
-            r = seqs[i]
-            act_i, ce_i = out[i]
-            act_i = act_i[:s0 - 1] + [a[b][j] for j in range(len(r) - s0 + 1)]
-            ce_i = ce_i[:s0 - 1] + [None] + [loss[at + b * L + j] for j in range(len(r) - s0)]
-            out[i] = (act_i, ce_i)
-        at += len(members) * L
-        for b, i in enumerate(members):
-            out[i][1][s0 - 1] = loss[at + b]
-        at += len(members)
-    return out
+            for j in range(len(seqs[i]) - s0 + 1):
+                act[i][s0 + j - 1] = a[b][j]
+    return list(zip(act, ce))
 
 
 def main():

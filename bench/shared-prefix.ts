@@ -86,7 +86,7 @@ const lossesFor = (v: { reuseLosses: boolean }) => (v.reuseLosses ? memberLosses
 await measureIds(lm.model, tok, target, batches[0].seqs, 'max');
 for (const v of variants) await measureIdsShared(lm.model, tok, target, batches[0].seqs, 'max', members, batches[0].owner, v.maxRuns, lossesFor(v));
 const fullMs: number[] = [];
-const shared = variants.map((v) => ({ ...v, ms: [] as number[], fullPositions: 0, sharedPositions: 0, runs: 0, maxDiff: 0 }));
+const shared = variants.map((v) => ({ ...v, ms: [] as number[], fullPositions: 0, sharedPositions: 0, unembeddedRows: 0, runs: 0, maxDiff: 0 }));
 // Alternating, batch by batch, so drift in the machine's load falls on every variant alike.
 for (const b of batches) {
   let t = performance.now();
@@ -98,6 +98,7 @@ for (const b of batches) {
     v.ms.push(performance.now() - t);
     v.fullPositions += r.cost.fullPositions;
     v.sharedPositions += r.cost.sharedPositions;
+    v.unembeddedRows += r.cost.unembeddedRows;
     v.runs += r.cost.runs;
     r.evals.forEach((e, i) => {
       v.maxDiff = Math.max(v.maxDiff, Math.abs(e.ce - full[i].ce), ...e.perToken.map((x, j) => Math.abs(x - full[i].perToken[j])));
@@ -127,6 +128,12 @@ if (values.pytorch) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+// FLOPs, counted as multiply-adds × 2 of the weights' matmuls: per position run, the blocks' 12·d² weights per
+// layer (attention's QKV and output, the MLP's 4d up and down), attention's scores and mixing over at most
+// seqLen + 1 keys; per unembedded row, h·Eᵀ over the vocabulary. Layer norms, GELU and the softmax's exp are left out.
+const { dModel: d, nLayer, vocabSize } = lm.model.config;
+const flopsPerPosition = nLayer * (2 * 12 * d * d + 2 * 2 * (T + 1) * d);
+const flopsPerRow = 2 * vocabSize * d;
 const result = {
   bench: 'shared-prefix',
   command: `npx tsx bench/shared-prefix.ts ${process.argv.slice(2).join(' ')}`.trim(),
@@ -143,12 +150,19 @@ const result = {
     membersLossesReused: v.reuseLosses,
     forwardRunsPerBatch: v.runs / reps,
     positions: { full: v.fullPositions / reps, shared: v.sharedPositions / reps, fewerBy: v.fullPositions / v.sharedPositions },
+    // Full evaluation unembeds every position it runs (measureIds: one fused loss per position).
+    unembeddedRows: { full: v.fullPositions / reps, shared: v.unembeddedRows / reps, fewerBy: v.fullPositions / v.unembeddedRows },
+    flops: (() => {
+      const full = (v.fullPositions / reps) * (flopsPerPosition + flopsPerRow);
+      const sharedFlops = (v.sharedPositions / reps) * flopsPerPosition + (v.unembeddedRows / reps) * flopsPerRow;
+      return { full, shared: sharedFlops, fewerBy: full / sharedFlops };
+    })(),
     medianMs: median(v.ms),
     wallClockFasterBy: fullMedian / median(v.ms),
     maxAbsDifference: v.maxDiff,
   })),
   pytorch,
 };
-for (const v of result.variants) log(`max runs ${v.maxRuns}${v.membersLossesReused ? '' : ' (members\' losses recomputed)'}: ${v.forwardRunsPerBatch.toFixed(1)} runs, positions ${v.positions.fewerBy.toFixed(2)}× fewer, wall-clock ${v.wallClockFasterBy.toFixed(2)}× (${v.medianMs.toFixed(1)} vs ${fullMedian.toFixed(1)} ms), max difference ${v.maxAbsDifference.toExponential(2)}`);
+for (const v of result.variants) log(`max runs ${v.maxRuns}${v.membersLossesReused ? '' : ' (members\' losses recomputed)'}: ${v.forwardRunsPerBatch.toFixed(1)} runs, positions ${v.positions.fewerBy.toFixed(2)}× fewer, unembedded rows ${v.unembeddedRows.fewerBy.toFixed(2)}× fewer, FLOPs ${v.flops.fewerBy.toFixed(2)}× fewer, wall-clock ${v.wallClockFasterBy.toFixed(2)}× (${v.medianMs.toFixed(1)} vs ${fullMedian.toFixed(1)} ms), max difference ${v.maxAbsDifference.toExponential(2)}`);
 emitJson(result);
 lm.model.dispose();

@@ -57,7 +57,7 @@ describe('shared-prefix evaluation', () => {
     const target = neuronTarget(1, 7);
     const before = tf.memory().numTensors;
     const full = await measureIds(lm.model, tok, target, seqs, 'max');
-    const shared = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner);
+    const shared = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, 4);
     expect(tf.memory().numTensors).toBe(before);
     shared.evals.forEach((e, i) => {
       expect(e.ids).toEqual(full[i].ids);
@@ -101,6 +101,11 @@ describe('shared-prefix evaluation', () => {
       expect(Math.abs(e.ce - first.evals[i].ce)).toBeLessThan(1e-6);
     });
     again.losses.forEach((l, i) => close(l, first.losses[i], 1e-6));
+    // Unembedded: per candidate its positions from the edit (at) to its last but one, and once per base and edit
+    // position the base's state before the edit; a prefix of its base none.
+    const edited = seqs.map((s, i) => ({ s, b: bases[owner[i]], at: s.findIndex((x, j) => x !== bases[owner[i]][j]) })).filter((e) => e.at >= 0);
+    expect(again.cost.unembeddedRows).toBe(edited.reduce((a, e) => a + e.s.length - e.at - 1, 0) + new Set(edited.map((e) => `${e.b}@${e.at}`)).size);
+    expect(again.cost.unembeddedRows).toBe(2 * 3 + (10 - 0 - 1) + (10 - 3 - 1) + 0 + (6 - 0 - 1) + (6 - 3 - 1) + 0);
     // The given losses are what it reads before each edit: other numbers there change the result.
     const off = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, undefined, first.baseLosses.map((l) => l.map((x) => x + 1)));
     expect(off.evals[1].ce).toBeGreaterThan(again.evals[1].ce + 0.1);

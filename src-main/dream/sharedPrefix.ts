@@ -6,9 +6,9 @@
 // precision); bench/shared-prefix.ts measures the positions and time saved.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2 } from '../model/gpt2.js';
-import { unembedCrossEntropy } from '../model/ops.js';
+import { unembedPairLosses } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import { bosPadded, hardEvalOf, measureIds, nextTokenTargets, retokenise } from './hard.js';
+import { bosPadded, hardEvalOf, measureIds, retokenise } from './hard.js';
 import type { Reduce, Target } from './objectives.js';
 import type { HardEval } from './records.js';
 
@@ -19,10 +19,18 @@ export interface SharedPrefixCost {
   sharedPositions: number;
   /** Forward runs made (one for the bases, one per distinct first-difference position). */
   runs: number;
+  /** States put through the unembedding (one per loss not already known; shared where losses share a state). */
+  unembeddedRows: number;
 }
 
-/** Suffix runs per call by default (bench/shared-prefix.ts measured the trade between positions and runs). */
-export const DEFAULT_MAX_RUNS = 4;
+/**
+ * Suffix runs per call by default. bench/shared-prefix.ts measured the trade: once only the unknown losses are
+ * unembedded (most of the work at these lengths, and the same whatever the runs), each further run saves a few
+ * positions of the small blocks but costs a forward run's fixed price, so one run from the earliest edit was
+ * fastest on the native backend (1.47× full evaluation against 1.22× for 4 runs) and within noise of the best on
+ * wasm (1.57× against 1.70× for 2).
+ */
+export const DEFAULT_MAX_RUNS = 1;
 
 /**
  * Run starts (ascending, the first ≤ every row's first difference) that minimise the positions run, padded per run to
@@ -98,7 +106,7 @@ export async function measureIdsShared(
   const bos = model.config.bosTokenId;
   const rows = seqs.map((s) => s.slice(0, ctx - 1));
   const baseRows = bases.map((s) => s.slice(0, ctx - 1));
-  if (!rows.length) return { evals: [], cost: { fullPositions: 0, sharedPositions: 0, runs: 0 }, losses: [], baseLosses: baseLosses ?? [] };
+  if (!rows.length) return { evals: [], cost: { fullPositions: 0, sharedPositions: 0, runs: 0, unembeddedRows: 0 }, losses: [], baseLosses: baseLosses ?? [] };
   if (baseLosses && (baseLosses.length !== baseRows.length || baseLosses.some((l, o) => l.length !== baseRows[o].length))) {
     throw new RangeError('measureIdsShared: baseLosses must hold one loss per token of every base');
   }
@@ -108,13 +116,14 @@ export async function measureIdsShared(
     const evals = await measureIds(model, tok, target, rows, reduce);
     const T = 1 + Math.max(1, ...rows.map((r) => r.length));
     // No per-token losses here: a search that gets none measures its next bases in full.
-    return { evals, cost: { fullPositions: rows.length * T, sharedPositions: rows.length * T, runs: 1 }, losses: [], baseLosses: baseLosses ?? [] };
+    return { evals, cost: { fullPositions: rows.length * T, sharedPositions: rows.length * T, runs: 1, unembeddedRows: rows.length * T }, losses: [], baseLosses: baseLosses ?? [] };
   }
 
   const p = rows.map((r, i) => firstDifference(r, baseRows[owner[i]]));
   // Row r runs positions s … n (n = its length, counted after the BOS at 0) for a start s ≤ its first difference:
   // none when r is a prefix of its base. Each distinct start is one more forward run, whose fixed cost can exceed
-  // the positions it saves, so the starts are chosen to run the fewest positions in at most `maxRuns` runs.
+  // the positions it saves, so the starts are chosen to run the fewest positions in at most `maxRuns` runs (by
+  // default one, from the earliest edit: DEFAULT_MAX_RUNS).
   const starts = chooseStarts(rows.map((r, i) => ({ p: p[i], n: r.length })).filter((x) => x.p <= x.n), maxRuns);
   const groups = new Map<number, number[]>();
   rows.forEach((r, i) => {
@@ -125,12 +134,43 @@ export async function measureIdsShared(
 
   const { ids: baseIds, T: Tb } = bosPadded(baseRows, bos);
   const nb = baseRows.length;
-  const baseNext = nextTokenTargets(baseIds, Tb);
 
   // Per row: activation at absolute positions 1..n and loss at positions 0..n−1.
   const act: number[][] = rows.map((r) => new Array<number>(r.length));
   const ce: number[][] = rows.map((r) => new Array<number>(r.length));
-  let bLoss: number[][] = [];
+  const bLoss: number[][] = baseLosses ?? baseRows.map((r) => new Array<number>(r.length));
+
+  // The losses still unknown, as (state row, target) pairs for one unembedding pass, the most work at these lengths:
+  // a base's positions when its losses were not given; per candidate, its positions from the edit to its last but
+  // one (the last predicts nothing; those before the edit are its base's); and the base's state just before the
+  // edit, which predicts the edited token — one state for every candidate of that base edited there.
+  // dest: where each pair's loss goes (i ≥ 0: candidate i; i < 0: base −1 − i) at position j.
+  const pairs: { row: number; target: number; i: number; j: number }[] = [];
+  let states = 0;
+  const baseGather: number[] = [];
+  const baseState = new Map<number, number>(); // base position o·Tb + j → state row
+  if (!baseLosses) {
+    states = nb * Tb;
+    baseRows.forEach((r, o) => r.forEach((t, j) => pairs.push({ row: o * Tb + j, target: t, i: -1 - o, j })));
+  }
+  rows.forEach((r, i) => {
+    if (p[i] > r.length) return;
+    const at = owner[i] * Tb + p[i] - 1;
+    let row = baseLosses ? baseState.get(at) : at;
+    if (row === undefined) (baseState.set(at, (row = states++)), baseGather.push(at));
+    pairs.push({ row, target: r[p[i] - 1], i, j: p[i] - 1 });
+  });
+  const plan = [...groups].map(([pos, members]) => {
+    const L = Math.max(...members.map((i) => rows[i].length - pos + 1));
+    const gather: number[] = [];
+    members.forEach((i, b) => {
+      for (let abs = p[i]; abs < rows[i].length; abs++) {
+        gather.push(b * L + abs - pos);
+        pairs.push({ row: states++, target: rows[i][abs], i, j: abs });
+      }
+    });
+    return { pos, members, L, gather };
+  });
 
   const out = tf.tidy(() => {
     const run = model.run({ ids: tf.tensor2d(baseIds, [nb, Tb], 'int32') }, { skipLogits: true, hooks: target.hooks, collectKV: true });
@@ -138,21 +178,15 @@ export async function measureIdsShared(
     const norm = (x: tf.Tensor3D, n: number) => tf.reshape(model.finalNorm(x), [n, d]) as tf.Tensor2D;
     const normed = norm(run.resid, nb * Tb);
     const baseAct = target.perToken(run.cache);
-    // Every loss of the call in one unembedding pass: a pass streams the whole vocabulary matrix, whatever the rows.
-    const states: tf.Tensor2D[] = baseLosses ? [] : [normed];
-    const targets: number[] = baseLosses ? [] : [...baseNext];
-    const suffixes: { members: number[]; p: number; L: number; act: tf.Tensor }[] = [];
-    for (const [pos, members] of groups) {
-      const L = Math.max(...members.map((i) => rows[i].length - pos + 1));
+    const parts: tf.Tensor2D[] = [];
+    if (!baseLosses) parts.push(normed);
+    else if (baseGather.length) parts.push(tf.gather(normed, tf.tensor1d(baseGather, 'int32')));
+    const suffixes: tf.Tensor[] = [];
+    for (const { pos, members, L, gather } of plan) {
       const ids = new Int32Array(members.length * L).fill(bos);
-      const next = new Array<number>(members.length * L).fill(0);
       members.forEach((i, b) => {
         const r = rows[i];
-        for (let j = 0; j < L; j++) {
-          const abs = pos + j; // absolute position; token r[abs − 1]
-          if (abs <= r.length) ids[b * L + j] = r[abs - 1];
-          if (abs + 1 <= r.length) next[b * L + j] = r[abs];
-        }
+        for (let j = 0; j < L && pos + j <= r.length; j++) ids[b * L + j] = r[pos + j - 1]; // absolute position pos + j
       });
       const who = tf.tensor1d(members.map((i) => owner[i]), 'int32');
       const past = {
@@ -160,47 +194,43 @@ export async function measureIdsShared(
         v: run.kv!.v.map((v) => tf.slice(tf.gather(v, who), [0, 0, 0, 0], [-1, -1, pos, -1]) as tf.Tensor4D),
       };
       const sr = model.run({ ids: tf.tensor2d(ids, [members.length, L], 'int32') }, { skipLogits: true, hooks: target.hooks, past });
-      states.push(norm(sr.resid, members.length * L));
-      targets.push(...next);
-      // The loss at position pos − 1 predicts the edited token: the base's state there, the candidate's target.
-      states.push(tf.gather(normed, tf.tensor1d(members.map((i) => owner[i] * Tb + pos - 1), 'int32')) as tf.Tensor2D);
-      targets.push(...members.map((i) => rows[i][pos - 1]));
-      suffixes.push({ members, p: pos, L, act: target.perToken(sr.cache) });
+      if (gather.length) parts.push(tf.gather(norm(sr.resid, members.length * L), tf.tensor1d(gather, 'int32')));
+      suffixes.push(target.perToken(sr.cache));
     }
-    // With the bases' losses given and every candidate a prefix of its base, no position needs one.
-    const loss = states.length ? unembedCrossEntropy(tf.concat(states, 0), model.weights.unembed, tf.tensor1d(targets, 'int32')) : tf.zeros([0]);
+    const loss = pairs.length
+      ? unembedPairLosses(
+          parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D),
+          model.weights.unembed,
+          tf.tensor1d(pairs.map((q) => q.row), 'int32'),
+          tf.tensor1d(pairs.map((q) => q.target), 'int32'),
+        )
+      : tf.zeros([0]);
     return { baseAct, loss, suffixes };
   });
   try {
     const bAct = (await out.baseAct.array()) as number[][];
     const losses = (await out.loss.data()) as Float32Array;
-    // Loss at j predicts token j+1 (1-based); a base's own, from the caller or from this pass.
-    bLoss = baseLosses ?? baseRows.map((r, o) => Array.from(losses.subarray(o * Tb, o * Tb + r.length)));
+    pairs.forEach((q, k) => ((q.i < 0 ? bLoss[-1 - q.i] : ce[q.i])[q.j] = losses[k]));
     rows.forEach((r, i) => {
       const o = owner[i];
       for (let j = 1; j <= r.length && j < p[i]; j++) act[i][j - 1] = bAct[o][j];
       // Equal to the base's while the token predicted is the base's too.
       for (let j = 0; j < r.length && j + 1 < p[i]; j++) ce[i][j] = bLoss[o][j];
     });
-    let at = baseLosses ? 0 : nb * Tb;
-    for (const g of out.suffixes) {
-      const a = (await g.act.array()) as number[][];
-      g.members.forEach((i, b) => {
-        const r = rows[i];
-        for (let j = 0; j + g.p <= r.length; j++) act[i][g.p + j - 1] = a[b][j];
-        for (let j = 0; g.p + j < r.length; j++) ce[i][g.p + j] = losses[at + b * g.L + j];
+    for (let g = 0; g < plan.length; g++) {
+      const { pos, members } = plan[g];
+      const a = (await out.suffixes[g].array()) as number[][];
+      members.forEach((i, b) => {
+        for (let j = 0; j + pos <= rows[i].length; j++) act[i][pos + j - 1] = a[b][j];
       });
-      at += g.members.length * g.L;
-      g.members.forEach((i, b) => (ce[i][g.p - 1] = losses[at + b]));
-      at += g.members.length;
     }
   } finally {
-    tf.dispose([out.baseAct, out.loss, ...out.suffixes.map((g) => g.act)]);
+    tf.dispose([out.baseAct, out.loss, ...out.suffixes]);
   }
   const evals = rows.map((r, i) => hardEvalOf(tok, r, act[i], ce[i], reduce));
   const fullPositions = rows.length * (1 + Math.max(1, ...rows.map((r) => r.length)));
-  const sharedPositions = nb * Tb + out.suffixes.reduce((a, g) => a + g.members.length * g.L, 0);
-  return { evals, cost: { fullPositions, sharedPositions, runs: 1 + out.suffixes.length }, losses: ce, baseLosses: bLoss };
+  const sharedPositions = nb * Tb + plan.reduce((a, g) => a + g.members.length * g.L, 0);
+  return { evals, cost: { fullPositions, sharedPositions, runs: 1 + plan.length, unembeddedRows: states }, losses: ce, baseLosses: bLoss };
 }
 
 /**

@@ -257,6 +257,25 @@ export function meanCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weig
 }
 
 /**
+ * Next-token losses of pairs (row of h, target token) in nats [N], forward only: one log-sum-exp over the vocabulary
+ * per row of h (the pass that streams E), one dot product per pair, so pairs that share a state (candidates edited at
+ * the same position of the same text) share its pass. loss = logsumexp(h·Eᵀ) − h·E[target]. h [U, d], rows and
+ * targets int32 [N].
+ */
+export function unembedPairLosses(h: tf.Tensor2D, u: Unembedding, rows: tf.Tensor1D, targets: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const cols = u.ETChunks ?? splitRows(u.E, u.chunk ?? VOCAB_CHUNK).map((r) => tf.transpose(r) as tf.Tensor2D);
+    const logits = cols.map((c) => tf.matMul(h, c));
+    const m = logits.map((l) => tf.max(l, -1, true)).reduce((a, b) => tf.maximum(a, b));
+    const sums = logits.map((l) => tf.sum(tf.exp(tf.sub(l, m)), -1, true));
+    const lse = tf.reshape(tf.add(tf.log(sums.length === 1 ? sums[0] : tf.addN(sums)), m), [-1]);
+    const ids = tf.cast(targets, 'int32') as tf.Tensor1D;
+    const targetRows = u.EChunks ? chunkedGather(u.EChunks, ids) : tf.gather(u.E, ids);
+    return tf.sub(tf.gather(lse, rows), tf.sum(tf.mul(tf.gather(h, rows), targetRows), -1)) as tf.Tensor1D;
+  });
+}
+
+/**
  * Next-token cross-entropy of h·Eᵀ in nats [N], fused with the unembedding and chunked over the vocabulary:
  * neither the [N, V] logits nor their gradient is ever assembled, so no column slice of a [N, V] tensor and no
  * one-hot is built (each cost as much as a matMul on wasm). Gradients for h and, when E is trainable, for E.
