@@ -8,7 +8,7 @@ import { hardEvaluate } from './hard.js';
 import type { DreamMethod } from './method.js';
 import type { SeedSource } from './seeded.js';
 import type { Target } from './objectives.js';
-import type { Dream, DreamResult, StepRecord } from './records.js';
+import { isEdited, type Dream, type DreamResult, type StepRecord } from './records.js';
 
 export type { Dream, DreamResult, StepRecord } from './records.js';
 
@@ -53,7 +53,6 @@ export function paretoSet(dreams: Iterable<Dream>): Dream[] {
   return front;
 }
 
-const edited = (d: Dream) => !d.origin || d.origin.edits >= 1;
 const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite(a.value) && !(a.value <= b.value));
 
 /** Run a method; yields a record every `cfg.every` steps and at the end; returns the summary. */
@@ -69,10 +68,10 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
   const keep = (dreams: Dream[]) => {
     // A seed not yet edited is corpus text, not a dream: it is never the most activating readable dream nor on the
     // readability front (it stays in `best` and `initial`, where a search that never beat its seed shows it).
-    if (ctx.judge) front = paretoSet([...front, ...dreams.filter(edited)]);
+    if (ctx.judge) front = paretoSet([...front, ...dreams.filter(isEdited)]);
     dreams.forEach((d, i) => {
       if (better(d, best)) best = d;
-      if (d.readability?.readable && edited(d) && better(d, bestReadable)) bestReadable = d;
+      if (d.readability?.readable && isEdited(d) && better(d, bestReadable)) bestReadable = d;
       const r = rank(d, i);
       if (Number.isFinite(r) && !(r <= (perLabelRank.get(d.label) ?? -Infinity))) {
         perLabelRank.set(d.label, r);

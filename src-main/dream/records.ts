@@ -25,6 +25,9 @@ export interface DreamOrigin {
   edits: number;
 }
 
+/** False only for a corpus-seeded dream no edit changed: corpus text, not a dream. */
+export const isEdited = (d: Dream): boolean => !d.origin || d.origin.edits >= 1;
+
 export interface Dream extends HardEval {
   /** e.g. `λ=0.3` for fluent, or the batch row. */
   label: string;

@@ -257,6 +257,19 @@ export function meanCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weig
 }
 
 /**
+ * The softmax of h·Eᵀ by vocabulary chunk (cols: Eᵀ's chunks, each [d, Vc]), never assembling [N, V]: each row's
+ * largest logit m [N, 1], the exponentials e = exp(logits − m) per chunk and their row sums s [N, 1]; log-sum-exp is
+ * log(s) + m.
+ */
+function chunkedSoftmaxParts(h: tf.Tensor2D, cols: tf.Tensor2D[]): { m: tf.Tensor; e: tf.Tensor2D[]; s: tf.Tensor } {
+  const logits = cols.map((c) => tf.matMul(h, c));
+  const m = logits.map((l) => tf.max(l, -1, true)).reduce((a, b) => tf.maximum(a, b));
+  const e = logits.map((l) => tf.exp(tf.sub(l, m))) as tf.Tensor2D[];
+  const s = e.length === 1 ? tf.sum(e[0], -1, true) : tf.addN(e.map((x) => tf.sum(x, -1, true)));
+  return { m, e, s };
+}
+
+/**
  * Next-token losses of pairs (row of h, target token) in nats [N], forward only: one log-sum-exp over the vocabulary
  * per row of h (the pass that streams E), one dot product per pair, so pairs that share a state (candidates edited at
  * the same position of the same text) share its pass. loss = logsumexp(h·Eᵀ) − h·E[target]. h [U, d], rows and
@@ -265,10 +278,8 @@ export function meanCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, weig
 export function unembedPairLosses(h: tf.Tensor2D, u: Unembedding, rows: tf.Tensor1D, targets: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
     const cols = u.ETChunks ?? splitRows(u.E, u.chunk ?? VOCAB_CHUNK).map((r) => tf.transpose(r) as tf.Tensor2D);
-    const logits = cols.map((c) => tf.matMul(h, c));
-    const m = logits.map((l) => tf.max(l, -1, true)).reduce((a, b) => tf.maximum(a, b));
-    const sums = logits.map((l) => tf.sum(tf.exp(tf.sub(l, m)), -1, true));
-    const lse = tf.reshape(tf.add(tf.log(sums.length === 1 ? sums[0] : tf.addN(sums)), m), [-1]);
+    const { m, s } = chunkedSoftmaxParts(h, cols);
+    const lse = tf.reshape(tf.add(tf.log(s), m), [-1]);
     const ids = tf.cast(targets, 'int32') as tf.Tensor1D;
     const targetRows = u.EChunks ? chunkedGather(u.EChunks, ids) : tf.gather(u.E, ids);
     return tf.sub(tf.gather(lse, rows), tf.sum(tf.mul(tf.gather(h, rows), targetRows), -1)) as tf.Tensor1D;
@@ -288,10 +299,7 @@ export function unembedCrossEntropy(h: tf.Tensor2D, u: Unembedding, targets: tf.
   const forward = (hi: tf.Tensor2D, E: tf.Tensor2D) => {
     const rows = frozen ? u.EChunks ?? splitRows(E, chunk) : splitRows(E, chunk);
     const cols = frozen ? u.ETChunks! : rows.map((r) => tf.transpose(r));
-    const logits = cols.map((c) => tf.matMul(hi, c));
-    const m = logits.map((l) => tf.max(l, -1, true)).reduce((a, b) => tf.maximum(a, b));
-    const e = logits.map((l) => tf.exp(tf.sub(l, m))) as tf.Tensor2D[];
-    const s = e.length === 1 ? tf.sum(e[0], -1, true) : tf.addN(e.map((x) => tf.sum(x, -1, true)));
+    const { m, e, s } = chunkedSoftmaxParts(hi, cols);
     const targetRows = (frozen && u.EChunks ? chunkedGather(u.EChunks, ids) : tf.gather(E, ids)) as tf.Tensor2D;
     const value = tf.sub(tf.reshape(tf.add(tf.log(s), m), [-1]), tf.sum(tf.mul(hi, targetRows), -1)) as tf.Tensor1D;
     return { rows, e, s, targetRows, value };

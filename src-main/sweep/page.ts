@@ -1,6 +1,7 @@
 // A neuron's sweep page from what its job computed. Results only, numbers that are not finite as null (JSON has no
 // NaN), so pages of equal jobs are equal documents.
 import type { Dream, DreamResult } from '../dream/loop.js';
+import { isEdited } from '../dream/records.js';
 import type { ExplanationRun } from '../explain/pipeline.js';
 import type { NeuronStatsView } from '../store/types.js';
 import type { SweepDreamSummary, SweepExplanationSummary, SweepPage } from './types.js';
@@ -14,7 +15,7 @@ const dreamSummary = (d: Dream): SweepDreamSummary => ({
   ce: finite(d.ce),
   percentile: finite(d.readability?.percentile),
   // A seed no edit changed is corpus text, not a dream: never shown as a readable one.
-  readable: (d.readability?.readable ?? false) && (!d.origin || d.origin.edits >= 1),
+  readable: (d.readability?.readable ?? false) && isEdited(d),
   edits: d.origin ? d.origin.edits : null,
 });
 
