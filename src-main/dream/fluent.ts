@@ -10,7 +10,7 @@ import type { TextTokenizer } from '../model/tokenizer.js';
 import type { DreamConfig } from './config.js';
 import { withPrefix } from './continuous.js';
 import { hardEvaluate, type HardEval } from './hard.js';
-import { hardEvaluateShared } from './sharedPrefix.js';
+import { directEvaluator, type CandidateEvaluator } from './candidateBatch.js';
 import type { DreamMethod, MethodStep } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import { fluencyPenalty } from './regularisers.js';
@@ -101,6 +101,8 @@ export interface SubstitutionOptions {
   initCost?: number;
   /** A candidate of member `i` whose text fails this is not evaluated (seeded: an edit may not break the sentence). */
   keeps?: (text: string, i: number) => boolean;
+  /** Measures each step's candidates: alone by default, or batched with other searches (candidateBatch.ts). */
+  evaluate?: CandidateEvaluator;
 }
 
 /** Positions at which two equal-length token sequences differ: the edits a seeded dream made. */
@@ -121,6 +123,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   // evaluation skips the members' unembedding (null until the first candidates are measured).
   let losses: number[][] | null = null;
   let forwardEquivalents = pop.length + (opts.initCost ?? 0);
+  const evaluate = opts.evaluate ?? directEvaluator(model, tok);
   const allowed = (next: number[], i: number) => {
     if (opts.origins && hamming(next, opts.origins[i]) > (opts.maxEdits ?? Infinity)) return false;
     if (!opts.noRepeat && !opts.keeps) return true;
@@ -149,7 +152,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         }
       }
       // Each candidate is its member's text with one token swapped: only the positions from the swap on are run.
-      const shared = cands.length ? await hardEvaluateShared(model, tok, target, cands, cfg.reduce, popEvals.map((e) => e.ids), owner, undefined, losses ?? undefined) : null;
+      const shared = cands.length ? await evaluate(target, cands, cfg.reduce, popEvals.map((e) => e.ids), owner, losses ?? undefined) : null;
       const candEvals = shared?.evals ?? [];
       const memberLosses = shared?.baseLosses.length ? shared.baseLosses : null;
       const nextPop: number[][] = [];
@@ -185,7 +188,17 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   };
 }
 
-export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, objective: Objective, cfg: DreamConfig, init: number[][], initCost = 0, judgeTerm?: JudgeTerm): DreamMethod {
+export function fluentMethod(
+  model: GPT2,
+  tok: TextTokenizer,
+  target: Target,
+  objective: Objective,
+  cfg: DreamConfig,
+  init: number[][],
+  initCost = 0,
+  judgeTerm?: JudgeTerm,
+  evaluate?: CandidateEvaluator,
+): DreamMethod {
   const rho = cfg.repetitionPenalty;
   // With a readability term (ρ or σ), fluent aims at one run of prose: no line breaks or <|endoftext|> proposed
   // (the judge's corpus has paragraph breaks, so σ alone would reward "\n\n" salad).
@@ -196,6 +209,7 @@ export function fluentMethod(model: GPT2, tok: TextTokenizer, target: Target, ob
     labels: cfg.lambdas.map((l) => `λ=${l}`),
     initCost,
     score: (e: HardEval, lam: number) => searchScore(e, lam, rho, judgeTerm),
+    evaluate,
     ...(readable ? { banned: breakingTokens(model, tok) } : {}),
   });
 }

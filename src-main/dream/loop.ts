@@ -3,6 +3,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { assessReadability } from '../readability/assess.js';
 import type { ReadabilityJudge } from '../readability/judge.js';
+import type { CandidateEvaluator } from './candidateBatch.js';
 import type { DreamConfig } from './config.js';
 import { hardEvaluate } from './hard.js';
 import type { DreamMethod } from './method.js';
@@ -23,6 +24,8 @@ export interface DreamContext {
   seedSource?: SeedSource;
   /** Environment for finding hub SAEs (HF_HOME, HF_ENDPOINT, HF_HUB_OFFLINE, HF_TOKEN); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** How discrete searches measure their candidates: alone by default; dreamTogether batches a layer's (together.ts). */
+  candidateEvaluator?: CandidateEvaluator;
 }
 
 async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, cfg: DreamConfig): Promise<Dream[]> {

@@ -12,6 +12,7 @@ import type { TextTokenizer } from '../model/tokenizer.js';
 import { breakingTokens, searchScore, type JudgeTerm } from './beam.js';
 import type { DreamConfig, Reduce } from './config.js';
 import { hamming, substitutionSearch } from './fluent.js';
+import type { CandidateEvaluator } from './candidateBatch.js';
 import type { DreamMethod } from './method.js';
 import type { Objective, Target } from './objectives.js';
 import type { DreamOrigin } from './records.js';
@@ -142,6 +143,8 @@ export function seededMethod(
   judgeTerm?: JudgeTerm,
   /** With a lexicon, a word is swapped only for one of the same part of speech (cfg.seedEdits 'part-of-speech'). */
   tags?: TagLexicon,
+  /** Measures each step's candidates (candidateBatch.ts): alone by default. */
+  evaluate?: CandidateEvaluator,
 ): DreamMethod {
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
@@ -163,6 +166,7 @@ export function seededMethod(
     keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[i], text)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
+    evaluate,
   });
   return {
     ...inner,

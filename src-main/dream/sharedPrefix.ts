@@ -89,7 +89,8 @@ function firstDifference(a: number[], b: number[]): number {
 export async function measureIdsShared(
   model: GPT2,
   tok: TextTokenizer,
-  target: Target,
+  /** What to measure: one target for every row, or one per base (candidates are measured on their base's). */
+  target: Target | readonly Target[],
   seqs: number[][],
   reduce: Reduce,
   bases: number[][],
@@ -98,26 +99,36 @@ export async function measureIdsShared(
   /**
    * Each base's per-token losses (`losses` of the call that measured it), when the caller has them: then the bases
    * run for their keys, values and activations only, and the one unembedding pass (most of the work at these
-   * lengths) covers the candidates' new positions alone.
+   * lengths) covers the candidates' new positions alone. An undefined entry: that base's losses are computed here.
    */
-  baseLosses?: number[][],
+  baseLosses?: readonly (number[] | undefined)[],
 ): Promise<{ evals: HardEval[]; cost: SharedPrefixCost; losses: number[][]; baseLosses: number[][] }> {
   const ctx = model.config.nPositions;
   const bos = model.config.bosTokenId;
   const rows = seqs.map((s) => s.slice(0, ctx - 1));
   const baseRows = bases.map((s) => s.slice(0, ctx - 1));
-  if (!rows.length) return { evals: [], cost: { fullPositions: 0, sharedPositions: 0, runs: 0, unembeddedRows: 0 }, losses: [], baseLosses: baseLosses ?? [] };
-  if (baseLosses && (baseLosses.length !== baseRows.length || baseLosses.some((l, o) => l.length !== baseRows[o].length))) {
+  const targets: readonly Target[] = Array.isArray(target) ? target : baseRows.map(() => target as Target);
+  if (targets.length !== baseRows.length) throw new RangeError('measureIdsShared: give one target, or one per base');
+  if (!rows.length) return { evals: [], cost: { fullPositions: 0, sharedPositions: 0, runs: 0, unembeddedRows: 0 }, losses: [], baseLosses: [] };
+  if (baseLosses && (baseLosses.length !== baseRows.length || baseLosses.some((l, o) => l !== undefined && l.length !== baseRows[o].length))) {
     throw new RangeError('measureIdsShared: baseLosses must hold one loss per token of every base');
   }
   if (owner.length !== rows.length || owner.some((o) => !(o >= 0 && o < baseRows.length))) throw new RangeError('measureIdsShared: every sequence needs the index of its base');
   if (rows.some((r) => !r.length) || baseRows.some((r) => !r.length)) {
     // Empty texts score NaN in measureIds; nothing to share.
-    const evals = await measureIds(model, tok, target, rows, reduce);
+    const evals: HardEval[] = new Array(rows.length);
+    for (const t of new Set(targets)) {
+      const mine = rows.map((_, i) => i).filter((i) => targets[owner[i]] === t);
+      (await measureIds(model, tok, t, mine.map((i) => rows[i]), reduce)).forEach((e, k) => (evals[mine[k]] = e));
+    }
     const T = 1 + Math.max(1, ...rows.map((r) => r.length));
     // No per-token losses here: a search that gets none measures its next bases in full.
-    return { evals, cost: { fullPositions: rows.length * T, sharedPositions: rows.length * T, runs: 1, unembeddedRows: rows.length * T }, losses: [], baseLosses: baseLosses ?? [] };
+    return { evals, cost: { fullPositions: rows.length * T, sharedPositions: rows.length * T, runs: 1, unembeddedRows: rows.length * T }, losses: [], baseLosses: [] };
   }
+  // Targets read from the same runs: every distinct one on every row (a slice each), each row keeping its base's.
+  const distinct = [...new Set(targets)];
+  const which = targets.map((t) => distinct.indexOf(t));
+  const hooks = [...new Set(distinct.flatMap((t) => t.hooks))];
 
   const p = rows.map((r, i) => firstDifference(r, baseRows[owner[i]]));
   // Row r runs positions s … n (n = its length, counted after the BOS at 0) for a start s ≤ its first difference:
@@ -138,7 +149,7 @@ export async function measureIdsShared(
   // Per row: activation at absolute positions 1..n and loss at positions 0..n−1.
   const act: number[][] = rows.map((r) => new Array<number>(r.length));
   const ce: number[][] = rows.map((r) => new Array<number>(r.length));
-  const bLoss: number[][] = baseLosses ?? baseRows.map((r) => new Array<number>(r.length));
+  const bLoss: number[][] = baseRows.map((r, o) => baseLosses?.[o] ?? new Array<number>(r.length));
 
   // The losses still unknown, as (state row, target) pairs for one unembedding pass, the most work at these lengths:
   // a base's positions when its losses were not given; per candidate, its positions from the edit to its last but
@@ -149,16 +160,21 @@ export async function measureIdsShared(
   let states = 0;
   const baseGather: number[] = [];
   const baseState = new Map<number, number>(); // base position o·Tb + j → state row
-  if (!baseLosses) {
-    states = nb * Tb;
-    baseRows.forEach((r, o) => r.forEach((t, j) => pairs.push({ row: o * Tb + j, target: t, i: -1 - o, j })));
-  }
+  // A base state's row among the unembedded ones: with no losses given, every base position is (in order); else
+  // the states are gathered as needed.
+  const baseStateRow = (at: number) => {
+    if (!baseLosses) return at;
+    let row = baseState.get(at);
+    if (row === undefined) (baseState.set(at, (row = states++)), baseGather.push(at));
+    return row;
+  };
+  if (!baseLosses) states = nb * Tb;
+  baseRows.forEach((r, o) => {
+    if (!baseLosses || !baseLosses[o]) r.forEach((t, j) => pairs.push({ row: baseStateRow(o * Tb + j), target: t, i: -1 - o, j }));
+  });
   rows.forEach((r, i) => {
     if (p[i] > r.length) return;
-    const at = owner[i] * Tb + p[i] - 1;
-    let row = baseLosses ? baseState.get(at) : at;
-    if (row === undefined) (baseState.set(at, (row = states++)), baseGather.push(at));
-    pairs.push({ row, target: r[p[i] - 1], i, j: p[i] - 1 });
+    pairs.push({ row: baseStateRow(owner[i] * Tb + p[i] - 1), target: r[p[i] - 1], i, j: p[i] - 1 });
   });
   const plan = [...groups].map(([pos, members]) => {
     const L = Math.max(...members.map((i) => rows[i].length - pos + 1));
@@ -173,15 +189,15 @@ export async function measureIdsShared(
   });
 
   const out = tf.tidy(() => {
-    const run = model.run({ ids: tf.tensor2d(baseIds, [nb, Tb], 'int32') }, { skipLogits: true, hooks: target.hooks, collectKV: true });
+    const run = model.run({ ids: tf.tensor2d(baseIds, [nb, Tb], 'int32') }, { skipLogits: true, hooks, collectKV: true });
     const d = model.config.dModel;
     const norm = (x: tf.Tensor3D, n: number) => tf.reshape(model.finalNorm(x), [n, d]) as tf.Tensor2D;
     const normed = norm(run.resid, nb * Tb);
-    const baseAct = target.perToken(run.cache);
+    const baseAct = distinct.map((t) => t.perToken(run.cache));
     const parts: tf.Tensor2D[] = [];
     if (!baseLosses) parts.push(normed);
     else if (baseGather.length) parts.push(tf.gather(normed, tf.tensor1d(baseGather, 'int32')));
-    const suffixes: tf.Tensor[] = [];
+    const suffixes: tf.Tensor[][] = [];
     for (const { pos, members, L, gather } of plan) {
       const ids = new Int32Array(members.length * L).fill(bos);
       members.forEach((i, b) => {
@@ -193,9 +209,9 @@ export async function measureIdsShared(
         k: run.kv!.k.map((k) => tf.slice(tf.gather(k, who), [0, 0, 0, 0], [-1, -1, pos, -1]) as tf.Tensor4D),
         v: run.kv!.v.map((v) => tf.slice(tf.gather(v, who), [0, 0, 0, 0], [-1, -1, pos, -1]) as tf.Tensor4D),
       };
-      const sr = model.run({ ids: tf.tensor2d(ids, [members.length, L], 'int32') }, { skipLogits: true, hooks: target.hooks, past });
+      const sr = model.run({ ids: tf.tensor2d(ids, [members.length, L], 'int32') }, { skipLogits: true, hooks, past });
       if (gather.length) parts.push(tf.gather(norm(sr.resid, members.length * L), tf.tensor1d(gather, 'int32')));
-      suffixes.push(target.perToken(sr.cache));
+      suffixes.push(distinct.map((t) => t.perToken(sr.cache)));
     }
     const loss = pairs.length
       ? unembedPairLosses(
@@ -208,24 +224,25 @@ export async function measureIdsShared(
     return { baseAct, loss, suffixes };
   });
   try {
-    const bAct = (await out.baseAct.array()) as number[][];
+    const bAct = (await Promise.all(out.baseAct.map((a) => a.array()))) as number[][][];
     const losses = (await out.loss.data()) as Float32Array;
     pairs.forEach((q, k) => ((q.i < 0 ? bLoss[-1 - q.i] : ce[q.i])[q.j] = losses[k]));
     rows.forEach((r, i) => {
       const o = owner[i];
-      for (let j = 1; j <= r.length && j < p[i]; j++) act[i][j - 1] = bAct[o][j];
+      for (let j = 1; j <= r.length && j < p[i]; j++) act[i][j - 1] = bAct[which[o]][o][j];
       // Equal to the base's while the token predicted is the base's too.
       for (let j = 0; j < r.length && j + 1 < p[i]; j++) ce[i][j] = bLoss[o][j];
     });
     for (let g = 0; g < plan.length; g++) {
       const { pos, members } = plan[g];
-      const a = (await out.suffixes[g].array()) as number[][];
+      const a = (await Promise.all(out.suffixes[g].map((x) => x.array()))) as number[][][];
       members.forEach((i, b) => {
-        for (let j = 0; j + pos <= rows[i].length; j++) act[i][pos + j - 1] = a[b][j];
+        const mine = a[which[owner[i]]];
+        for (let j = 0; j + pos <= rows[i].length; j++) act[i][pos + j - 1] = mine[b][j];
       });
     }
   } finally {
-    tf.dispose([out.baseAct, out.loss, ...out.suffixes]);
+    tf.dispose([...out.baseAct, out.loss, ...out.suffixes.flat()]);
   }
   const evals = rows.map((r, i) => hardEvalOf(tok, r, act[i], ce[i], reduce));
   const fullPositions = rows.length * (1 + Math.max(1, ...rows.map((r) => r.length)));
@@ -237,6 +254,16 @@ export async function measureIdsShared(
  * hardEvaluate with shared prefixes: each candidate re-tokenised, then measureIdsShared. `bases` are measured ids
  * already (a HardEval's `ids`, re-tokenised when they were measured), so they are not re-tokenised again.
  */
-export function hardEvaluateShared(model: GPT2, tok: TextTokenizer, target: Target, seqs: number[][], reduce: Reduce, bases: number[][], owner: number[], maxRuns = DEFAULT_MAX_RUNS, baseLosses?: number[][]) {
+export function hardEvaluateShared(
+  model: GPT2,
+  tok: TextTokenizer,
+  target: Target | readonly Target[],
+  seqs: number[][],
+  reduce: Reduce,
+  bases: number[][],
+  owner: number[],
+  maxRuns = DEFAULT_MAX_RUNS,
+  baseLosses?: readonly (number[] | undefined)[],
+) {
   return measureIdsShared(model, tok, target, seqs.map((s) => retokenise(tok, s)), reduce, bases, owner, maxRuns, baseLosses);
 }

@@ -11,6 +11,6 @@ export default defineMethod(settings, {
   samplesByDefault: true,
   async build({ ctx, target, objective, cfg, startTokens, judgeTerm }) {
     const { tokens, cost } = await startTokens(cfg.lambdas.length);
-    return fluentMethod(ctx.model, ctx.tokenizer, target, objective, cfg, tokens, cost, judgeTerm);
+    return fluentMethod(ctx.model, ctx.tokenizer, target, objective, cfg, tokens, cost, judgeTerm, ctx.candidateEvaluator);
   },
 });

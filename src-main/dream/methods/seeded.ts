@@ -24,6 +24,6 @@ export default defineMethod(settings, {
     if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
     const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
     const tags = cfg.seedEdits === 'part-of-speech' ? await brownTagLexicon() : undefined;
-    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, tags);
+    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, tags, ctx.candidateEvaluator);
   },
 });
