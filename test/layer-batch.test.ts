@@ -9,6 +9,9 @@ import { directEvaluator, LockstepEvaluator } from '../src-main/dream/candidateB
 import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { DreamResult } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
+import { measureIds } from '../src-main/dream/hard.js';
+import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
+import { seedWindows } from '../src-main/dream/seeded.js';
 import { measureIdsShared } from '../src-main/dream/sharedPrefix.js';
 import { dreamTogether } from '../src-main/dream/together.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
@@ -82,7 +85,7 @@ describe('batching candidates across neurons of a layer', () => {
     await expect(b.evaluate(r[1].target, r[1].seqs, 'max', r[1].bases, r[1].owner)).rejects.toThrow(/asked twice/);
     const p0 = a.evaluate(r[0].target, r[0].seqs, 'max', r[0].bases, r[0].owner);
     const got = await Promise.all([p0, p1, p2]);
-    expect(batch.stats).toEqual({ batches: 1, candidates: 6 });
+    expect(batch.stats).toMatchObject({ batches: 1, candidates: 6 });
     for (let g = 0; g < 3; g++) {
       const want = await direct(r[g].target, r[g].seqs, 'max', r[g].bases, r[g].owner);
       got[g].evals.forEach((e, i) => close(e.perToken, want.evals[i].perToken, 1e-5));
@@ -90,7 +93,7 @@ describe('batching candidates across neurons of a layer', () => {
     // Member 1 leaves: the next round is 0 and 2 alone.
     b.leave();
     const next = await Promise.all([a.evaluate(r[0].target, r[0].seqs, 'max', r[0].bases, r[0].owner), c.evaluate(r[2].target, r[2].seqs, 'max', r[2].bases, r[2].owner)]);
-    expect(batch.stats).toEqual({ batches: 2, candidates: 10 });
+    expect(batch.stats).toMatchObject({ batches: 2, candidates: 10 });
     close(next[1].evals[0].perToken, got[2].evals[0].perToken, 1e-6);
     await expect(b.evaluate(r[1].target, r[1].seqs, 'max', r[1].bases, r[1].owner)).rejects.toThrow(/after it left/);
     // A member waiting while another is still at work is measured once that one leaves.
@@ -146,5 +149,35 @@ describe('batching candidates across neurons of a layer', () => {
     expect(res.map((r) => r.stopped)).toEqual(['aborted', 'aborted']);
     expect(Math.max(...res.map((r) => r.steps))).toBeLessThan(50);
     await expect(dreamTogether(ctx, [request(7, 'fluent'), { ...request(7, 'fluent'), target: { kind: 'neuron', layer: 1, neuron: 100000 } }])).rejects.toThrow(/out of range/);
+  });
+
+  it('the seed source measures a layer once for all its neurons, with the values each window has on its own', async () => {
+    const tok = lm.tokenizer;
+    const pool = (await seedPoolDocuments('brown', tok)).slice(0, 4);
+    const source = seedSourceFrom(lm.model, tok, pool, 60);
+    const runs = { n: 0 };
+    const run = lm.model.run.bind(lm.model);
+    lm.model.run = ((...args: Parameters<typeof run>) => (runs.n++, run(...args))) as typeof run;
+    try {
+      const a = await source(neuronTarget(1, 7), 'max', 8, 5);
+      const afterFirst = runs.n;
+      expect(afterFirst).toBeGreaterThan(0);
+      const b = await source(neuronTarget(1, 30), 'max', 8, 5);
+      expect(runs.n).toBe(afterFirst); // the second neuron of the layer: no forward run
+      await source(neuronTarget(0, 30), 'max', 8, 5);
+      expect(runs.n).toBeGreaterThan(afterFirst); // another layer: its own
+      // Reference: every window measured by the hard evaluation (with its losses, every block run), best first.
+      const windows = seedWindows(pool, tok, 8, 60);
+      for (const [got, neuron] of [[a, 7], [b, 30]] as const) {
+        const ref = (await measureIds(lm.model, tok, neuronTarget(1, neuron), windows.map((w) => w.ids), 'max')).map((e) => ({ text: e.text, value: e.value }));
+        ref.sort((x, y) => y.value - x.value);
+        expect(got.cost).toBe(windows.length);
+        close(got.seeds.map((x) => x.value), ref.slice(0, 5).map((x) => x.value), 1e-5);
+        expect(got.seeds.map((x) => x.text)).toEqual(ref.slice(0, 5).map((x) => x.text));
+      }
+      expect(a.seeds.map((x) => x.text)).not.toEqual(b.seeds.map((x) => x.text));
+    } finally {
+      lm.model.run = run;
+    }
   });
 });

@@ -54,8 +54,8 @@ export class LockstepEvaluator {
   private readonly inGroup: boolean[];
   private readonly pending = new Map<number, Request>();
   private flushing = false;
-  /** Batches measured and the candidates in them (bench/layer-batch.ts reads them). */
-  readonly stats = { batches: 0, candidates: 0 };
+  /** Batches measured, the candidates in them and the milliseconds spent measuring (bench/layer-batch.ts reads them). */
+  readonly stats = { batches: 0, candidates: 0, ms: 0 };
 
   constructor(
     private readonly model: GPT2,
@@ -110,9 +110,11 @@ export class LockstepEvaluator {
           r.bases.forEach((b, o) => (bases.push(b), targets.push(r.target), baseLosses.push(r.baseLosses?.[o])));
         }
         const known = baseLosses.some((l) => l !== undefined);
+        const t0 = performance.now();
         const out = await hardEvaluateShared(this.model, this.tok, targets, seqs, reduce, bases, owner, DEFAULT_MAX_RUNS, known ? baseLosses : undefined);
         this.stats.batches++;
         this.stats.candidates += seqs.length;
+        this.stats.ms += performance.now() - t0;
         let s = 0;
         let b = 0;
         for (const r of part) {

@@ -121,6 +121,11 @@ export interface Target {
   description: string;
   hooks: string[];
   maxLayer: number;
+  /**
+   * For a target that is one unit of a hook (an MLP neuron: index `index` of `hook`'s last axis): lets a caller
+   * that measures many targets of one layer over the same texts run them once for all (seedPool.ts).
+   */
+  unit?: { hook: string; index: number };
   perToken(cache: Map<string, tf.Tensor>): tf.Tensor2D;
   /**
    * What an optimiser climbs, when it differs from what is judged: an SAE latent's pre-activation, since the real
@@ -181,6 +186,7 @@ export function neuronTarget(layer: number, neuron: number): Target {
     description: `L${layer}N${neuron}`,
     hooks: [hook],
     maxLayer: layer,
+    unit: { hook, index: neuron },
     perToken: (cache) => {
       const post = cache.get(hook) as tf.Tensor3D;
       const [B, T] = post.shape;

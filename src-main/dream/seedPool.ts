@@ -4,7 +4,8 @@ import { loadCorpus, type CorpusName } from '../corpus/documents.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { readabilitySplits } from '../readability/splits.js';
-import { measureIds } from './hard.js';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Reduce } from './objectives.js';
 import { seedWindows, type SeedSource } from './seeded.js';
 
 /** How many seed-pool windows `seeded` measures for a target before it picks its seeds. */
@@ -15,24 +16,80 @@ export async function seedPoolDocuments(corpus: CorpusName, tok: TextTokenizer):
   return readabilitySplits(await loadCorpus(corpus)).seedPool.map((d) => ({ id: d.id, ids: tok.encode(d.text) }));
 }
 
+/** Window activations kept per (hook or target, reduce, length): a few layers' worth, most recent last. */
+const KEPT_SCANS = 4;
+
 /**
  * Measure up to `maxWindows` seed-pool windows for the target (each one forward pass, counted as the seeds' cost) and
- * hand the best `count`, distinct in text, to the search.
+ * hand the best `count`, distinct in text, to the search. Only activations are computed: the blocks after the
+ * target's and the unembedding never run. A neuron's windows are measured for its whole layer at once and kept, so
+ * the layer's other neurons find theirs without another pass (what a sweep of a layer asks next); their values
+ * are the same whichever neuron asked first, as every neuron comes from the same batches.
  */
 export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: string; ids: number[] }[], maxWindows: number, batch = 32): SeedSource {
-  return async (target, reduce, seqLen, count) => {
-    const windows = seedWindows(docs, tok, seqLen, maxWindows);
-    const scored: { ids: number[]; text: string; value: number; docId: string }[] = [];
-    for (let i = 0; i < windows.length; i += batch) {
-      const part = windows.slice(i, i + batch);
-      const evals = await measureIds(model, tok, target, part.map((w) => w.ids), reduce);
-      evals.forEach((e, j) => scored.push({ ids: part[j].ids, text: e.text, value: e.value, docId: part[j].docId }));
+  const scans = new Map<string, Promise<{ windows: { ids: number[]; docId: string }[]; values: Float32Array; width: number }>>();
+  const scan = (key: string, seqLen: number, hooks: string[], maxLayer: number, read: (cache: Map<string, tf.Tensor>) => tf.Tensor, reduce: Reduce) => {
+    let got = scans.get(key);
+    if (!got) {
+      got = measureWindows(model, seedWindows(docs, tok, seqLen, maxWindows), hooks, maxLayer, read, reduce, batch);
+      // A failed scan is not kept; the oldest goes when too many are.
+      got.catch(() => scans.get(key) === got && scans.delete(key));
+      scans.set(key, got);
+      if (scans.size > KEPT_SCANS) scans.delete(scans.keys().next().value!);
     }
+    return got;
+  };
+  return async (target, reduce, seqLen, count) => {
+    const unit = target.unit;
+    const { windows, values, width } = unit
+      ? await scan(`${unit.hook}|${reduce}|${seqLen}`, seqLen, [unit.hook], target.maxLayer, (cache) => cache.get(unit.hook)!, reduce)
+      : // Any other target: measured on its own (nothing to share), never kept (a direction or a sum is built per run).
+        await measureWindows(model, seedWindows(docs, tok, seqLen, maxWindows), target.hooks, target.maxLayer, (cache) => tf.expandDims(target.perToken(cache), 2), reduce, batch);
+    if (!windows.length) return { seeds: [], cost: 0 };
+    const column = unit ? unit.index : 0;
+    if (column >= width) throw new RangeError(`${target.description}: the hook ${unit!.hook} has units 0-${width - 1}`);
+    const scored = windows.map((w, i) => ({ ids: w.ids, text: tok.decode(w.ids), value: values[i * width + column], docId: w.docId }));
     scored.sort((a, b) => b.value - a.value);
     const seen = new Set<string>();
     const seeds = scored.filter((s) => Number.isFinite(s.value) && !seen.has(s.text) && (seen.add(s.text), true)).slice(0, count);
     return { seeds, cost: windows.length };
   };
+}
+
+/**
+ * [windows, units] values of `read` (a [B, T, units] tensor of a run's cache) over equal-length windows, each after
+ * <|endoftext|> (never counted), reduced over the window's tokens; runs stop after block `maxLayer`.
+ */
+async function measureWindows(
+  model: GPT2,
+  windows: { ids: number[]; docId: string }[],
+  hooks: string[],
+  maxLayer: number,
+  read: (cache: Map<string, tf.Tensor>) => tf.Tensor,
+  reduce: Reduce,
+  batch: number,
+): Promise<{ windows: { ids: number[]; docId: string }[]; values: Float32Array; width: number }> {
+  const bos = model.config.bosTokenId;
+  // Blocks after the target's are never needed (a target of the last block, or of none, runs them all).
+  const stopAtLayer = maxLayer >= 0 && maxLayer < model.config.nLayer - 1 ? maxLayer + 1 : undefined;
+  const parts: Float32Array[] = [];
+  let width = 0;
+  for (let i = 0; i < windows.length; i += batch) {
+    const rows = windows.slice(i, i + batch);
+    const T = rows[0].ids.length + 1;
+    const out = tf.tidy(() => {
+      const run = model.run({ ids: tf.tensor2d(rows.map((r) => [bos, ...r.ids]), [rows.length, T], 'int32') }, { hooks, skipLogits: true, stopAtLayer });
+      const act = tf.slice(read(run.cache), [0, 1, 0], [-1, -1, -1]);
+      return reduce === 'max' ? tf.max(act, 1) : reduce === 'mean' ? tf.mean(act, 1) : tf.squeeze(tf.slice(act, [0, T - 2, 0], [-1, 1, -1]), [1]);
+    });
+    width = out.shape[1]!;
+    parts.push((await out.data()) as Float32Array);
+    out.dispose();
+  }
+  const values = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (values.set(p, at), (at += p.length));
+  return { windows, values, width };
 }
 
 /**
