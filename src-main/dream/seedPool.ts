@@ -5,6 +5,7 @@ import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
 import { readabilitySplits } from '../readability/splits.js';
 import * as tf from '@tensorflow/tfjs-core';
+import { reduceValues } from './hard.js';
 import type { Reduce } from './objectives.js';
 import { seedWindows, type SeedSource } from './seeded.js';
 
@@ -27,7 +28,7 @@ const KEPT_SCANS = 4;
  * are the same whichever neuron asked first, as every neuron comes from the same batches.
  */
 export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: string; ids: number[] }[], maxWindows: number, batch = 32): SeedSource {
-  const scans = new Map<string, Promise<{ windows: { ids: number[]; docId: string }[]; values: Float32Array; width: number }>>();
+  const scans = new Map<string, Promise<{ windows: { ids: number[]; docId: string }[]; values: Float64Array; width: number }>>();
   const scan = (key: string, seqLen: number, hooks: string[], maxLayer: number, read: (cache: Map<string, tf.Tensor>) => tf.Tensor, reduce: Reduce) => {
     let got = scans.get(key);
     if (!got) {
@@ -68,25 +69,36 @@ async function measureWindows(
   read: (cache: Map<string, tf.Tensor>) => tf.Tensor,
   reduce: Reduce,
   batch: number,
-): Promise<{ windows: { ids: number[]; docId: string }[]; values: Float32Array; width: number }> {
+): Promise<{ windows: { ids: number[]; docId: string }[]; values: Float64Array; width: number }> {
   const bos = model.config.bosTokenId;
   // Blocks after the target's are never needed (a target of the last block, or of none, runs them all).
   const stopAtLayer = maxLayer >= 0 && maxLayer < model.config.nLayer - 1 ? maxLayer + 1 : undefined;
-  const parts: Float32Array[] = [];
+  const parts: Float64Array[] = [];
   let width = 0;
   for (let i = 0; i < windows.length; i += batch) {
     const rows = windows.slice(i, i + batch);
     const T = rows[0].ids.length + 1;
-    const out = tf.tidy(() => {
+    const perToken = tf.tidy(() => {
       const run = model.run({ ids: tf.tensor2d(rows.map((r) => [bos, ...r.ids]), [rows.length, T], 'int32') }, { hooks, skipLogits: true, stopAtLayer });
-      const act = tf.slice(read(run.cache), [0, 1, 0], [-1, -1, -1]);
-      return reduce === 'max' ? tf.max(act, 1) : reduce === 'mean' ? tf.mean(act, 1) : tf.squeeze(tf.slice(act, [0, T - 2, 0], [-1, 1, -1]), [1]);
+      return tf.slice(read(run.cache), [0, 1, 0], [-1, -1, -1]);
     });
-    width = out.shape[1]!;
-    parts.push((await out.data()) as Float32Array);
-    out.dispose();
+    width = perToken.shape[2]!;
+    const a = (await perToken.data()) as Float32Array;
+    perToken.dispose();
+    // Reduced here as the hard evaluation reduces (reduceValues, in double precision), so a seed's value is the
+    // value its window has when measured on its own.
+    const n = T - 1;
+    const part = new Float64Array(rows.length * width);
+    const values = new Array<number>(n);
+    for (let r = 0; r < rows.length; r++) {
+      for (let u = 0; u < width; u++) {
+        for (let t = 0; t < n; t++) values[t] = a[(r * n + t) * width + u];
+        part[r * width + u] = reduceValues(values, reduce);
+      }
+    }
+    parts.push(part);
   }
-  const values = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  const values = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) (values.set(p, at), (at += p.length));
   return { windows, values, width };
