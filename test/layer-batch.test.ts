@@ -3,8 +3,7 @@
 // without members that left; dreams run together equal the same dreams run alone (the cpu backend's arithmetic does
 // not depend on the batch), are deterministic, stop on the signal and leave no tensor behind.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src-main/backend.js';
+import { describe, expect, it } from 'vitest';
 import { directEvaluator, LockstepEvaluator } from '../src-main/dream/candidateBatch.js';
 import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { DreamResult } from '../src-main/dream/records.js';
@@ -14,20 +13,10 @@ import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js
 import { seedWindows } from '../src-main/dream/seeded.js';
 import { measureIdsShared } from '../src-main/dream/sharedPrefix.js';
 import { dreamTogether } from '../src-main/dream/together.js';
-import { loadModel, type LoadedModel } from '../src-main/model/load.js';
-import { FIXTURE } from './helpers/shared.js';
+import { expectClose, useCpuFixture } from './helpers/cpuFixture.js';
 
-let lm: LoadedModel;
-beforeAll(async () => {
-  await initBackend('cpu');
-  lm = await loadModel(FIXTURE);
-});
-afterAll(() => lm?.model.dispose());
-
-const close = (a: number[], b: number[], tol: number) => {
-  expect(a.length).toBe(b.length);
-  a.forEach((x, i) => expect(Math.abs(x - b[i]), `at ${i}: ${x} vs ${b[i]}`).toBeLessThan(tol));
-};
+const fixture = useCpuFixture();
+const close = expectClose;
 
 /** Single swaps of each base at a few positions. */
 function editsOf(bases: number[][], at: number[], id: number) {
@@ -39,14 +28,14 @@ function editsOf(bases: number[][], at: number[], id: number) {
 
 describe('batching candidates across neurons of a layer', () => {
   it('measureIdsShared with a target per base equals one call per target, with some bases\' losses given', async () => {
-    const tok = lm.tokenizer;
+    const tok = fixture().tokenizer;
     const texts = [[' The cat sat on the mat while the dog slept'], [' In the morning the farmer walked to town', ' She said that it was late']];
     const targets = [neuronTarget(1, 7), neuronTarget(1, 30)];
     const parts = texts.map((ts) => ts.map((t) => tok.encode(t)));
     const alone = await Promise.all(
       parts.map(async (bases, g) => {
         const { seqs, owner } = editsOf(bases, [0, 2, 5], 900 + g);
-        return { seqs, owner, bases, out: await measureIdsShared(lm.model, tok, targets[g], seqs, 'max', bases, owner) };
+        return { seqs, owner, bases, out: await measureIdsShared(fixture().model, tok, targets[g], seqs, 'max', bases, owner) };
       }),
     );
     // All together: the first neuron's base with its losses known, the second's without.
@@ -56,7 +45,7 @@ describe('batching candidates across neurons of a layer', () => {
     const perBase = [targets[0], targets[1], targets[1]];
     const given = [alone[0].out.baseLosses[0], undefined, undefined];
     const before = tf.memory().numTensors;
-    const joint = await measureIdsShared(lm.model, tok, perBase, seqs, 'max', bases, owner, undefined, given);
+    const joint = await measureIdsShared(fixture().model, tok, perBase, seqs, 'max', bases, owner, undefined, given);
     expect(tf.memory().numTensors).toBe(before);
     const separate = alone.flatMap((a) => a.out.evals);
     joint.evals.forEach((e, i) => {
@@ -65,14 +54,14 @@ describe('batching candidates across neurons of a layer', () => {
     });
     close(joint.baseLosses.flat(), alone.flatMap((a) => a.out.baseLosses).flat(), 1e-5);
     // The two neurons differ on these texts: a mix-up of targets would show.
-    expect(separate[0].perToken).not.toEqual((await measureIdsShared(lm.model, tok, targets[1], alone[0].seqs, 'max', alone[0].bases, alone[0].owner)).evals[0].perToken);
-    await expect(measureIdsShared(lm.model, tok, [targets[0]], seqs, 'max', bases, owner)).rejects.toThrow(/one per base/);
+    expect(separate[0].perToken).not.toEqual((await measureIdsShared(fixture().model, tok, targets[1], alone[0].seqs, 'max', alone[0].bases, alone[0].owner)).evals[0].perToken);
+    await expect(measureIdsShared(fixture().model, tok, [targets[0]], seqs, 'max', bases, owner)).rejects.toThrow(/one per base/);
   });
 
   it('the lockstep evaluator measures one request per member per round, in member order, and goes on without those that left', async () => {
-    const tok = lm.tokenizer;
-    const direct = directEvaluator(lm.model, tok);
-    const batch = new LockstepEvaluator(lm.model, tok, 3);
+    const tok = fixture().tokenizer;
+    const direct = directEvaluator(fixture().model, tok);
+    const batch = new LockstepEvaluator(fixture().model, tok, 3);
     const [a, b, c] = [0, 1, 2].map((i) => batch.member(i));
     const base = [tok.encode(' The cat sat on the mat'), tok.encode(' He walked home')];
     const req = (g: number) => ({ target: neuronTarget(1, 3 + g), ...editsOf([base[g % 2]], [1, 3], 700 + g), bases: [base[g % 2]] });
@@ -116,7 +105,7 @@ describe('batching candidates across neurons of a layer', () => {
   });
 
   it('dreams run together equal the same dreams alone, are deterministic, and leave no tensor behind', async () => {
-    const ctx = { model: lm.model, tokenizer: lm.tokenizer };
+    const ctx = { model: fixture().model, tokenizer: fixture().tokenizer };
     const reqs = [request(7, 'fluent'), request(30, 'fluent'), request(12, 'embed')];
     const alone: DreamResult[] = [];
     for (const r of reqs) alone.push(await dreamToEnd(runDream(ctx, r)));
@@ -140,9 +129,9 @@ describe('batching candidates across neurons of a layer', () => {
   });
 
   it('stops every dream on the signal, and one failure stops the group with its error', async () => {
-    const ctx = { model: lm.model, tokenizer: lm.tokenizer };
+    const ctx = { model: fixture().model, tokenizer: fixture().tokenizer };
     const stop = new AbortController();
-    const res = await dreamTogether(ctx, [{ ...request(7, 'fluent'), steps: 50 }, { ...request(8, 'fluent'), steps: 50 }], {
+    const res = await dreamTogether(ctx, [{ ...request(7, 'fluent'), steps: 50, every: 1 }, { ...request(8, 'fluent'), steps: 50, every: 1 }], {
       signal: stop.signal,
       onRecord: (_i, r) => r.step >= 1 && stop.abort(),
     });
@@ -152,12 +141,12 @@ describe('batching candidates across neurons of a layer', () => {
   });
 
   it('the seed source measures a layer once for all its neurons, with the values each window has on its own', async () => {
-    const tok = lm.tokenizer;
+    const tok = fixture().tokenizer;
     const pool = (await seedPoolDocuments('brown', tok)).slice(0, 4);
-    const source = seedSourceFrom(lm.model, tok, pool, 60);
+    const source = seedSourceFrom(fixture().model, tok, pool, 60);
     const runs = { n: 0 };
-    const run = lm.model.run.bind(lm.model);
-    lm.model.run = ((...args: Parameters<typeof run>) => (runs.n++, run(...args))) as typeof run;
+    const run = fixture().model.run.bind(fixture().model);
+    fixture().model.run = ((...args: Parameters<typeof run>) => (runs.n++, run(...args))) as typeof run;
     try {
       const a = await source(neuronTarget(1, 7), 'max', 8, 5);
       const afterFirst = runs.n;
@@ -169,7 +158,7 @@ describe('batching candidates across neurons of a layer', () => {
       // Reference: every window measured by the hard evaluation (with its losses, every block run), best first.
       const windows = seedWindows(pool, tok, 8, 60);
       for (const [got, neuron] of [[a, 7], [b, 30]] as const) {
-        const ref = (await measureIds(lm.model, tok, neuronTarget(1, neuron), windows.map((w) => w.ids), 'max')).map((e) => ({ text: e.text, value: e.value }));
+        const ref = (await measureIds(fixture().model, tok, neuronTarget(1, neuron), windows.map((w) => w.ids), 'max')).map((e) => ({ text: e.text, value: e.value }));
         ref.sort((x, y) => y.value - x.value);
         expect(got.cost).toBe(windows.length);
         close(got.seeds.map((x) => x.value), ref.slice(0, 5).map((x) => x.value), 1e-5);
@@ -177,7 +166,7 @@ describe('batching candidates across neurons of a layer', () => {
       }
       expect(a.seeds.map((x) => x.text)).not.toEqual(b.seeds.map((x) => x.text));
     } finally {
-      lm.model.run = run;
+      fixture().model.run = run;
     }
   });
 });

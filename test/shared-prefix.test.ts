@@ -3,35 +3,24 @@
 // copies of a few texts (single swaps at every position, several swaps, a shorter and a longer text, the base
 // itself), with fewer positions run; no tensor is left behind.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src-main/backend.js';
+import { describe, expect, it } from 'vitest';
 import { measureIds } from '../src-main/dream/hard.js';
 import { neuronTarget } from '../src-main/dream/objectives.js';
 import { chooseStarts, measureIdsShared } from '../src-main/dream/sharedPrefix.js';
-import { loadModel, type LoadedModel } from '../src-main/model/load.js';
-import { FIXTURE } from './helpers/shared.js';
+import { expectClose, useCpuFixture } from './helpers/cpuFixture.js';
 
-let lm: LoadedModel;
-beforeAll(async () => {
-  await initBackend('cpu');
-  lm = await loadModel(FIXTURE);
-});
-afterAll(() => lm?.model.dispose());
-
-const close = (a: number[], b: number[], tol: number) => {
-  expect(a.length).toBe(b.length);
-  a.forEach((x, i) => expect(Math.abs(x - b[i]), `at ${i}: ${x} vs ${b[i]}`).toBeLessThan(tol));
-};
+const fixture = useCpuFixture();
+const close = expectClose;
 
 describe('shared-prefix evaluation', () => {
   it('a run from past keys and values equals the full run at the same positions', () => {
-    const ids = lm.tokenizer.encode(' The quick brown fox jumps over the lazy dog');
+    const ids = fixture().tokenizer.encode(' The quick brown fox jumps over the lazy dog');
     const P = 4;
     const hook = 'blocks.1.mlp.hook_post';
     const [full, cont, attn] = tf.tidy(() => {
-      const all = lm.model.run({ ids: tf.tensor2d([ids], [1, ids.length], 'int32') }, { hooks: [hook] });
-      const head = lm.model.run({ ids: tf.tensor2d([ids.slice(0, P)], [1, P], 'int32') }, { skipLogits: true, collectKV: true });
-      const tail = lm.model.run({ ids: tf.tensor2d([ids.slice(P)], [1, ids.length - P], 'int32') }, { hooks: [hook, 'blocks.0.attn.hook_pattern'], past: head.kv });
+      const all = fixture().model.run({ ids: tf.tensor2d([ids], [1, ids.length], 'int32') }, { hooks: [hook] });
+      const head = fixture().model.run({ ids: tf.tensor2d([ids.slice(0, P)], [1, P], 'int32') }, { skipLogits: true, collectKV: true });
+      const tail = fixture().model.run({ ids: tf.tensor2d([ids.slice(P)], [1, ids.length - P], 'int32') }, { hooks: [hook, 'blocks.0.attn.hook_pattern'], past: head.kv });
       return [
         [...tf.slice(all.logits!, [0, P, 0], [1, -1, -1]).dataSync(), ...tf.slice(all.cache.get(hook)!, [0, P, 0], [1, -1, -1]).dataSync()],
         [...tail.logits!.dataSync(), ...tail.cache.get(hook)!.dataSync()],
@@ -44,7 +33,7 @@ describe('shared-prefix evaluation', () => {
   });
 
   it('measureIdsShared equals measureIds for edits of several bases, and runs fewer positions', async () => {
-    const tok = lm.tokenizer;
+    const tok = fixture().tokenizer;
     const bases = [' The cat sat on the mat while the dog slept', ' In the morning the farmer walked to the market'].map((t) => tok.encode(t));
     const swap = (b: number[], at: number[], id: number) => b.map((x, i) => (at.includes(i) ? id + i : x));
     const seqs: number[][] = [];
@@ -56,8 +45,8 @@ describe('shared-prefix evaluation', () => {
     });
     const target = neuronTarget(1, 7);
     const before = tf.memory().numTensors;
-    const full = await measureIds(lm.model, tok, target, seqs, 'max');
-    const shared = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, 4);
+    const full = await measureIds(fixture().model, tok, target, seqs, 'max');
+    const shared = await measureIdsShared(fixture().model, tok, target, seqs, 'max', bases, owner, 4);
     expect(tf.memory().numTensors).toBe(before);
     shared.evals.forEach((e, i) => {
       expect(e.ids).toEqual(full[i].ids);
@@ -72,7 +61,7 @@ describe('shared-prefix evaluation', () => {
   });
 
   it('gives every token its loss, and with the bases\' losses given skips their unembedding with the same results', async () => {
-    const tok = lm.tokenizer;
+    const tok = fixture().tokenizer;
     const bases = [' The cat sat on the mat while the dog slept', ' In the morning the farmer walked'].map((t) => tok.encode(t));
     const seqs: number[][] = [];
     const owner: number[] = [];
@@ -82,19 +71,19 @@ describe('shared-prefix evaluation', () => {
       owner.push(o);
     });
     const target = neuronTarget(1, 7);
-    const bos = lm.model.config.bosTokenId;
+    const bos = fixture().model.config.bosTokenId;
     // Reference: each text's next-token losses from the full model's logits, one text at a time.
     const reference = (ids: number[]) =>
       tf.tidy(() => {
-        const logits = lm.model.run({ ids: tf.tensor2d([[bos, ...ids]], [1, ids.length + 1], 'int32') }).logits!;
+        const logits = fixture().model.run({ ids: tf.tensor2d([[bos, ...ids]], [1, ids.length + 1], 'int32') }).logits!;
         const logp = tf.logSoftmax(tf.reshape(logits, [ids.length + 1, -1])).arraySync() as number[][];
         return ids.map((id, j) => -logp[j][id]);
       });
-    const first = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner);
+    const first = await measureIdsShared(fixture().model, tok, target, seqs, 'max', bases, owner);
     first.losses.forEach((l, i) => close(l, reference(seqs[i]), 1e-4));
     first.baseLosses.forEach((l, o) => close(l, reference(bases[o]), 1e-4));
     const before = tf.memory().numTensors;
-    const again = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, undefined, first.baseLosses);
+    const again = await measureIdsShared(fixture().model, tok, target, seqs, 'max', bases, owner, undefined, first.baseLosses);
     expect(tf.memory().numTensors).toBe(before);
     again.evals.forEach((e, i) => {
       close(e.perToken, first.evals[i].perToken, 1e-6);
@@ -107,13 +96,13 @@ describe('shared-prefix evaluation', () => {
     expect(again.cost.unembeddedRows).toBe(edited.reduce((a, e) => a + e.s.length - e.at - 1, 0) + new Set(edited.map((e) => `${e.b}@${e.at}`)).size);
     expect(again.cost.unembeddedRows).toBe(2 * 3 + (10 - 0 - 1) + (10 - 3 - 1) + 0 + (6 - 0 - 1) + (6 - 3 - 1) + 0);
     // The given losses are what it reads before each edit: other numbers there change the result.
-    const off = await measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, undefined, first.baseLosses.map((l) => l.map((x) => x + 1)));
+    const off = await measureIdsShared(fixture().model, tok, target, seqs, 'max', bases, owner, undefined, first.baseLosses.map((l) => l.map((x) => x + 1)));
     expect(off.evals[1].ce).toBeGreaterThan(again.evals[1].ce + 0.1);
-    await expect(measureIdsShared(lm.model, tok, target, seqs, 'max', bases, owner, undefined, [[1]])).rejects.toThrow(/one loss per token of every base/);
+    await expect(measureIdsShared(fixture().model, tok, target, seqs, 'max', bases, owner, undefined, [[1]])).rejects.toThrow(/one loss per token of every base/);
   });
 
   it('refuses a sequence without a base', async () => {
-    await expect(measureIdsShared(lm.model, lm.tokenizer, neuronTarget(0, 0), [[1, 2]], 'max', [[1, 3]], [1])).rejects.toThrow(/needs the index of its base/);
+    await expect(measureIdsShared(fixture().model, fixture().tokenizer, neuronTarget(0, 0), [[1, 2]], 'max', [[1, 3]], [1])).rejects.toThrow(/needs the index of its base/);
   });
   it('chooseStarts: the fewest positions in at most maxRuns runs, as an exhaustive search finds them', () => {
     let seed = 7;

@@ -254,16 +254,9 @@ export async function measureIdsShared(
  * hardEvaluate with shared prefixes: each candidate re-tokenised, then measureIdsShared. `bases` are measured ids
  * already (a HardEval's `ids`, re-tokenised when they were measured), so they are not re-tokenised again.
  */
-export function hardEvaluateShared(
-  model: GPT2,
-  tok: TextTokenizer,
-  target: Target | readonly Target[],
-  seqs: number[][],
-  reduce: Reduce,
-  bases: number[][],
-  owner: number[],
-  maxRuns = DEFAULT_MAX_RUNS,
-  baseLosses?: readonly (number[] | undefined)[],
-) {
-  return measureIdsShared(model, tok, target, seqs.map((s) => retokenise(tok, s)), reduce, bases, owner, maxRuns, baseLosses);
+export function hardEvaluateShared(model: GPT2, tok: TextTokenizer, target: Target | readonly Target[], seqs: number[][], ...rest: SharedTail) {
+  return measureIdsShared(model, tok, target, seqs.map((s) => retokenise(tok, s)), ...rest);
 }
+
+/** measureIdsShared's arguments after the sequences: reduce, bases, owner, maxRuns, baseLosses. */
+type SharedTail = Parameters<typeof measureIdsShared> extends [unknown, unknown, unknown, unknown, ...infer R] ? R : never;
