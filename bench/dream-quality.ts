@@ -146,6 +146,7 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     return { method: 'beam', cfg: { beamWidth: width, expand, lambdas, repetitionPenalty: 0.5 }, stepMax: 1 + (seqLen - 1) * beams * (1 + expand) };
   }
   if (name === 'seeded') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3] }, stepMax: 3 * P + P * candidates };
+  if (name === 'seeded-attested') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], editContext: 'attested' }, stepMax: 3 * P + P * candidates };
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };
 }
 

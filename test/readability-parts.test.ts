@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { CorpusDocument } from '../src-main/corpus/documents.js';
 import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
 import { PercentileTable, sampleWindows } from '../src-main/readability/calibration.js';
+import { changedPositions, editsAttested } from '../src-main/readability/attestedEdits.js';
 import { buildJudge } from '../src-main/readability/judge.js';
 import { readJudgeFile, writeJudgeFile } from '../src-main/readability/judgeFile.js';
 import { KneserNeyJudge } from '../src-main/readability/kneserNey.js';
@@ -295,5 +296,32 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     expect(readableVerdict(result([...pareto, twoEdits]), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
     expect(readableVerdict(result([...pareto, { ...twoEdits, origin: { ...seed } }]), { max: 4, corpus }).beats?.text).toBe(' A dog ate');
     expect(readableVerdict(result(pareto), null).beats).toBeNull();
+  });
+});
+
+describe('attested edits', () => {
+  it('changedPositions: position by position when equally long, else the span between common prefix and suffix', () => {
+    expect(changedPositions([1, 2, 3, 4], [1, 9, 3, 8])).toEqual([1, 3]);
+    expect(changedPositions([1, 2, 3, 4], [1, 2, 3, 4])).toEqual([]);
+    expect(changedPositions([1, 2, 3, 4], [1, 7, 8, 3, 4])).toEqual([1, 2]);
+    expect(changedPositions([1, 2, 3, 4], [1, 4])).toEqual([]);
+  });
+
+  it('an edit passes when some trigram around it is in the judge text, and fails when none is', () => {
+    const tok = gpt2Tokenizer();
+    const judge = buildJudge(tok, ['The cat sat on the mat. The dog sat on the rug.', 'A bird flew over the house and sang a song.'], ['The cat went over the house.']);
+    const seed = 'The cat sat on the mat.';
+    // " dog sat on" is in the text: the swap cat → dog is attested.
+    expect(editsAttested(judge, seed, 'The dog sat on the mat.')).toBe(true);
+    // "the bird sat", "bird sat on": never; nor "on the song", "the song.".
+    expect(editsAttested(judge, seed, 'The bird sat on the mat.')).toBe(false);
+    expect(editsAttested(judge, seed, 'The cat sat on the song.')).toBe(false);
+    // Every edit is tested: one attested edit does not carry another.
+    expect(editsAttested(judge, seed, 'The dog sat on the song.')).toBe(false);
+    expect(editsAttested(judge, seed, seed)).toBe(true);
+    // The counts it reads: the judge's own trigram counts.
+    const ids = judge.ids(' dog sat on');
+    expect(judge.ngram.trigramCount(ids[0], ids[1], ids[2])).toBe(1);
+    expect(judge.ngram.trigramCount(ids[1], ids[0], ids[2])).toBe(0);
   });
 });

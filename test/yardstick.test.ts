@@ -10,6 +10,10 @@ import { dreamConfig } from '../src-main/dream/config.js';
 import { dreamLoop } from '../src-main/dream/loop.js';
 import type { DreamMethod } from '../src-main/dream/method.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
+import { editsAttested } from '../src-main/readability/attestedEdits.js';
+import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
+import { dreamToEnd, runDream } from '../src-main/dream/run.js';
+import type { Dream } from '../src-main/dream/records.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
 import { FIXTURE } from './helpers/shared.js';
 
@@ -84,4 +88,20 @@ it('an unedited seed is corpus text: never on the readability front nor the most
   expect(res.best).not.toBeNull();
   expect(res.pareto).toEqual([]);
   expect(res.bestReadable).toBeNull();
+});
+
+it('seeded with --edit-context attested keeps only edits inside a trigram of the judge text; without it, some are not', async () => {
+  const { judge } = await loadShippedJudge(lm.tokenizer);
+  const pool = (await seedPoolDocuments('brown', lm.tokenizer)).slice(0, 6);
+  const seedSource = seedSourceFrom(lm.model, lm.tokenizer, pool, 120);
+  const edited = async (editContext: 'any' | 'attested') => {
+    const dreams: Dream[] = [];
+    const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, seedEdits: 'any' as const, editContext };
+    await dreamToEnd(runDream({ model: lm.model, tokenizer: lm.tokenizer, judge, seedSource }, req), (r) => dreams.push(...r.dreams));
+    return dreams.filter((d) => d.origin && d.origin.edits > 0);
+  };
+  const kept = await edited('attested');
+  expect(kept.length).toBeGreaterThan(0);
+  for (const d of kept) expect(editsAttested(judge, d.origin!.seedText, d.text), d.text).toBe(true);
+  expect((await edited('any')).some((d) => !editsAttested(judge, d.origin!.seedText, d.text))).toBe(true);
 });

@@ -188,6 +188,12 @@ export class KneserNeyJudge {
     return Math.max(c - D, 0) / total + ((D * (this.ctx2Types.get(uv) ?? 0)) / total) * this.p2(v, w);
   }
 
+  /** How often the counted text holds the trigram u v w (0 for one it never holds, or below the kept minimum). */
+  trigramCount(u: number, v: number, w: number): number {
+    const V = this.vocabSize;
+    return this.tri.get((u * V + v) * V + w) ?? 0;
+  }
+
   /** Add-½ unigram probability (SLOR's reference). */
   unigram(w: number): number {
     return ((this.uni.get(w) ?? 0) + 0.5) / (this.tokens + 0.5 * this.vocabSize);

@@ -1,4 +1,5 @@
 // `seeded`: start from the corpus windows where the neuron fires most and edit a few words, keeping real English.
+import { editsAttested } from '../../readability/attestedEdits.js';
 import { brownTagLexicon } from '../../readability/partOfSpeech.js';
 import { ObjectiveError } from '../objectives.js';
 import { seededMethod } from '../seeded.js';
@@ -14,6 +15,13 @@ export const settings = {
     label: 'edits',
     description: "part-of-speech: swap a word only for one of the same part of speech, keeping the sentence's grammar; any: any token among the model's top-p",
   }),
+  editContext: choice({
+    choices: ['any', 'attested'],
+    default: 'any',
+    arg: '<any|attested>',
+    label: 'edit context',
+    description: "attested: every edited token stays inside a word trigram the readability judge's text holds (an edit no real text surrounds that way reads as strained); any: no such test",
+  }),
 };
 
 export default defineMethod(settings, {
@@ -24,6 +32,9 @@ export default defineMethod(settings, {
     if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
     const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
     const tags = cfg.seedEdits === 'part-of-speech' ? await brownTagLexicon() : undefined;
-    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, tags, ctx.candidateEvaluator);
+    const judge = ctx.judge;
+    if (cfg.editContext === 'attested' && !judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
+    const keepsEdit = cfg.editContext === 'attested' && judge ? (seed: string, text: string) => editsAttested(judge, seed, text) : undefined;
+    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, keepsEdit, evaluate: ctx.candidateEvaluator });
   },
 });
