@@ -319,6 +319,9 @@ describe('attested edits', () => {
     // Every edit is tested: one attested edit does not carry another.
     expect(editsAttested(judge, seed, 'The dog sat on the song.')).toBe(false);
     expect(editsAttested(judge, seed, seed)).toBe(true);
+    // At the last token only one trigram holds the change: not enough to judge it.
+    expect(editsAttested(judge, 'The cat sat on the mat', 'The cat sat on the bird')).toBe(true);
+    expect(editsAttested(judge, 'The cat sat on the mat', 'The cat sat by the mat')).toBe(false);
     // The counts it reads: the judge's own trigram counts.
     const ids = judge.ids(' dog sat on');
     expect(judge.ngram.trigramCount(ids[0], ids[1], ids[2])).toBe(1);

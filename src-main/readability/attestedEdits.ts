@@ -17,14 +17,15 @@ export function changedPositions(a: readonly number[], b: readonly number[]): nu
 
 /**
  * True when every token the edits changed is inside at least one trigram of `text` that the judge's text holds (of
- * the up to three trigrams that contain it). A text too short to hold a trigram around a change passes.
+ * the up to three trigrams that contain it). A change with fewer than two trigrams around it (at a text's first or
+ * last token) passes: one unseen trigram is what any rare but fitting word makes there.
  */
 export function editsAttested(judge: Pick<ReadabilityJudge, 'ids' | 'ngram'>, seedText: string, text: string): boolean {
   const a = judge.ids(seedText);
   const b = judge.ids(text);
   for (const k of changedPositions(a, b)) {
     const ends = [k, k + 1, k + 2].filter((j) => j >= 2 && j < b.length);
-    if (ends.length && !ends.some((j) => judge.ngram.trigramCount(b[j - 2], b[j - 1], b[j]) > 0)) return false;
+    if (ends.length >= 2 && !ends.some((j) => judge.ngram.trigramCount(b[j - 2], b[j - 1], b[j]) > 0)) return false;
   }
   return true;
 }
