@@ -17,6 +17,8 @@ export async function seedPoolDocuments(corpus: CorpusName, tok: TextTokenizer):
   return readabilitySplits(await loadCorpus(corpus)).seedPool.map((d) => ({ id: d.id, ids: tok.encode(d.text) }));
 }
 
+type Window = ReturnType<typeof seedWindows>[number];
+
 /** Window activations kept per (hook or target, reduce, length): a few layers' worth, most recent last. */
 const KEPT_SCANS = 4;
 
@@ -28,11 +30,18 @@ const KEPT_SCANS = 4;
  * are the same whichever neuron asked first, as every neuron comes from the same batches.
  */
 export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: string; ids: number[] }[], maxWindows: number, batch = 32): SeedSource {
-  const scans = new Map<string, Promise<{ windows: { ids: number[]; docId: string }[]; values: Float64Array; width: number }>>();
+  // The windows of each length, picked once (a pass over the whole pool, decoding every candidate window).
+  const windowsOf = new Map<number, Window[]>();
+  const windows = (seqLen: number) => {
+    let w = windowsOf.get(seqLen);
+    if (!w) windowsOf.set(seqLen, (w = seedWindows(docs, tok, seqLen, maxWindows)));
+    return w;
+  };
+  const scans = new Map<string, Promise<{ values: Float64Array; width: number }>>();
   const scan = (key: string, seqLen: number, hooks: string[], maxLayer: number, read: (cache: Map<string, tf.Tensor>) => tf.Tensor, reduce: Reduce) => {
     let got = scans.get(key);
     if (!got) {
-      got = measureWindows(model, seedWindows(docs, tok, seqLen, maxWindows), hooks, maxLayer, read, reduce, batch);
+      got = measureWindows(model, windows(seqLen), hooks, maxLayer, read, reduce, batch);
       // A failed scan is not kept; the oldest goes when too many are.
       got.catch(() => scans.get(key) === got && scans.delete(key));
       scans.set(key, got);
@@ -42,18 +51,19 @@ export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: stri
   };
   return async (target, reduce, seqLen, count) => {
     const unit = target.unit;
-    const { windows, values, width } = unit
+    const measured = windows(seqLen);
+    const { values, width } = unit
       ? await scan(`${unit.hook}|${reduce}|${seqLen}`, seqLen, [unit.hook], target.maxLayer, (cache) => cache.get(unit.hook)!, reduce)
       : // Any other target: measured on its own (nothing to share), never kept (a direction or a sum is built per run).
-        await measureWindows(model, seedWindows(docs, tok, seqLen, maxWindows), target.hooks, target.maxLayer, (cache) => tf.expandDims(target.perToken(cache), 2), reduce, batch);
-    if (!windows.length) return { seeds: [], cost: 0 };
+        await measureWindows(model, windows(seqLen), target.hooks, target.maxLayer, (cache) => tf.expandDims(target.perToken(cache), 2), reduce, batch);
+    if (!measured.length) return { seeds: [], cost: 0 };
     const column = unit ? unit.index : 0;
     if (column >= width) throw new RangeError(`${target.description}: the hook ${unit!.hook} has units 0-${width - 1}`);
-    const scored = windows.map((w, i) => ({ ids: w.ids, text: tok.decode(w.ids), value: values[i * width + column], docId: w.docId }));
+    const scored = measured.map((w, i) => ({ ids: w.ids, text: w.text, value: values[i * width + column], docId: w.docId }));
     scored.sort((a, b) => b.value - a.value);
     const seen = new Set<string>();
     const seeds = scored.filter((s) => Number.isFinite(s.value) && !seen.has(s.text) && (seen.add(s.text), true)).slice(0, count);
-    return { seeds, cost: windows.length };
+    return { seeds, cost: measured.length };
   };
 }
 
@@ -63,13 +73,13 @@ export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: stri
  */
 async function measureWindows(
   model: GPT2,
-  windows: { ids: number[]; docId: string }[],
+  windows: Window[],
   hooks: string[],
   maxLayer: number,
   read: (cache: Map<string, tf.Tensor>) => tf.Tensor,
   reduce: Reduce,
   batch: number,
-): Promise<{ windows: { ids: number[]; docId: string }[]; values: Float64Array; width: number }> {
+): Promise<{ values: Float64Array; width: number }> {
   const bos = model.config.bosTokenId;
   // Blocks after the target's are never needed (a target of the last block, or of none, runs them all).
   const stopAtLayer = maxLayer >= 0 && maxLayer < model.config.nLayer - 1 ? maxLayer + 1 : undefined;
@@ -101,7 +111,7 @@ async function measureWindows(
   const values = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) (values.set(p, at), (at += p.length));
-  return { windows, values, width };
+  return { values, width };
 }
 
 /**

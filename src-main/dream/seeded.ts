@@ -34,11 +34,11 @@ export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count:
  * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
  * or an opening quote, at the document's start or after . ! or ?), inside one document, holding no line break or
  * <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm); at most `maxWindows`, spread
- * evenly. A dream is read as a text of its own, so its seed starts as one does (readability/assess.ts asks the same
+ * evenly, each with its decoded text. A dream is read as a text of its own, so its seed starts as one does (readability/assess.ts asks the same
  * of every dream).
  */
-export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string }[] {
-  const out: { ids: number[]; docId: string }[] = [];
+export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string; text: string }[] {
+  const out: { ids: number[]; docId: string; text: string }[] = [];
   const memo = (test: (text: string) => boolean) => {
     const cache = new Map<number, boolean>();
     return (id: number) => {
@@ -56,7 +56,7 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
       const ids = d.ids.slice(s, s + seqLen);
       const text = tok.decode(ids);
       if (/[\r\n]|<\|endoftext\|>/.test(text) || !keepsSentenceForm(text)) continue;
-      out.push({ ids, docId: d.id });
+      out.push({ ids, docId: d.id, text });
     }
   }
   if (out.length <= maxWindows) return out;

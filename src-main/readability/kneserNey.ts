@@ -184,7 +184,7 @@ export class KneserNeyJudge {
     const uv = u * V + v;
     const total = this.ctx2.get(uv) ?? 0;
     if (total === 0) return this.p2(v, w);
-    const c = this.tri.get(uv * V + w) ?? 0;
+    const c = this.trigramCount(u, v, w);
     return Math.max(c - D, 0) / total + ((D * (this.ctx2Types.get(uv) ?? 0)) / total) * this.p2(v, w);
   }
 

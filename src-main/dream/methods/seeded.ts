@@ -32,9 +32,12 @@ export default defineMethod(settings, {
     if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
     const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
     const tags = cfg.seedEdits === 'part-of-speech' ? await brownTagLexicon() : undefined;
-    const judge = ctx.judge;
-    if (cfg.editContext === 'attested' && !judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
-    const keepsEdit = cfg.editContext === 'attested' && judge ? (seed: string, text: string) => editsAttested(judge, seed, text) : undefined;
+    let keepsEdit: ((seed: string, text: string) => boolean) | undefined;
+    if (cfg.editContext === 'attested') {
+      const judge = ctx.judge;
+      if (!judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
+      keepsEdit = (seed, text) => editsAttested(judge, seed, text);
+    }
     return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, keepsEdit, evaluate: ctx.candidateEvaluator });
   },
 });
