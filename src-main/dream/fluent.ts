@@ -103,6 +103,31 @@ export interface SubstitutionOptions {
   keeps?: (text: string, i: number) => boolean;
   /** Measures each step's candidates: alone by default, or batched with other searches (candidateBatch.ts). */
   evaluate?: CandidateEvaluator;
+  /**
+   * Where candidates are drawn (seeded): with `max`, this share of each member's candidates at or before its peak
+   * token (a later token cannot change the peak, only make a new one; the rest still try that), and a refused or
+   * repeated candidate is drawn again (up to 8 tries per candidate) instead of leaving its place empty.
+   */
+  focus?: { peakShare: number };
+  /**
+   * Fresh starts (seeded: the seeds after the first ones, as origins): a member no candidate has beaten for `patience`
+   * steps starts again from the next one, so the budget goes to searches that still move. A patience of at least the
+   * loop's record interval means the state left behind was recorded. `onRestart(member, k)`: it took fresh start k.
+   */
+  restarts?: { starts: number[][]; patience: number; onRestart(member: number, k: number): void };
+}
+
+/**
+ * The token of `ids` where a measured sequence peaks: the first position of its highest value. The evaluation read
+ * the re-tokenised text; if that has another length, every position counts as before the peak.
+ */
+export function peakPosition(e: HardEval, ids: number[]): number {
+  if (e.perToken.length !== ids.length || !e.perToken.length) return ids.length - 1;
+  let at = 0;
+  e.perToken.forEach((v, t) => {
+    if (v > e.perToken[at]) at = t;
+  });
+  return at;
 }
 
 /** Positions at which two equal-length token sequences differ: the edits a seeded dream made. */
@@ -124,8 +149,13 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   let losses: number[][] | null = null;
   let forwardEquivalents = pop.length + (opts.initCost ?? 0);
   const evaluate = opts.evaluate ?? directEvaluator(model, tok);
+  // Each member's origin, replaced when it starts afresh.
+  const origins = opts.origins?.map((o) => o.slice());
+  const restarts = opts.restarts;
+  const still = lambdas.map(() => 0);
+  let nextStart = 0;
   const allowed = (next: number[], i: number) => {
-    if (opts.origins && hamming(next, opts.origins[i]) > (opts.maxEdits ?? Infinity)) return false;
+    if (origins && hamming(next, origins[i]) > (opts.maxEdits ?? Infinity)) return false;
     if (!opts.noRepeat && !opts.keeps) return true;
     const text = tok.decode(next);
     return (!opts.noRepeat || !breaksNoRepeat(text)) && (!opts.keeps || opts.keeps(text, i));
@@ -140,15 +170,26 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
       const cands: number[][] = [];
       const owner: number[] = [];
       for (let i = 0; i < P; i++) {
-        for (let c = 0; c < cfg.candidates; c++) {
-          const t = Math.floor(rand() * T);
+        // Without focus: `candidates` draws, a refused one left empty (fluent's search, as its figures were made).
+        const focus = opts.focus;
+        const peak = focus && cfg.reduce === 'max' ? peakPosition(popEvals[i], pop[i]) : T - 1;
+        const tried = focus ? new Set<string>([pop[i].join(',')]) : null;
+        let made = 0;
+        for (let tries = 0; made < cfg.candidates && tries < (focus ? 8 : 1) * cfg.candidates; tries++) {
+          const t = focus && rand() < focus.peakShare ? Math.floor(rand() * (peak + 1)) : Math.floor(rand() * T);
           const choices = options[i][t];
           if (!choices.length) continue;
           const next = pop[i].slice();
           next[t] = choices[Math.floor(rand() * choices.length)];
+          if (tried) {
+            const key = next.join(',');
+            if (tried.has(key)) continue;
+            tried.add(key);
+          }
           if (!allowed(next, i)) continue;
           cands.push(next);
           owner.push(i);
+          made++;
         }
       }
       // Each candidate is its member's text with one token swapped: only the positions from the swap on are run.
@@ -161,23 +202,42 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
       lambdas.forEach((lam, i) => {
         // A member competes with its own candidates and, without origins, with every other candidate too.
         let best = { ids: pop[i], e: popEvals[i], loss: memberLosses?.[i] };
-        if (!opts.origins) {
+        if (!origins) {
           pop.forEach((p, j) => {
             if (scoreOf(popEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: p, e: popEvals[j], loss: memberLosses?.[j] };
           });
         }
         cands.forEach((c, j) => {
-          if (opts.origins && owner[j] !== i) return;
+          if (origins && owner[j] !== i) return;
           if (scoreOf(candEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: c, e: candEvals[j], loss: shared?.losses[j] };
         });
         nextPop.push(best.ids.slice());
         nextEvals.push(best.e);
         nextLosses.push(best.loss);
       });
+      forwardEquivalents += 3 * P + cands.length;
+      if (restarts) {
+        const fresh: number[] = [];
+        nextPop.forEach((ids, i) => {
+          still[i] = hamming(ids, pop[i]) === 0 && ids.length === pop[i].length ? still[i] + 1 : 0;
+          if (still[i] < restarts.patience || nextStart >= restarts.starts.length) return;
+          const k = nextStart++;
+          nextPop[i] = restarts.starts[k].slice();
+          if (origins) origins[i] = restarts.starts[k].slice();
+          nextLosses[i] = undefined;
+          still[i] = 0;
+          fresh.push(i);
+          restarts.onRestart(i, k);
+        });
+        if (fresh.length) {
+          const measured = await hardEvaluate(model, tok, target, fresh.map((i) => nextPop[i]), cfg.reduce);
+          fresh.forEach((i, j) => (nextEvals[i] = measured[j]));
+          forwardEquivalents += fresh.length;
+        }
+      }
       pop = nextPop;
       evals = nextEvals;
       losses = nextLosses.every((l): l is number[] => l !== undefined) ? nextLosses : null;
-      forwardEquivalents += 3 * P + cands.length;
       const soft = nextEvals.reduce((a, e) => a + (Number.isFinite(e.value) ? e.value : 0), 0) / P;
       return { soft, fluencyCE: nextEvals.reduce((a, e) => a + e.ce, 0) / P, forwardEquivalents };
     },

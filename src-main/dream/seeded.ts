@@ -132,6 +132,12 @@ export async function topWindowsPerUnit(
   return top;
 }
 
+/** Share of seeded's candidates drawn at or before the member's peak token (fluent.ts SubstitutionOptions.focus). */
+export const SEEDED_PEAK_SHARE = 0.75;
+
+/** Steps without a better candidate after which a `seeded` member leaves its seed for the next one in reserve. */
+export const SEEDED_PATIENCE = 2;
+
 export function seededMethod(
   model: GPT2,
   tok: TextTokenizer,
@@ -148,18 +154,25 @@ export function seededMethod(
     keepsEdit?: (seedText: string, text: string) => boolean;
     /** Measures each step's candidates (candidateBatch.ts): alone by default. */
     evaluate?: CandidateEvaluator;
+    /** Seeds a member takes up when its search has stopped moving (SEEDED_PATIENCE steps), in order. */
+    reserve?: SeedWindow[];
   } = {},
 ): DreamMethod {
   const { tags, keepsEdit, evaluate } = opts;
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
+  // Every seed a member may hold (the first ones, then the reserve), and which one each member holds now.
+  const all = [...seeds, ...(opts.reserve ?? [])];
+  const held = seeds.map((_, i) => i);
+  const seedTexts = all.map((s) => tok.decode(s.ids));
+  const label = (i: number) => `seed ${held[i] + 1} λ=${lambdas[i]}`;
+  const labels = seeds.map((_, i) => label(i));
   const origins = seeds.map((s) => s.ids);
-  const seedTexts = origins.map((ids) => tok.decode(ids));
   const inner = substitutionSearch(model, tok, target, objective, { ...cfg, topP: cfg.topP > 0 ? cfg.topP : 0.9 }, origins, {
     name: 'seeded',
     lambdas,
-    labels: seeds.map((_, i) => `seed ${i + 1} λ=${lambdas[i]}`),
+    labels,
     origins,
     maxEdits: cfg.maxEdits,
     banned: breakingTokens(model, tok),
@@ -168,16 +181,29 @@ export function seededMethod(
     // with a lexicon, one that changes a word's part of speech ("They all prayed" -> "They Our New"). The
     // judge's comparison with the seed stays out of the search: searched against, it was met by edits a reader
     // rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
-    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[i], text)) && (!keepsEdit || keepsEdit(seedTexts[i], text)),
+    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[held[i]], text)) && (!keepsEdit || keepsEdit(seedTexts[held[i]], text)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
     evaluate,
+    focus: { peakShare: SEEDED_PEAK_SHARE },
+    ...(opts.reserve?.length
+      ? {
+          restarts: {
+            starts: opts.reserve.map((s) => s.ids),
+            patience: Math.max(SEEDED_PATIENCE, cfg.every),
+            onRestart: (i: number, k: number) => ((held[i] = seeds.length + k), (labels[i] = label(i))),
+          },
+        }
+      : {}),
   });
   return {
     ...inner,
     origins: async () => {
       const cur = await inner.current();
-      return cur.map((ids, i): DreamOrigin => ({ seedText: seeds[i].text, seedValue: seeds[i].value, seedDoc: seeds[i].docId, edits: hamming(ids, origins[i]) }));
+      return cur.map((ids, i): DreamOrigin => {
+        const s = all[held[i]];
+        return { seedText: s.text, seedValue: s.value, seedDoc: s.docId, edits: hamming(ids, s.ids) };
+      });
     },
   };
 }

@@ -1,7 +1,9 @@
 // `seeded`: start from the corpus windows where the neuron fires most and edit a few words, keeping real English.
+import { assessReadability } from '../../readability/assess.js';
 import { editsAttested } from '../../readability/attestedEdits.js';
 import { brownTagLexicon } from '../../readability/partOfSpeech.js';
 import { ObjectiveError } from '../objectives.js';
+import { chooseSeeds, SEED_CHOICE_FACTOR } from '../seedChoice.js';
 import { seededMethod } from '../seeded.js';
 import { choice, integer } from '../settings/kinds.js';
 import { defineMethod } from './define.js';
@@ -22,6 +24,14 @@ export const settings = {
     label: 'edit context',
     description: "attested: every edited token stays inside a word trigram the readability judge's text holds (an edit no real text surrounds that way reads as strained); any: no such test",
   }),
+  editCheck: choice({
+    choices: ['readable', 'form'],
+    default: 'readable',
+    arg: '<readable|form>',
+    label: 'edit check',
+    description:
+      "readable: keep an edit only while the dream stays readable by the readability rule, beside its seed (needs the judge); form: check only the sentence's form and, with part-of-speech edits, its grammar",
+  }),
 };
 
 export default defineMethod(settings, {
@@ -30,14 +40,26 @@ export default defineMethod(settings, {
   uses: ['batch', 'lambdas', 'candidates', 'topK', 'topP', 'repetitionPenalty', 'judgeWeight'],
   async build({ ctx, target, objective, cfg, judgeTerm }) {
     if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
-    const { seeds, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch);
+    const judge = ctx.judge;
+    const { seeds: windows, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch * SEED_CHOICE_FACTOR);
+    const readable = judge && ((text: string) => assessReadability(judge, text).readable);
+    const ordered = chooseSeeds(windows, windows.length, readable);
+    const seeds = ordered.slice(0, cfg.batch);
+    // Seeds for members whose search stops moving: the readable ones left (an unreadable seed only ever fills).
+    const reserve = ordered.slice(cfg.batch).filter((w) => !readable || readable(w.text));
     const tags = cfg.seedEdits === 'part-of-speech' ? await brownTagLexicon() : undefined;
     let keepsEdit: ((seed: string, text: string) => boolean) | undefined;
     if (cfg.editContext === 'attested') {
-      const judge = ctx.judge;
       if (!judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
       keepsEdit = (seed, text) => editsAttested(judge, seed, text);
     }
-    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, keepsEdit, evaluate: ctx.candidateEvaluator });
+    if (cfg.editCheck === 'readable') {
+      // Searching only among readable states: a member that took an edit the rule refuses (less likely than its seed,
+      // a third swapped word) held a dream that could never count, and often stayed there.
+      if (!judge) throw new ObjectiveError("--edit-check readable needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge); or use --edit-check form");
+      const attested = keepsEdit;
+      keepsEdit = (seed, text) => (!attested || attested(seed, text)) && assessReadability(judge, text, { seedText: seed }).readable;
+    }
+    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve });
   },
 });

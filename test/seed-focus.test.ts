@@ -1,0 +1,147 @@
+// Where `seeded` spends its forward passes: on seeds a reader can read (chooseSeeds), and on candidates that can
+// move its objective (with `max`, edits at or before the member's peak token: a later token cannot change the peak),
+// each distinct and none its member unchanged.
+import { directEvaluator, type CandidateEvaluator } from '../src-main/dream/candidateBatch.js';
+import { measureIds } from '../src-main/dream/hard.js';
+import { peakPosition } from '../src-main/dream/fluent.js';
+import { neuronTarget } from '../src-main/dream/objectives.js';
+import type { HardEval } from '../src-main/dream/records.js';
+import { dreamToEnd, runDream } from '../src-main/dream/run.js';
+import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
+import type { SeedSource, SeedWindow } from '../src-main/dream/seeded.js';
+import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
+import { assessReadability } from '../src-main/readability/assess.js';
+import { loadShippedJudge } from '../src-main/readability/shipped.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { initBackend } from '../src-main/backend.js';
+import { loadModel, type LoadedModel } from '../src-main/model/load.js';
+import { FIXTURE } from './helpers/shared.js';
+
+let lm: LoadedModel;
+beforeAll(async () => {
+  await initBackend('wasm');
+  lm = await loadModel(FIXTURE);
+});
+afterAll(() => lm?.model.dispose());
+const fixture = () => lm;
+
+const win = (text: string, value: number): SeedWindow => ({ ids: [], text, value, docId: 'd' });
+
+it('chooseSeeds takes readable windows first, in value order, and fills with the others; without a test, the top ones', () => {
+  const ws = [win('a', 9), win('B', 8), win('c', 7), win('D', 6), win('e', 5)];
+  const readable = (t: string) => t === t.toUpperCase();
+  expect(chooseSeeds(ws, 2, readable).map((w) => w.text)).toEqual(['B', 'D']);
+  expect(chooseSeeds(ws, 4, readable).map((w) => w.text)).toEqual(['B', 'D', 'a', 'c']);
+  expect(chooseSeeds(ws, 3, undefined).map((w) => w.text)).toEqual(['a', 'B', 'c']);
+  expect(chooseSeeds(ws, 9, readable)).toHaveLength(5);
+});
+
+it('peakPosition is the first position of the highest value; a re-tokenised length that differs counts every position', () => {
+  const e = (perToken: number[]) => ({ perToken }) as HardEval;
+  expect(peakPosition(e([1, 5, 2, 5]), [0, 0, 0, 0])).toBe(1);
+  expect(peakPosition(e([7, 1, 2]), [0, 0, 0])).toBe(0);
+  expect(peakPosition(e([1, 2]), [0, 0, 0])).toBe(2);
+});
+
+it('seeded starts from readable seeds and draws distinct candidates, mostly at or before each member\'s peak', async () => {
+  const { model, tokenizer: tok } = fixture();
+  const { judge } = await loadShippedJudge(tok);
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  const source = seedSourceFrom(model, tok, pool, 200);
+  const asked: number[] = [];
+  const seedSource: SeedSource = (...args) => (asked.push(args[3]), source(...args));
+  const target = neuronTarget(1, 7);
+  const batch = 4;
+  const candidates = 8;
+  const direct = directEvaluator(model, tok);
+  // Over candidates of members whose peak is before their last token: how many sit at or before it, and how many
+  // would by chance (uniform positions: (peak + 1) / length).
+  let drawn = 0;
+  let early = 0;
+  let atOrBeforePeak = 0;
+  let byChance = 0;
+  const rounds: number[][] = [];
+  const recording: CandidateEvaluator = async (t, seqs, reduce, bases, owner, losses) => {
+    const peaks = (await measureIds(model, tok, t, bases, reduce)).map((e, i) => peakPosition(e, bases[i]));
+    const perMember = bases.map(() => new Set<string>());
+    seqs.forEach((s, j) => {
+      const base = bases[owner[j]];
+      const at = s.findIndex((x, p) => x !== base[p]);
+      expect(at, 'a candidate differs from its member').toBeGreaterThanOrEqual(0);
+      expect(perMember[owner[j]].has(s.join(',')), 'a candidate drawn twice in one step').toBe(false);
+      perMember[owner[j]].add(s.join(','));
+      drawn++;
+      const peak = peaks[owner[j]];
+      if (peak === base.length - 1) return;
+      early++;
+      if (at <= peak) atOrBeforePeak++;
+      byChance += (peak + 1) / base.length;
+    });
+    rounds.push(perMember.map((m) => m.size));
+    return direct(t, seqs, reduce, bases, owner, losses);
+  };
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 4, every: 1, seqLen: 8, batch, candidates, seedEdits: 'any' as const, editCheck: 'form' as const, reduce: 'max' as const };
+  const res = await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
+
+  // Seeds: asked for more than it keeps, and the readable ones among them first.
+  expect(asked).toEqual([batch * SEED_CHOICE_FACTOR]);
+  const { seeds: offered } = await source(target, 'max', 8, batch * SEED_CHOICE_FACTOR);
+  const readable = offered.filter((w) => assessReadability(judge, w.text).readable).map((w) => w.text);
+  expect(readable.length).toBeGreaterThan(0);
+  const used = [...new Set(res.initial.map((d) => d.origin!.seedText))];
+  expect(used.slice(0, Math.min(batch, readable.length))).toEqual(readable.slice(0, batch));
+
+  // Candidates: at most `candidates` per member per step, distinct, most of the places filled; with `max`, three
+  // quarters are drawn at or before the peak and the rest land there by chance.
+  expect(rounds.length).toBeGreaterThan(2);
+  for (const r of rounds) for (const n of r) expect(n).toBeLessThanOrEqual(candidates);
+  expect(drawn).toBeGreaterThan(0.75 * rounds.length * batch * candidates);
+  expect(early).toBeGreaterThan(20);
+  expect(atOrBeforePeak / early).toBeGreaterThan(0.75 + 0.25 * (byChance / early) - 0.1);
+  expect(atOrBeforePeak / early).toBeGreaterThan(byChance / early + 0.2);
+});
+
+it('a seeded member whose search stops moving takes up the next readable seed; every dream stays within its own seed\'s edits', async () => {
+  const { model, tokenizer: tok } = fixture();
+  const { judge } = await loadShippedJudge(tok);
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const batch = 2;
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 12, every: 1, seqLen: 8, batch, candidates: 4, maxEdits: 1, seedEdits: 'any' as const, reduce: 'max' as const };
+  const records: { label: string; seed: string; edits: number; text: string }[][] = [];
+  await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) =>
+    records.push(r.dreams.map((d) => ({ label: d.label, seed: d.origin!.seedText, edits: d.origin!.edits, text: d.text }))),
+  );
+  const { seeds: offered } = await seedSource(neuronTarget(1, 7), 'max', 8, batch * SEED_CHOICE_FACTOR);
+  const readable = offered.filter((w) => assessReadability(judge, w.text).readable).map((w) => w.text);
+  expect(readable.length).toBeGreaterThan(batch);
+  const held = [...new Set(records.flat().map((d) => d.seed))];
+  // With one edit allowed, members run out of moves within a few steps and move on, in the reserve's order.
+  expect(held.length).toBeGreaterThan(batch);
+  expect(readable.slice(0, held.length)).toEqual(expect.arrayContaining(held));
+  for (const d of records.flat()) {
+    expect(d.edits).toBeLessThanOrEqual(1);
+    expect(d.label).toMatch(/^seed \d+ λ=/);
+    // The label names the seed the member holds: the same label, the same seed.
+    expect(records.flat().filter((e) => e.label === d.label).every((e) => e.seed === d.seed)).toBe(true);
+  }
+});
+
+it('with --edit-check readable (the default) every edited dream passes the readability rule beside its seed; with form, some do not; without the judge it says what to do', async () => {
+  const { model, tokenizer: tok } = fixture();
+  const { judge } = await loadShippedJudge(tok);
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const edited = async (editCheck?: 'readable' | 'form') => {
+    const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, seedEdits: 'any' as const, ...(editCheck ? { editCheck } : {}) };
+    const dreams: { text: string; seed: string }[] = [];
+    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && dreams.push({ text: d.text, seed: d.origin!.seedText })));
+    return dreams;
+  };
+  const kept = await edited();
+  expect(kept.length).toBeGreaterThan(0);
+  for (const d of kept) expect(assessReadability(judge, d.text, { seedText: d.seed }).readable, d.text).toBe(true);
+  expect((await edited('form')).some((d) => !assessReadability(judge, d.text, { seedText: d.seed }).readable)).toBe(true);
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 1, seqLen: 8, batch: 2 };
+  await expect(dreamToEnd(runDream({ model, tokenizer: tok, seedSource }, req))).rejects.toThrow(/--edit-check readable needs the readability judge.*--edit-check form/);
+});
