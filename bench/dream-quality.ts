@@ -43,6 +43,10 @@ const { values } = parseArgs({
     // Run only this many of the drawn neurons, evenly spaced through the draw (so still stratified over layers).
     subset: { type: 'string' },
     sae: { type: 'string' },
+    // Run only these of the drawn units (labels as logged: L2N720,L3N13), e.g. to look again at a few neurons.
+    only: { type: 'string' },
+    // Write every distinct dream a method made (text, value, readability, origin) to this JSON-lines file.
+    'all-dreams': { type: 'string' },
   },
 });
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -114,11 +118,18 @@ if (values.subset) {
   neurons.splice(0, neurons.length, ...keep);
 }
 
+if (values.only) {
+  const want = new Set(values.only.split(','));
+  const unknown = [...want].filter((l) => !neurons.some((n) => n.label === l));
+  if (unknown.length) throw new Error(`--only: ${unknown.join(', ')} not among the drawn units (${neurons.map((n) => n.label).join(', ')})`);
+  neurons.splice(0, neurons.length, ...neurons.filter((n) => want.has(n.label)));
+}
+
 // 5. Seeds: the seed pool's windows, scanned once for every neuron of every layer; each neuron's share of that scan
 //    is counted against its budget, and its own top windows are re-measured (counted too).
 const windows = seedWindows(seedPool, tok, seqLen, Number(values['seed-windows']));
 const scanT0 = Date.now();
-const topWindows = await topWindowsPerUnit(model, windows, sae ? groups : [...new Set(neurons.map((n) => n.layer!))].map(neuronGroup), 8);
+const topWindows = await topWindowsPerUnit(model, windows, sae ? groups : [...new Set(neurons.map((n) => n.layer!))].map(neuronGroup), 32);
 const scanShare = Math.ceil(windows.length / (sae ? sae.config.dSae : c.nLayer * c.dMlp));
 log(`seed pool: ${windows.length} windows scanned in ${((Date.now() - scanT0) / 1000).toFixed(0)} s; each neuron is charged ${scanShare} forward passes for it`);
 const seedSource: SeedSource = async (target, reduce, len, count) => {
@@ -146,6 +157,9 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     return { method: 'beam', cfg: { beamWidth: width, expand, lambdas, repetitionPenalty: 0.5 }, stepMax: 1 + (seqLen - 1) * beams * (1 + expand) };
   }
   if (name === 'seeded') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3] }, stepMax: 3 * P + P * candidates };
+  // Before edits were checked against the readability rule (and members left stuck seeds for the next).
+  if (name === 'seeded-form') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], editCheck: 'form' }, stepMax: 3 * P + P * candidates };
+  if (name === 'seeded-1') return { method: 'seeded', cfg: { batch: P, maxEdits: 1, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3] }, stepMax: 3 * P + P * candidates };
   if (name === 'seeded-attested') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], editContext: 'attested' }, stepMax: 3 * P + P * candidates };
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };
 }
@@ -176,6 +190,12 @@ for (const { key, target, label, layer, neuron, latent } of neurons) {
         if (r.forwardEquivalents + stepMax > budget) stop.abort();
       },
     );
+    if (values['all-dreams']) {
+      const distinct = new Map(seen.map((d) => [d.text, d]));
+      for (const d of distinct.values()) {
+        appendFileSync(values['all-dreams'], JSON.stringify({ unit: label, method: name, heldOutMax: hMax, text: d.text, value: d.value, counts: counts(d), readable: d.readability?.readable ?? false, reason: d.readability?.reason ?? null, percentile: d.readability?.percentile ?? null, origin: d.origin ?? null }) + '\n');
+      }
+    }
     const counted = seen.filter(counts);
     const best = counted.reduce<Dream | null>((b, d) => (!b || d.value > b.value ? d : b), null);
     const bestAny = res.best!;

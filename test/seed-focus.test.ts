@@ -12,6 +12,7 @@ import type { SeedSource, SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
 import { assessReadability } from '../src-main/readability/assess.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { initBackend } from '../src-main/backend.js';
 import { loadModel, type LoadedModel } from '../src-main/model/load.js';
@@ -101,7 +102,7 @@ it('seeded starts from readable seeds and draws distinct candidates, mostly at o
   expect(atOrBeforePeak / early).toBeGreaterThan(byChance / early + 0.2);
 });
 
-it('a seeded member whose search stops moving takes up the next readable seed; every dream stays within its own seed\'s edits', async () => {
+it('a seeded member whose search stops moving takes up the next readable seed; every dream stays within its own seed\'s edits; no tensor is left', async () => {
   const { model, tokenizer: tok } = fixture();
   const { judge } = await loadShippedJudge(tok);
   const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
@@ -109,9 +110,13 @@ it('a seeded member whose search stops moving takes up the next readable seed; e
   const batch = 2;
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 12, every: 1, seqLen: 8, batch, candidates: 4, maxEdits: 1, seedEdits: 'any' as const, reduce: 'max' as const };
   const records: { label: string; seed: string; edits: number; text: string }[][] = [];
+  await seedSource(neuronTarget(1, 7), 'max', 8, batch * SEED_CHOICE_FACTOR); // the scan, before counting tensors
+  const tensors = tf.memory().numTensors;
   await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) =>
     records.push(r.dreams.map((d) => ({ label: d.label, seed: d.origin!.seedText, edits: d.origin!.edits, text: d.text }))),
   );
+  // Nothing left behind by a run whose members started afresh.
+  expect(tf.memory().numTensors).toBe(tensors);
   const { seeds: offered } = await seedSource(neuronTarget(1, 7), 'max', 8, batch * SEED_CHOICE_FACTOR);
   const readable = offered.filter((w) => assessReadability(judge, w.text).readable).map((w) => w.text);
   expect(readable.length).toBeGreaterThan(batch);
