@@ -8,7 +8,7 @@ import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { HardEval } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
-import type { SeedSource, SeedWindow } from '../src-main/dream/seeded.js';
+import { seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
 import { assessReadability } from '../src-main/readability/assess.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
@@ -149,4 +149,11 @@ it('with --edit-check readable (the default) every edited dream passes the reada
   expect((await edited('form')).some((d) => !assessReadability(judge, d.text, { seedText: d.seed }).readable)).toBe(true);
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 1, seqLen: 8, batch: 2 };
   await expect(dreamToEnd(runDream({ model, tokenizer: tok, seedSource }, req))).rejects.toThrow(/--edit-check readable needs the readability judge.*--edit-check form/);
+});
+
+it('seed windows start where a sentence starts, not after an initial or a title', () => {
+  const { tokenizer: tok } = fixture();
+  const text = 'He met Mr. Ward at Peking on the way. The A.M.A. Board met in June. It rained all day long at home.';
+  const starts = seedWindows([{ id: 'd', ids: tok.encode(text) }], tok, 3, 100).map((w) => w.text.trim().split(/[\s.]/)[0]);
+  expect(starts).toEqual(['He', 'The', 'It']);
 });

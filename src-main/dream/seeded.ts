@@ -31,8 +31,14 @@ export interface SeedWindow {
 export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count: number) => Promise<{ seeds: SeedWindow[]; cost: number }>;
 
 /**
+ * A period that ends an initial or a title, not a sentence: "A.M.A." would otherwise give the seed "A., offer any
+ * solution", and "Mr. Ward at Peking" the seed "Ward at Peking".
+ */
+const ABBREVIATION_END = /(?:^|[^\p{L}])(?:\p{Lu}|Mr|Mrs|Ms|Messrs|Dr|St|Mt|Ft|Gen|Col|Maj|Capt|Lt|Sgt|Adm|Gov|Sen|Rep|Rev|Hon|Prof|Jr|Sr|Co|Corp|Inc|Ltd|Bros|No|Nos|Vol|Fig|Art|Sec|vs)\.$/u;
+
+/**
  * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
- * or an opening quote, at the document's start or after . ! or ?), inside one document, holding no line break or
+ * or an opening quote, at the document's start or after . ! or ? that ends no initial or title), inside one document, holding no line break or
  * <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm); at most `maxWindows`, spread
  * evenly, each with its decoded text. A dream is read as a text of its own, so its seed starts as one does (readability/assess.ts asks the same
  * of every dream).
@@ -52,7 +58,7 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
   const endsSentence = memo((t) => /[.!?]["'’)\]]?$/.test(t));
   for (const d of docs) {
     for (let s = 0; s + seqLen <= d.ids.length; s++) {
-      if (!opensSentence(d.ids[s]) || (s > 0 && !endsSentence(d.ids[s - 1]))) continue;
+      if (!opensSentence(d.ids[s]) || (s > 0 && (!endsSentence(d.ids[s - 1]) || ABBREVIATION_END.test(tok.decode(d.ids.slice(Math.max(0, s - 4), s)))))) continue;
       const ids = d.ids.slice(s, s + seqLen);
       const text = tok.decode(ids);
       if (/[\r\n]|<\|endoftext\|>/.test(text) || !keepsSentenceForm(text)) continue;
