@@ -159,6 +159,8 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
   if (name === 'seeded') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3] }, stepMax: 3 * P + P * candidates };
   // Before edits were checked against the readability rule (and members left stuck seeds for the next).
   if (name === 'seeded-form') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], editCheck: 'form' }, stepMax: 3 * P + P * candidates };
+  // Verbs swapped too (the default before verbs were left as they are).
+  if (name === 'seeded-verbs') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], seedEdits: 'part-of-speech-with-verbs' }, stepMax: 3 * P + P * candidates };
   if (name === 'seeded-1') return { method: 'seeded', cfg: { batch: P, maxEdits: 1, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3] }, stepMax: 3 * P + P * candidates };
   if (name === 'seeded-attested') return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], editContext: 'attested' }, stepMax: 3 * P + P * candidates };
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };

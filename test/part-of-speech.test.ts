@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusPackageDir, loadCorpus } from '../src-main/corpus/documents.js';
-import { brownTagLexicon, keepsPartsOfSpeech, MIN_TAG_SHARE, normaliseTag, TagLexicon } from '../src-main/readability/partOfSpeech.js';
+import { brownTagLexicon, isVerbTag, keepsPartsOfSpeech, MIN_TAG_SHARE, normaliseTag, TagLexicon } from '../src-main/readability/partOfSpeech.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
 
 describe('tag lexicon', () => {
@@ -57,6 +57,16 @@ describe('seeded edits that keep parts of speech', () => {
     // An unknown word may stay as it is, but may not be swapped, nor swapped in.
     expect(keepsPartsOfSpeech(lex, ' They forebode', ' They forebode')).toBe(true);
     expect(keepsPartsOfSpeech(lex, ' They forebode', ' They fail')).toBe(false);
+  });
+
+  it('with verbs fixed (seeded\'s default), swaps the other words and leaves every lexical verb as it is', () => {
+    expect(keepsPartsOfSpeech(lex, seed, ' If they fail, and so perish away, let', isVerbTag)).toBe(true);
+    expect(keepsPartsOfSpeech(lex, ' The North', ' A South', isVerbTag)).toBe(true); // at → at, np → np
+    expect(keepsPartsOfSpeech(lex, seed, ' If they fall, and so perish away, let', isVerbTag)).toBe(false); // fail: vb
+    expect(keepsPartsOfSpeech(lex, seed, ' If they fail, and so let away, let', isVerbTag)).toBe(false); // perish: vb
+    expect(keepsPartsOfSpeech(lex, ' They fail', ' I fail', isVerbTag)).toBe(true); // the pronoun may change
+    for (const t of ['vb', 'vbd', 'vbg', 'vbn', 'vbz']) expect(isVerbTag(t), t).toBe(true);
+    for (const t of ['be', 'hv', 'do', 'md', 'nn', 'jj']) expect(isVerbTag(t), t).toBe(false);
   });
 });
 

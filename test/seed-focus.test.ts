@@ -11,6 +11,7 @@ import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js
 import { seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
 import { assessReadability } from '../src-main/readability/assess.js';
+import { brownTagLexicon, isVerbTag, keepsPartsOfSpeech } from '../src-main/readability/partOfSpeech.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -156,4 +157,17 @@ it('seed windows start where a sentence starts, not after an initial or a title'
   const text = 'He met Mr. Ward at Peking on the way. The A.M.A. Board met in June. It rained all day long at home.';
   const starts = seedWindows([{ id: 'd', ids: tok.encode(text) }], tok, 3, 100).map((w) => w.text.trim().split(/[\s.]/)[0]);
   expect(starts).toEqual(['He', 'The', 'It']);
+});
+
+it("seeded's default edits keep each word's part of speech and leave verbs as they are", async () => {
+  const { model, tokenizer: tok } = fixture();
+  const { judge } = await loadShippedJudge(tok);
+  const lex = await brownTagLexicon();
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, editCheck: 'form' as const };
+  const edited: { text: string; seed: string }[] = [];
+  await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && edited.push({ text: d.text, seed: d.origin!.seedText })));
+  expect(edited.length).toBeGreaterThan(0);
+  for (const d of edited) expect(keepsPartsOfSpeech(lex, d.seed, d.text, isVerbTag), `${d.seed} → ${d.text}`).toBe(true);
 });

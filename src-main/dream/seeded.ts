@@ -154,8 +154,10 @@ export function seededMethod(
   seedCost: number,
   judgeTerm?: JudgeTerm,
   opts: {
-    /** With a lexicon, a word is swapped only for one of the same part of speech (cfg.seedEdits 'part-of-speech'). */
+    /** With a lexicon, a word is swapped only for one of the same part of speech (cfg.seedEdits 'part-of-speech…'). */
     tags?: TagLexicon;
+    /** With the lexicon, words whose (most frequent) tag passes this are never swapped (cfg.seedEdits 'part-of-speech': verbs). */
+    fixedTags?: (tag: string) => boolean;
     /** A further test of an edited text against its seed's (cfg.editContext 'attested': readability/attestedEdits.ts). */
     keepsEdit?: (seedText: string, text: string) => boolean;
     /** Measures each step's candidates (candidateBatch.ts): alone by default. */
@@ -164,7 +166,7 @@ export function seededMethod(
     reserve?: SeedWindow[];
   } = {},
 ): DreamMethod {
-  const { tags, keepsEdit, evaluate } = opts;
+  const { tags, fixedTags, keepsEdit, evaluate } = opts;
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
@@ -187,7 +189,7 @@ export function seededMethod(
     // with a lexicon, one that changes a word's part of speech ("They all prayed" -> "They Our New"). The
     // judge's comparison with the seed stays out of the search: searched against, it was met by edits a reader
     // rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
-    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[held[i]], text)) && (!keepsEdit || keepsEdit(seedTexts[held[i]], text)),
+    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[held[i]], text, fixedTags)) && (!keepsEdit || keepsEdit(seedTexts[held[i]], text)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
     evaluate,
