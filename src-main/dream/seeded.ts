@@ -38,9 +38,9 @@ const ABBREVIATION_END = /(?:^|[^\p{L}])(?:\p{Lu}|Mr|Mrs|Ms|Messrs|Dr|St|Mt|Ft|G
 
 /**
  * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
- * or an opening quote, at the document's start or after . ! or ? that ends no initial or title), inside one document, holding no line break or
- * <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm); at most `maxWindows`, spread
- * evenly, each with its decoded text. A dream is read as a text of its own, so its seed starts as one does (readability/assess.ts asks the same
+ * or an opening quote, at the document's start or after . ! or ? that ends no initial or title), inside one
+ * document, holding no line break or <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm);
+ * at most `maxWindows`, spread evenly, each with its decoded text. A dream is read as a text of its own, so its seed starts as one does (readability/assess.ts asks the same
  * of every dream).
  */
 export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string; text: string }[] {
@@ -187,8 +187,9 @@ export function seededMethod(
     noRepeat: true,
     // Seeds start as sentences; an edit that breaks the form (a lower-case start, a doubled word) cannot count, nor,
     // with a lexicon, one that changes a word's part of speech ("They all prayed" -> "They Our New"). The
-    // judge's comparison with the seed stays out of the search: searched against, it was met by edits a reader
-    // rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
+    // judge's comparison with the seed is never a score the search climbs: searched against, it was met by edits a
+    // reader rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
+    // With --edit-check readable it is a filter only (keepsEdit): a candidate the rule refuses is never measured.
     keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[held[i]], text, fixedTags)) && (!keepsEdit || keepsEdit(seedTexts[held[i]], text)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
