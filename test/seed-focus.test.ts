@@ -140,12 +140,14 @@ it('with --edit-check readable (the default) every edited dream passes the reada
   const seedSource = seedSourceFrom(model, tok, pool, 200);
   const edited = async (editCheck?: 'readable' | 'form') => {
     const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, seedEdits: 'any' as const, ...(editCheck ? { editCheck } : {}) };
-    const dreams: { text: string; seed: string }[] = [];
-    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && dreams.push({ text: d.text, seed: d.origin!.seedText })));
+    const dreams: { text: string; seed: string; lift: number }[] = [];
+    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && dreams.push({ text: d.text, seed: d.origin!.seedText, lift: d.value - d.origin!.seedValue })));
     return dreams;
   };
   const kept = await edited();
   expect(kept.length).toBeGreaterThan(0);
+  // The default search still raises the hard activation above its start.
+  expect(Math.max(...kept.map((d) => d.lift))).toBeGreaterThan(0);
   for (const d of kept) expect(assessReadability(judge, d.text, { seedText: d.seed }).readable, d.text).toBe(true);
   expect((await edited('form')).some((d) => !assessReadability(judge, d.text, { seedText: d.seed }).readable)).toBe(true);
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 1, seqLen: 8, batch: 2 };
