@@ -32,10 +32,20 @@ const win = (text: string, value: number): SeedWindow => ({ ids: [], text, value
 it('chooseSeeds takes readable windows first, in value order, and fills with the others; without a test, the top ones', () => {
   const ws = [win('a', 9), win('B', 8), win('c', 7), win('D', 6), win('e', 5)];
   const readable = (t: string) => t === t.toUpperCase();
-  expect(chooseSeeds(ws, 2, readable).map((w) => w.text)).toEqual(['B', 'D']);
-  expect(chooseSeeds(ws, 4, readable).map((w) => w.text)).toEqual(['B', 'D', 'a', 'c']);
-  expect(chooseSeeds(ws, 3, undefined).map((w) => w.text)).toEqual(['a', 'B', 'c']);
-  expect(chooseSeeds(ws, 9, readable)).toHaveLength(5);
+  const texts = (list: SeedWindow[]) => list.map((w) => w.text);
+  expect(texts(chooseSeeds(ws, 2, readable).seeds)).toEqual(['B', 'D']);
+  expect(texts(chooseSeeds(ws, 4, readable).seeds)).toEqual(['B', 'D', 'a', 'c']);
+  expect(texts(chooseSeeds(ws, 3, undefined).seeds)).toEqual(['a', 'B', 'c']);
+  expect(chooseSeeds(ws, 9, readable).seeds).toHaveLength(5);
+  // The reserve: the readable windows left, in value order; without a test, every window left.
+  const more = [...ws, win('F', 4)];
+  expect(texts(chooseSeeds(more, 2, readable).reserve)).toEqual(['F']);
+  expect(chooseSeeds(more, 4, readable).reserve).toEqual([]);
+  expect(texts(chooseSeeds(more, 3, undefined).reserve)).toEqual(['D', 'e', 'F']);
+  // Each window's readability is asked once.
+  let asked = 0;
+  chooseSeeds(more, 2, (t) => (asked++, readable(t)));
+  expect(asked).toBe(more.length);
 });
 
 it('peakPosition is the first position of the highest value; a re-tokenised length that differs counts every position', () => {

@@ -7,11 +7,15 @@ import type { SeedWindow } from './seeded.js';
 /** How many windows the seed source is asked for, per seed wanted: room to skip the unreadable ones. */
 export const SEED_CHOICE_FACTOR = 4;
 
-/** `count` seeds from windows sorted by value: readable ones first (in value order), then the others (in value order). */
-export function chooseSeeds(windows: readonly SeedWindow[], count: number, readable: ((text: string) => boolean) | undefined): SeedWindow[] {
-  if (!readable) return windows.slice(0, count);
+/**
+ * From windows sorted by value: `count` seeds, readable ones first (in value order), then the others (in value
+ * order); and the reserve a member takes up when its search stops moving: the readable windows left (an unreadable
+ * one only ever fills), or every window left without a test. Each window's readability is asked once.
+ */
+export function chooseSeeds(windows: readonly SeedWindow[], count: number, readable: ((text: string) => boolean) | undefined): { seeds: SeedWindow[]; reserve: SeedWindow[] } {
+  if (!readable) return { seeds: windows.slice(0, count), reserve: windows.slice(count) };
   const good: SeedWindow[] = [];
   const rest: SeedWindow[] = [];
   for (const w of windows) (readable(w.text) ? good : rest).push(w);
-  return [...good, ...rest].slice(0, count);
+  return { seeds: [...good, ...rest].slice(0, count), reserve: good.slice(count) };
 }

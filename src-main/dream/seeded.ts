@@ -21,6 +21,7 @@ import { keepsPartsOfSpeech, type TagLexicon } from '../readability/partOfSpeech
 
 export interface SeedWindow {
   ids: number[];
+  /** The window's ids decoded (what its edits are judged against). */
   text: string;
   /** The target's hard value on the window. */
   value: number;
@@ -40,8 +41,8 @@ const ABBREVIATION_END = /(?:^|[^\p{L}])(?:\p{Lu}|Mr|Mrs|Ms|Messrs|Dr|St|Mt|Ft|G
  * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
  * or an opening quote, at the document's start or after . ! or ? that ends no initial or title), inside one
  * document, holding no line break or <|endoftext|> and in the sentence form a dream must keep (keepsSentenceForm);
- * at most `maxWindows`, spread evenly, each with its decoded text. A dream is read as a text of its own, so its seed starts as one does (readability/assess.ts asks the same
- * of every dream).
+ * at most `maxWindows`, spread evenly, each with its decoded text. A dream is read as a text of its own, so its seed
+ * starts as one does (readability/assess.ts asks the same of every dream).
  */
 export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string; text: string }[] {
   const out: { ids: number[]; docId: string; text: string }[] = [];
@@ -173,7 +174,6 @@ export function seededMethod(
   // Every seed a member may hold (the first ones, then the reserve), and which one each member holds now.
   const all = [...seeds, ...(opts.reserve ?? [])];
   const held = seeds.map((_, i) => i);
-  const seedTexts = all.map((s) => tok.decode(s.ids));
   const label = (i: number) => `seed ${held[i] + 1} λ=${lambdas[i]}`;
   const labels = seeds.map((_, i) => label(i));
   const origins = seeds.map((s) => s.ids);
@@ -190,7 +190,7 @@ export function seededMethod(
     // judge's comparison with the seed is never a score the search climbs: searched against, it was met by edits a
     // reader rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
     // With --edit-check readable it is a filter only (keepsEdit): a candidate the rule refuses is never measured.
-    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, seedTexts[held[i]], text, fixedTags)) && (!keepsEdit || keepsEdit(seedTexts[held[i]], text)),
+    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags)) && (!keepsEdit || keepsEdit(all[held[i]].text, text)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
     evaluate,

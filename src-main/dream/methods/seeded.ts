@@ -43,11 +43,7 @@ export default defineMethod(settings, {
     if (!ctx.seedSource) throw new ObjectiveError('--method seeded needs a seed pool: corpus windows to start from (the CLI and the bench provide one)');
     const judge = ctx.judge;
     const { seeds: windows, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch * SEED_CHOICE_FACTOR);
-    const readable = judge && ((text: string) => assessReadability(judge, text).readable);
-    const ordered = chooseSeeds(windows, windows.length, readable);
-    const seeds = ordered.slice(0, cfg.batch);
-    // Seeds for members whose search stops moving: the readable ones left (an unreadable seed only ever fills).
-    const reserve = ordered.slice(cfg.batch).filter((w) => !readable || readable(w.text));
+    const { seeds, reserve } = chooseSeeds(windows, cfg.batch, judge && ((text) => assessReadability(judge, text).readable));
     const tags = cfg.seedEdits === 'any' ? undefined : await brownTagLexicon();
     const fixedTags = cfg.seedEdits === 'part-of-speech' ? isVerbTag : undefined;
     let keepsEdit: ((seed: string, text: string) => boolean) | undefined;
