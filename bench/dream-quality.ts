@@ -164,8 +164,6 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     // Verbs swapped too (the default before verbs were left as they are).
     'seeded-verbs': { seedEdits: 'part-of-speech-with-verbs' },
     'seeded-1': { maxEdits: 1 },
-    // Only names, pronouns, modals, adverbs and numbers swapped.
-    'seeded-plain': { seedEdits: 'plain' },
     'seeded-attested': { editContext: 'attested' },
   };
   if (Object.hasOwn(seededVariants, name)) return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], ...seededVariants[name] }, stepMax: 3 * P + P * candidates };

@@ -74,15 +74,6 @@ const capitalised = (w: string) => /^\p{Lu}/u.test(w);
 export const isVerbTag = (tag: string): boolean => tag.startsWith('vb');
 
 /**
- * The parts of speech a reader lets change without the sentence's meaning straining: proper nouns (np*), personal
- * pronouns (pp*), modals (md), adverbs (rb*), adverbial nouns (nr*: "today", "home"), qualifiers (ql: "very") and
- * numbers (cd, od). Read blind (bench/results/readability-blind-read.*.budget-1500.json, 89 rated seeded edits), swaps
- * of these were rated 4-5 in 11 of 14, common nouns in 16 of 54 and adjectives in 0 of 6: a common noun or an
- * adjective carries the sentence's meaning, and its replacement seldom fits what was said around it.
- */
-export const isPlainSwapTag = (tag: string): boolean => /^(np|pp|md|rb|nr|ql|cd|od)/.test(tag);
-
-/**
  * Does `text` differ from `seed` only by words swapped for words of the same part of speech? Punctuation and
  * spacing stay as they were, a swapped word keeps its capital (or its lack of one), and the new word often takes
  * the old word's most frequent tag ("fail" → "fall": a verb often enough, though mostly a noun). A word the lexicon

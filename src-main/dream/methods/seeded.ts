@@ -1,7 +1,7 @@
 // `seeded`: start from the corpus windows where the neuron fires most and edit a few words, keeping real English.
 import { assessReadability } from '../../readability/assess.js';
 import { editsAttested } from '../../readability/attestedEdits.js';
-import { brownTagLexicon, isPlainSwapTag, isVerbTag } from '../../readability/partOfSpeech.js';
+import { brownTagLexicon, isVerbTag } from '../../readability/partOfSpeech.js';
 import { ObjectiveError } from '../objectives.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../seedChoice.js';
 import { seededMethod } from '../seeded.js';
@@ -11,12 +11,12 @@ import { defineMethod } from './define.js';
 export const settings = {
   maxEdits: integer({ min: 0, max: 1024, default: 2, arg: '<n>', description: 'token edits allowed away from the corpus window a dream starts from' }),
   seedEdits: choice({
-    choices: ['part-of-speech', 'part-of-speech-with-verbs', 'plain', 'any'],
+    choices: ['part-of-speech', 'part-of-speech-with-verbs', 'any'],
     default: 'part-of-speech',
-    arg: '<part-of-speech|part-of-speech-with-verbs|plain|any>',
+    arg: '<part-of-speech|part-of-speech-with-verbs|any>',
     label: 'edits',
     description:
-      "part-of-speech: swap a word only for one of the same part of speech, keeping the sentence's grammar, and leave verbs as they are (a verb chooses its complements: 'remain of the opinion' does not survive 'get'); part-of-speech-with-verbs: verbs too; plain: only names, pronouns, modals, adverbs and numbers, the swaps a reader lets pass (a common noun or adjective carries the meaning); any: any token among the model's top-p",
+      "part-of-speech: swap a word only for one of the same part of speech, keeping the sentence's grammar, and leave verbs as they are (a verb chooses its complements: 'remain of the opinion' does not survive 'get'); part-of-speech-with-verbs: verbs too; any: any token among the model's top-p",
   }),
   editContext: choice({
     choices: ['any', 'attested'],
@@ -45,7 +45,7 @@ export default defineMethod(settings, {
     const { seeds: windows, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch * SEED_CHOICE_FACTOR);
     const { seeds, reserve } = chooseSeeds(windows, cfg.batch, judge && ((text) => assessReadability(judge, text).readable));
     const tags = cfg.seedEdits === 'any' ? undefined : await brownTagLexicon();
-    const fixedTags = cfg.seedEdits === 'part-of-speech' ? isVerbTag : cfg.seedEdits === 'plain' ? (tag: string) => !isPlainSwapTag(tag) : undefined;
+    const fixedTags = cfg.seedEdits === 'part-of-speech' ? isVerbTag : undefined;
     let keepsEdit: ((seed: string, text: string) => boolean) | undefined;
     if (cfg.editContext === 'attested') {
       if (!judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
