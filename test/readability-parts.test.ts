@@ -19,7 +19,7 @@ import { readWordList } from '../src-main/readability/wordList.js';
 import type { Readability } from '../src-main/readability/types.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
-import { paretoSet, type DreamResult } from '../src-main/dream/loop.js';
+import { paretoByEdits, paretoSet, type DreamResult } from '../src-main/dream/loop.js';
 import { readableVerdict } from '../src-main/cli/commands/dream.js';
 
 describe('Kneser-Ney trigram judge', () => {
@@ -296,6 +296,20 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     expect(readableVerdict(result([...pareto, twoEdits]), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
     expect(readableVerdict(result([...pareto, { ...twoEdits, origin: { ...seed } }]), { max: 4, corpus }).beats?.text).toBe(' A dog ate');
     expect(readableVerdict(result(pareto), null).beats).toBeNull();
+  });
+
+  it('picks from the Pareto set of each edit count: a one-edit dream that a two-edit dream beats on both axes is still shown', () => {
+    const one = d(' A cat ate', 5, 60, seed);
+    const two = d(' A dog ate', 6, 80, { ...seed, edits: 2 });
+    const three = d(' A dog ran', 7, 70, { ...seed, edits: 3 });
+    const dreams = [one, two, three, d(' A cat hid', 4.5, 50, seed)];
+    // The overall front loses the one-edit dream; each edit count's front keeps it (and drops what its own count beats).
+    expect(paretoSet(dreams).map((x) => x.text)).toEqual([' A dog ran', ' A dog ate']);
+    expect(paretoByEdits(dreams).map((x) => x.text)).toEqual([' A dog ran', ' A dog ate', ' A cat ate']);
+    const res = { pareto: paretoSet(dreams), paretoByEdits: paretoByEdits(dreams), bestReadable: three } as unknown as DreamResult;
+    expect(readableVerdict(res, { max: 4, corpus }).beats?.text).toBe(' A cat ate');
+    // From the overall front alone, the verdict would show two edits where one beats the maximum.
+    expect(readableVerdict({ ...res, paretoByEdits: undefined }, { max: 4, corpus }).beats?.text).toBe(' A dog ate');
   });
 });
 

@@ -7,6 +7,9 @@ import { peakPosition } from '../src-main/dream/fluent.js';
 import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { HardEval } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
+import type { Dream } from '../src-main/dream/records.js';
+import { countsAsDream, mostReadable, normaliseForCopy } from '../src-main/dream/yardstick.js';
+import { readableVerdict } from '../src-main/cli/commands/dream.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
 import { seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
@@ -182,4 +185,24 @@ it("seeded's default edits keep each word's part of speech and leave verbs as th
   await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && edited.push({ text: d.text, seed: d.origin!.seedText })));
   expect(edited.length).toBeGreaterThan(0);
   for (const d of edited) expect(keepsPartsOfSpeech(lex, d.seed, d.text, isVerbTag), `${d.seed} → ${d.text}`).toBe(true);
+});
+
+it("the CLI's verdict over a seeded run shows the dream it would pick from every dream the run recorded", async () => {
+  const { model, tokenizer: tok } = fixture();
+  const { judge } = await loadShippedJudge(tok);
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 10, every: 1, seqLen: 8, batch: 4, candidates: 8, maxEdits: 3, seedEdits: 'any' as const };
+  const seen: Dream[] = [];
+  const res = await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => seen.push(...r.dreams));
+  const corpus = normaliseForCopy('');
+  const counted = seen.filter((d) => countsAsDream(d, corpus));
+  expect(new Set(counted.map((d) => d.origin!.edits)).size).toBeGreaterThan(1);
+  // Every counted value as the maximum to beat: the verdict's pick ranks as the best pick among all recorded dreams.
+  for (const max of new Set(counted.map((d) => d.value))) {
+    const want = mostReadable(counted.filter((d) => d.value >= max))!;
+    const got = readableVerdict(res, { max, corpus }).beats;
+    expect(got, `max ${max}`).not.toBeNull();
+    expect([got!.origin!.edits, got!.readability!.percentile]).toEqual([want.origin!.edits, want.readability!.percentile]);
+  }
 });

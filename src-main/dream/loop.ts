@@ -56,6 +56,22 @@ export function paretoSet(dreams: Iterable<Dream>): Dream[] {
   return front;
 }
 
+/**
+ * The Pareto set of each edit count, together: what the dream shown to a person is chosen from (yardstick.ts
+ * mostReadable takes the fewest edits first). A one-edit dream that a two-edit dream beats on value and percentile
+ * is off the Pareto set, yet it is the one to show.
+ */
+export function paretoByEdits(dreams: Iterable<Dream>): Dream[] {
+  const byEdits = new Map<number, Dream[]>();
+  for (const d of dreams) {
+    const k = d.origin?.edits ?? 0;
+    const group = byEdits.get(k);
+    if (group) group.push(d);
+    else byEdits.set(k, [d]);
+  }
+  return [...byEdits.values()].flatMap((g) => paretoSet(g)).sort((a, b) => b.value - a.value || b.readability!.percentile - a.readability!.percentile);
+}
+
 const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite(a.value) && !(a.value <= b.value));
 
 /** Run a method; yields a record every `cfg.every` steps and at the end; returns the summary. */
@@ -65,13 +81,24 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
   let best: Dream | null = null;
   let bestReadable: Dream | null = null;
   let front: Dream[] = [];
+  let frontByEdits: Dream[] = [];
+  let seeded = false;
   const bestPerLabel = new Map<string, Dream>();
   const rank = (d: Dream, i: number) => (method.rank ? method.rank(d, i) : d.value);
   const perLabelRank = new Map<string, number>();
   const keep = (dreams: Dream[]) => {
     // A seed not yet edited is corpus text, not a dream: it is never the most activating readable dream nor on the
     // readability front (it stays in `best` and `initial`, where a search that never beat its seed shows it).
-    if (ctx.judge) front = paretoSet([...front, ...dreams.filter(isEdited)]);
+    if (ctx.judge) {
+      const edited = dreams.filter(isEdited);
+      front = paretoSet([...front, ...edited]);
+      if (dreams.some((d) => d.origin)) {
+        seeded = true;
+        // Only what can be shown: readable, and above its seed (yardstick.ts countsAsDream), so that a dream that
+        // cannot count never pushes one that can off its front.
+        frontByEdits = paretoByEdits([...frontByEdits, ...edited.filter((d) => d.readability?.readable && (!d.origin || d.value > d.origin.seedValue))]);
+      }
+    }
     dreams.forEach((d, i) => {
       if (better(d, best)) best = d;
       if (d.readability?.readable && isEdited(d) && better(d, bestReadable)) bestReadable = d;
@@ -128,7 +155,7 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
     best,
     bestPerLabel: [...bestPerLabel.values()],
     initial,
-    ...(ctx.judge ? { bestReadable, pareto: front } : {}),
+    ...(ctx.judge ? { bestReadable, pareto: front, ...(seeded ? { paretoByEdits: frontByEdits } : {}) } : {}),
     forwardEquivalents: fe,
     elapsedMs: Date.now() - t0,
   };

@@ -24,11 +24,12 @@ const YARDSTICK_TOKENS = 20_000;
 
 /**
  * The most readable dream that beats the held-out maximum (yardstick.ts mostReadable), else the most activating
- * readable one, from the Pareto set. Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
+ * readable one, from the Pareto set of each edit count (the fewest edits come first, so a dream off the overall
+ * Pareto set may be the one to show). Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
  * edited and above its seed) can beat it.
  */
 export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null): { beats: Dream | null; bestReadable: Dream | null } {
-  const readable = (res.pareto ?? []).filter((d) => d.readability?.readable);
+  const readable = (res.paretoByEdits ?? res.pareto ?? []).filter((d) => d.readability?.readable);
   const beats = yard === null ? [] : readable.filter((d) => countsAsDream(d, yard.corpus) && d.value >= yard.max);
   return { beats: mostReadable(beats), bestReadable: res.bestReadable ?? null };
 }
