@@ -62,7 +62,10 @@ export interface DreamResult {
   /** With a judge: the most activating readable dream seen, and the Pareto set of activation against readability. */
   bestReadable?: Dream | null;
   pareto?: Dream[];
-  /** With a judge and seeds: of the readable dreams above their seeds, the Pareto set of each edit count, together (loop.ts paretoByEdits; what the CLI shows is picked from). */
+  /**
+   * With a judge and seeds: of the readable dreams above their seeds, the Pareto set of each edit count, together
+   * (loop.ts paretoByEdits): what the CLI picks the dream to show from.
+   */
   paretoByEdits?: Dream[];
   forwardEquivalents: number;
   elapsedMs: number;
