@@ -9,7 +9,7 @@ import { hardEvaluate } from './hard.js';
 import type { DreamMethod } from './method.js';
 import type { SeedSource } from './seeded.js';
 import type { Target } from './objectives.js';
-import { isEdited, type Dream, type DreamResult, type StepRecord } from './records.js';
+import { beatsSeed, isEdited, type Dream, type DreamResult, type StepRecord } from './records.js';
 
 export type { Dream, DreamResult, StepRecord } from './records.js';
 
@@ -82,7 +82,8 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
   let bestReadable: Dream | null = null;
   let front: Dream[] = [];
   let frontByEdits: Dream[] = [];
-  let seeded = false;
+  // Only a method that starts from seeds gives dreams an edit count to pick by.
+  const seeded = method.origins !== undefined;
   const bestPerLabel = new Map<string, Dream>();
   const rank = (d: Dream, i: number) => (method.rank ? method.rank(d, i) : d.value);
   const perLabelRank = new Map<string, number>();
@@ -92,12 +93,9 @@ export async function* dreamLoop(ctx: DreamContext, target: Target, method: Drea
     if (ctx.judge) {
       const edited = dreams.filter(isEdited);
       front = paretoSet([...front, ...edited]);
-      if (dreams.some((d) => d.origin)) {
-        seeded = true;
-        // Only what can be shown: readable, and above its seed (yardstick.ts countsAsDream), so that a dream that
-        // cannot count never pushes one that can off its front.
-        frontByEdits = paretoByEdits([...frontByEdits, ...edited.filter((d) => d.readability?.readable && (!d.origin || d.value > d.origin.seedValue))]);
-      }
+      // Only what can be shown: readable, and above its seed (yardstick.ts countsAsDream), so that a dream that
+      // cannot count never pushes one that can off its front.
+      if (seeded) frontByEdits = paretoByEdits([...frontByEdits, ...edited.filter((d) => d.readability?.readable && beatsSeed(d))]);
     }
     dreams.forEach((d, i) => {
       if (better(d, best)) best = d;

@@ -28,6 +28,9 @@ export interface DreamOrigin {
 /** False only for a corpus-seeded dream no edit changed: corpus text, not a dream. */
 export const isEdited = (d: Dream): boolean => !d.origin || d.origin.edits >= 1;
 
+/** Edited and more activating than its seed (a dream with no seed passes): a seeded dream counts only so. */
+export const beatsSeed = (d: Dream): boolean => !d.origin || (d.origin.edits >= 1 && d.value > d.origin.seedValue);
+
 export interface Dream extends HardEval {
   /** e.g. `λ=0.3` for fluent, or the batch row. */
   label: string;

@@ -7,7 +7,7 @@ import type { TextTokenizer } from '../model/tokenizer.js';
 import { heldOutStream } from '../explain/records.js';
 import { bosPadded } from './hard.js';
 import type { Reduce, Target } from './objectives.js';
-import type { Dream } from './records.js';
+import { beatsSeed, type Dream } from './records.js';
 
 /**
  * The target's largest value over the first `maxTokens` held-out tokens, in windows of up to 64 tokens, reduced as
@@ -73,8 +73,7 @@ export function isCorpusCopy(dreamText: string, normalisedCorpus: string): boole
  */
 export function countsAsDream(d: Dream, normalisedCorpus: string): boolean {
   if (!d.readability?.readable || isCorpusCopy(d.text, normalisedCorpus)) return false;
-  if (d.origin) return d.origin.edits >= 1 && d.value > d.origin.seedValue;
-  return true;
+  return beatsSeed(d);
 }
 
 /**
