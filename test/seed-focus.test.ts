@@ -14,6 +14,8 @@ import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js
 import { seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
 import { assessReadability } from '../src-main/readability/assess.js';
+import { alignWithInsertion, tokenEdits } from '../src-main/readability/insertions.js';
+import { textPieces } from '../src-main/readability/wordClasses.js';
 import { brownTagLexicon, isVerbTag, keepsPartsOfSpeech } from '../src-main/readability/partOfSpeech.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -165,6 +167,33 @@ it('with --edit-check readable (the default) every edited dream passes the reada
   expect((await edited('form')).some((d) => !assessReadability(judge, d.text, { seedText: d.seed }).readable)).toBe(true);
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 1, seqLen: 8, batch: 2 };
   await expect(dreamToEnd(runDream({ model, tokenizer: tok, seedSource }, req))).rejects.toThrow(/--edit-check readable needs the readability judge.*--edit-check form/);
+});
+
+it('with --insert-words plain, seeded also inserts plain words: each dream within its edits counted with insertions, readable beside its seed, some raising the hard activation', async () => {
+  const { model, tokenizer: tok } = fixture();
+  const { judge } = await loadShippedJudge(tok);
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 8, every: 1, seqLen: 8, batch: 4, candidates: 8, maxEdits: 2, insertWords: 'plain' as const };
+  const dreams: Dream[] = [];
+  await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => dreams.push(...r.dreams.filter((d) => d.origin!.edits > 0)));
+  expect(dreams.length).toBeGreaterThan(0);
+  // A dream holds an insertion when lining it up with one inserted word takes no more edits than word by word.
+  const holdsInsertion = (seed: string, text: string) => {
+    const [a, b] = [textPieces(seed), textPieces(text)];
+    const aligned = alignWithInsertion(a, b);
+    return aligned !== null && (a.length !== b.length || 1 + aligned.swaps.length <= a.filter((w, i) => w !== b[i]).length);
+  };
+  const inserted = dreams.filter((d) => holdsInsertion(d.origin!.seedText, d.text));
+  expect(inserted.length, 'no dream holds an inserted word').toBeGreaterThan(0);
+  for (const d of dreams) {
+    expect(d.origin!.edits).toBeLessThanOrEqual(2);
+    expect(assessReadability(judge, d.text, { seedText: d.origin!.seedText }).readable, d.text).toBe(true);
+  }
+  // Counted as the search counts it: an insertion is one token edit, not every token it shifted.
+  const seedIds = (text: string) => tok.encode(text);
+  for (const d of inserted) expect(tokenEdits(seedIds(d.origin!.seedText), tok.encode(d.text), 2)).toBe(d.origin!.edits);
+  expect(Math.max(...dreams.map((d) => d.value - d.origin!.seedValue))).toBeGreaterThan(0);
 });
 
 it('seed windows start where a sentence starts, not after an initial or a title', () => {

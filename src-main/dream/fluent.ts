@@ -115,6 +115,12 @@ export interface SubstitutionOptions {
    * loop's record interval means the state left behind was recorded. `onRestart(member, k)`: it took fresh start k.
    */
   restarts?: { starts: number[][]; patience: number; onRestart(member: number, k: number): void };
+  /**
+   * Insertions beside swaps (seeded --insert-words): this share of candidates inserts one of `tokens` after the
+   * first token (at or before the peak, with focus), the text keeping its length (its last token pushed out), and
+   * `edits` counts a candidate's edits from its origin (hamming when absent).
+   */
+  insert?: { tokens: number[]; share: number; edits: (origin: number[], ids: number[]) => number };
 }
 
 /**
@@ -155,7 +161,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   const still = lambdas.map(() => 0);
   let nextStart = 0;
   const allowed = (next: number[], i: number) => {
-    if (origins && hamming(next, origins[i]) > (opts.maxEdits ?? Infinity)) return false;
+    if (origins && (opts.insert ? opts.insert.edits(origins[i], next) : hamming(next, origins[i])) > (opts.maxEdits ?? Infinity)) return false;
     if (!opts.noRepeat && !opts.keeps) return true;
     const text = tok.decode(next);
     return (!opts.noRepeat || !breaksNoRepeat(text)) && (!opts.keeps || opts.keeps(text, i));
@@ -176,11 +182,20 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         const tried = focus ? new Set<string>([pop[i].join(',')]) : null;
         let made = 0;
         for (let tries = 0; made < cfg.candidates && tries < (focus ? 8 : 1) * cfg.candidates; tries++) {
-          const t = focus && rand() < focus.peakShare ? Math.floor(rand() * (peak + 1)) : Math.floor(rand() * T);
-          const choices = options[i][t];
-          if (!choices.length) continue;
-          const next = pop[i].slice();
-          next[t] = choices[Math.floor(rand() * choices.length)];
+          let next: number[];
+          if (opts.insert && T > 1 && rand() < opts.insert.share) {
+            // After the first token (the sentence's start stays), at or before the peak; the last token goes.
+            const last = focus ? Math.max(1, Math.min(peak, T - 1)) : T - 1;
+            const t = 1 + Math.floor(rand() * last);
+            const w = opts.insert.tokens[Math.floor(rand() * opts.insert.tokens.length)];
+            next = [...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)];
+          } else {
+            const t = focus && rand() < focus.peakShare ? Math.floor(rand() * (peak + 1)) : Math.floor(rand() * T);
+            const choices = options[i][t];
+            if (!choices.length) continue;
+            next = pop[i].slice();
+            next[t] = choices[Math.floor(rand() * choices.length)];
+          }
           if (tried) {
             const key = next.join(',');
             if (tried.has(key)) continue;

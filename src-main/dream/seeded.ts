@@ -18,6 +18,7 @@ import type { Objective, Target } from './objectives.js';
 import type { DreamOrigin } from './records.js';
 import { keepsSentenceForm, startsAsSentence } from '../readability/assess.js';
 import { keepsPartsOfSpeech, type TagLexicon } from '../readability/partOfSpeech.js';
+import { tokenEdits } from '../readability/insertions.js';
 
 export interface SeedWindow {
   ids: number[];
@@ -142,6 +143,9 @@ export async function topWindowsPerUnit(
 /** Share of seeded's candidates drawn at or before the member's peak token (fluent.ts SubstitutionOptions.focus). */
 export const SEEDED_PEAK_SHARE = 0.75;
 
+/** Share of seeded's candidates that insert a word, when it may (--insert-words plain). */
+export const SEEDED_INSERT_SHARE = 0.3;
+
 /** Steps without a better candidate after which a `seeded` member leaves its seed for the next one in reserve. */
 export const SEEDED_PATIENCE = 2;
 
@@ -165,9 +169,15 @@ export function seededMethod(
     evaluate?: CandidateEvaluator;
     /** Seeds a member takes up when its search has stopped moving (SEEDED_PATIENCE steps), in order. */
     reserve?: SeedWindow[];
+    /** Words that may be inserted beside the swaps (cfg.insertWords 'plain': readability/insertions.ts). */
+    insertWords?: readonly string[];
   } = {},
 ): DreamMethod {
   const { tags, fixedTags, keepsEdit, evaluate } = opts;
+  // Each word as the single token it is after a space; an insertion is never the first token, so never capitalised.
+  const insertTokens = (opts.insertWords ?? []).map((w) => tok.encode(` ${w}`)).filter((ids) => ids.length === 1).map((ids) => ids[0]);
+  const inserting = insertTokens.length > 0;
+  const editsOf = (origin: number[], ids: number[]) => (inserting ? tokenEdits(origin, ids, cfg.maxEdits) : hamming(ids, origin));
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
@@ -190,11 +200,12 @@ export function seededMethod(
     // judge's comparison with the seed is never a score the search climbs: searched against, it was met by edits a
     // reader rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
     // With --edit-check readable it is a filter only (keepsEdit): a candidate the rule refuses is never measured.
-    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags)) && (!keepsEdit || keepsEdit(all[held[i]].text, text)),
+    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags, inserting)) && (!keepsEdit || keepsEdit(all[held[i]].text, text)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
     evaluate,
     focus: { peakShare: SEEDED_PEAK_SHARE },
+    ...(inserting ? { insert: { tokens: insertTokens, share: SEEDED_INSERT_SHARE, edits: editsOf } } : {}),
     ...(opts.reserve?.length
       ? {
           restarts: {
@@ -211,7 +222,7 @@ export function seededMethod(
       const cur = await inner.current();
       return cur.map((ids, i): DreamOrigin => {
         const s = all[held[i]];
-        return { seedText: s.text, seedValue: s.value, seedDoc: s.docId, edits: hamming(ids, s.ids) };
+        return { seedText: s.text, seedValue: s.value, seedDoc: s.docId, edits: editsOf(s.ids, ids) };
       });
     },
   };

@@ -30,6 +30,7 @@
  */
 import type { ReadabilityJudge } from './judge.js';
 import { repetition, textWords } from './repetition.js';
+import { alignWithInsertion } from './insertions.js';
 import { textPieces } from './wordClasses.js';
 import type { Readability } from './types.js';
 
@@ -43,12 +44,18 @@ export const READABLE_RULE = {
   maxSwappedWords: 2,
 } as const;
 
-/** Words of `text` that differ from `seed`'s, position by position; null when the two do not line up word for word. */
+/**
+ * Words of `text` that differ from `seed`'s, position by position, or, when the text has one plain word inserted
+ * (readability/insertions.ts), that word and the swaps beside it; null when the two do not line up either way.
+ */
 export function swappedWords(seed: string, text: string): number | null {
   const a = textPieces(seed);
   const b = textPieces(text);
-  if (a.length !== b.length) return null;
-  return a.reduce((n, w, i) => n + (w === b[i] ? 0 : 1), 0);
+  // An insertion that pushed the seed's last word out leaves as many pieces: both readings count, the fewer edits win.
+  const positional = a.length === b.length ? a.reduce((n, w, i) => n + (w === b[i] ? 0 : 1), 0) : null;
+  const inserted = alignWithInsertion(a, b);
+  const byInsertion = inserted ? 1 + inserted.swaps.length : null;
+  return positional === null ? byInsertion : byInsertion === null ? positional : Math.min(positional, byInsertion);
 }
 
 /** A parenthesis closed before it is opened, or left open. */

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corpusPackageDir, loadCorpus } from '../corpus/documents.js';
 import { readabilitySplits } from './splits.js';
+import { alignWithInsertion } from './insertions.js';
 import { textPieces } from './wordClasses.js';
 
 /** A Brown tag without its title, headline and citation marks ("nn-tl" → "nn") or foreign-word prefix. */
@@ -80,20 +81,26 @@ export const isVerbTag = (tag: string): boolean => tag.startsWith('vb');
  * does not know can stay but cannot be swapped; no single letter but "a" and "I" is swapped in. A word whose tag
  * passes `fixed` stays as it is (seeded's default: verbs).
  */
-export function keepsPartsOfSpeech(tags: TagLexicon, seed: string, text: string, fixed?: (tag: string) => boolean): boolean {
-  if (seed.replace(WORD, 'w') !== text.replace(WORD, 'w')) return false;
+export function keepsPartsOfSpeech(tags: TagLexicon, seed: string, text: string, fixed?: (tag: string) => boolean, insertions = false): boolean {
   const a = textPieces(seed);
   const b = textPieces(text);
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] === b[i]) continue;
-    if (capitalised(a[i]) !== capitalised(b[i])) return false;
+  const swapKeeps = (i: number, j: number) => {
+    if (capitalised(a[i]) !== capitalised(b[j])) return false;
     // Single letters are nouns in Brown (list labels, abbreviations: "f", "l"), never a word a reader expects there.
-    if (b[i].length === 1 && !/^[aAI]$/.test(b[i])) return false;
+    if (b[j].length === 1 && !/^[aAI]$/.test(b[j])) return false;
     const ta = tags.tagOf(a[i]);
-    if (ta === undefined || !tags.tagsOf(b[i]).includes(ta) || fixed?.(ta)) return false;
-  }
-  return true;
+    return ta !== undefined && tags.tagsOf(b[j]).includes(ta) && !fixed?.(ta);
+  };
+  if (seed.replace(WORD, 'w') === text.replace(WORD, 'w') && a.length === b.length && a.every((w, i) => w === b[i] || swapKeeps(i, i))) return true;
+  if (!insertions) return false;
+  // One plain word inserted (readability/insertions.ts), the seed's tail cut where the text ends: the other words
+  // swapped as above, and the punctuation and spacing as they were once the inserted word is taken out.
+  const aligned = alignWithInsertion(a, b);
+  if (!aligned || !aligned.swaps.every(([i, j]) => swapKeeps(i, j))) return false;
+  const nth = b.slice(0, aligned.inserted).filter((p) => /^[\p{L}\p{N}]/u.test(p)).length;
+  let k = 0;
+  const without = text.replace(/\s?[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu, (m) => (k++ === nth ? '' : m));
+  return seed.replace(WORD, 'w').startsWith(without.replace(WORD, 'w'));
 }
 
 let shipped: Promise<TagLexicon> | undefined;

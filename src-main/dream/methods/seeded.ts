@@ -1,6 +1,7 @@
 // `seeded`: start from the corpus windows where the neuron fires most and edit a few words, keeping real English.
 import { assessReadability } from '../../readability/assess.js';
 import { editsAttested } from '../../readability/attestedEdits.js';
+import { INSERTABLE_WORDS } from '../../readability/insertions.js';
 import { brownTagLexicon, isVerbTag } from '../../readability/partOfSpeech.js';
 import { ObjectiveError } from '../objectives.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../seedChoice.js';
@@ -24,6 +25,14 @@ export const settings = {
     arg: '<any|attested>',
     label: 'edit context',
     description: "attested: every edited token stays inside a word trigram the readability judge's text holds (an edit no real text surrounds that way reads as strained); any: no such test",
+  }),
+  insertWords: choice({
+    choices: ['none', 'plain'],
+    default: 'none',
+    arg: '<none|plain>',
+    label: 'insertions',
+    description:
+      "plain: an edit may also insert one of a few plain words (also, not, only, just, first, …) after the first word, the dream keeping its length; none: swaps only",
   }),
   editCheck: choice({
     choices: ['readable', 'form'],
@@ -58,6 +67,6 @@ export default defineMethod(settings, {
       const attested = keepsEdit;
       keepsEdit = (seed, text) => (!attested || attested(seed, text)) && assessReadability(judge, text, { seedText: seed }).readable;
     }
-    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve });
+    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined });
   },
 });

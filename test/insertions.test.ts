@@ -1,0 +1,76 @@
+// One plain word inserted into a seed (seeded --insert-words plain): its token edit count, its word alignment with
+// the seed, what the readability rule and the part-of-speech check make of it, all against hand-worked cases.
+import { describe, expect, it } from 'vitest';
+import { hamming } from '../src-main/dream/fluent.js';
+import { swappedWords } from '../src-main/readability/assess.js';
+import { alignWithInsertion, INSERTABLE_WORDS, isInsertable, tokenEdits } from '../src-main/readability/insertions.js';
+import { keepsPartsOfSpeech, TagLexicon } from '../src-main/readability/partOfSpeech.js';
+import { textPieces } from '../src-main/readability/wordClasses.js';
+
+describe('tokenEdits', () => {
+  const o = [10, 11, 12, 13, 14, 15];
+  it('counts swaps as hamming does', () => {
+    expect(tokenEdits(o, o)).toBe(0);
+    expect(tokenEdits(o, [10, 99, 12, 13, 14, 15])).toBe(1);
+    expect(tokenEdits(o, [10, 99, 12, 98, 14, 15])).toBe(2);
+    for (const ids of [[10, 99, 12, 13, 14, 97], [96, 11, 12, 13, 14, 15]]) expect(tokenEdits(o, ids)).toBe(hamming(o, ids));
+  });
+  it('counts an insertion that pushed the last token out as one edit, where hamming counts every shifted token', () => {
+    const inserted = [10, 11, 99, 12, 13, 14];
+    expect(hamming(o, inserted)).toBe(4);
+    expect(tokenEdits(o, inserted)).toBe(1);
+    expect(tokenEdits(o, [10, 98, 11, 99, 12, 13])).toBe(2); // two insertions, two tokens pushed out
+    expect(tokenEdits(o, [10, 11, 99, 12, 98, 14])).toBe(2); // an insertion and a swap after it
+  });
+  it('lets at most maxDropped tokens of the tail go free', () => {
+    const twoIn = [10, 98, 11, 99, 12, 13];
+    expect(tokenEdits(o, twoIn, 2)).toBe(2);
+    // With one token of the tail free, the second pushed-out token is a deletion: 3 edits.
+    expect(tokenEdits(o, twoIn, 1)).toBe(3);
+  });
+});
+
+describe('alignWithInsertion', () => {
+  const al = (seed: string, text: string) => alignWithInsertion(textPieces(seed), textPieces(text));
+  it('finds the inserted plain word, with the seed\'s last word pushed out or cut short', () => {
+    expect(al(' It may be assumed that differences in', ' It may not be assumed that differences')).toEqual({ inserted: 2, swaps: [] });
+    // The seed's last word lost a token: the text's last piece is the seed's cut short.
+    expect(al(' The principles which I have heretofore', ' The principles which I have already hereto')).toEqual({ inserted: 5, swaps: [] });
+    // With a swap beside the insertion.
+    expect(al(' I opened the door, and Wally stumbled in', ' I just opened a door, and Wally stumbled')).toEqual({ inserted: 1, swaps: [[2, 3]] });
+  });
+  it('refuses a word that is not insertable, an insertion before the first word, and a text that drops more than the last word', () => {
+    expect(al(' It may be assumed that differences in', ' It may herb be assumed that differences')).toBeNull();
+    expect(al(' It may be assumed that differences in', ' Not it may be assumed that differences')).toBeNull();
+    expect(al(' It may be assumed that differences in', ' It may not be assumed that')).toBeNull();
+  });
+  it('keeps a closed list of plain lower-case words', () => {
+    expect(INSERTABLE_WORDS.length).toBeGreaterThan(20);
+    for (const w of INSERTABLE_WORDS) expect(w).toBe(w.toLowerCase());
+    expect(isInsertable('not')).toBe(true);
+    expect(isInsertable('American')).toBe(false);
+  });
+});
+
+describe('the rule and the part-of-speech check with an insertion', () => {
+  it('swappedWords counts the inserted word as one edit, and still refuses texts that do not line up', () => {
+    expect(swappedWords(' It may be assumed that differences in', ' It may not be assumed that differences')).toBe(1);
+    expect(swappedWords(' I opened the door, and Wally stumbled in', ' I just opened a door, and Wally stumbled')).toBe(2);
+    // Swaps alone: as before.
+    expect(swappedWords(' It may be assumed that', ' It can be assumed that')).toBe(1);
+    expect(swappedWords(' It may be assumed that', ' It may herb be assumed that')).toBeNull();
+  });
+  const lex = TagLexicon.fromTagged(['I/ppss', 'they/ppss', 'opened/vbd', 'closed/vbd', 'the/at', 'a/at', 'door/nn', 'gate/nn', 'and/cc', 'just/rb', 'not/*']);
+  it('takes an insertion only when asked to, with the other words swapped by part of speech and the punctuation kept', () => {
+    const seed = ' I opened the door, and they opened';
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door, and they')).toBe(false);
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door, and they', undefined, true)).toBe(true);
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened a gate, and they', undefined, true)).toBe(true); // at → at, nn → nn
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened the and, and they', undefined, true)).toBe(false); // nn → cc
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door; and they', undefined, true)).toBe(false); // punctuation
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door , and they', undefined, true)).toBe(false); // spacing
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door, and', undefined, true)).toBe(false); // two words pushed out
+    // Swaps alone still pass as before.
+    expect(keepsPartsOfSpeech(lex, seed, ' I closed the door, and they opened', undefined, true)).toBe(true);
+  });
+});
