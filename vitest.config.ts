@@ -4,8 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Two files share two cores (maxWorkers below): a test's time can double when its neighbour computes too (eval-lm
+    // with --samples: 58 s alone, 78 s beside another file, 134 s with a bench on the side), so the limits leave room.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     // tfjs backends are process-global; one file per worker process keeps them isolated.
     pool: 'forks',
     fileParallelism: true,
