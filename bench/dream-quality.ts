@@ -165,8 +165,8 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     'seeded-verbs': { seedEdits: 'part-of-speech-with-verbs' },
     'seeded-1': { maxEdits: 1 },
     'seeded-attested': { editContext: 'attested' },
-    // One plain word may be inserted beside the swaps.
-    'seeded-insert': { insertWords: 'plain' },
+    // Swaps only (the default until plain words could be inserted too).
+    'seeded-swaps': { insertWords: 'none' },
   };
   if (Object.hasOwn(seededVariants, name)) return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], ...seededVariants[name] }, stepMax: 3 * P + P * candidates };
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };

@@ -31,7 +31,7 @@ describe('tokenEdits', () => {
 });
 
 describe('alignWithInsertion', () => {
-  const al = (seed: string, text: string) => alignWithInsertion(textPieces(seed), textPieces(text));
+  const al = (seed: string, text: string, maxSwaps?: number) => alignWithInsertion(textPieces(seed), textPieces(text), maxSwaps);
   it('finds the inserted plain word, with the seed\'s last word pushed out or cut short', () => {
     expect(al(' It may be assumed that differences in', ' It may not be assumed that differences')).toEqual({ inserted: 2, swaps: [] });
     // The seed's last word lost a token: the text's last piece is the seed's cut short.
@@ -43,6 +43,10 @@ describe('alignWithInsertion', () => {
     expect(al(' It may be assumed that differences in', ' It may herb be assumed that differences')).toBeNull();
     expect(al(' It may be assumed that differences in', ' Not it may be assumed that differences')).toBeNull();
     expect(al(' It may be assumed that differences in', ' It may not be assumed that')).toBeNull();
+    // More than one swap beside the insertion is not an insertion (a word broken in two lines up that way).
+    expect(al(' The Army during the past year has been', ' The Ar my during the past year has')).toBeNull();
+    expect(al(' I opened the door, and Wally stumbled in', ' I just opened a gate, and Wally stumbled')).toBeNull();
+    expect(al(' I opened the door, and Wally stumbled in', ' I just opened a gate, and Wally stumbled', 2)).toEqual({ inserted: 1, swaps: [[2, 3], [3, 4]] });
   });
   it('keeps a closed list of plain lower-case words', () => {
     expect(INSERTABLE_WORDS.length).toBeGreaterThan(20);
@@ -65,7 +69,9 @@ describe('the rule and the part-of-speech check with an insertion', () => {
     const seed = ' I opened the door, and they opened';
     expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door, and they')).toBe(false);
     expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door, and they', undefined, true)).toBe(true);
-    expect(keepsPartsOfSpeech(lex, seed, ' I just opened a gate, and they', undefined, true)).toBe(true); // at → at, nn → nn
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened a door, and they', undefined, true)).toBe(true); // at → at
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened the gate, and they', undefined, true)).toBe(true); // nn → nn
+    expect(keepsPartsOfSpeech(lex, seed, ' I just opened a gate, and they', undefined, true)).toBe(false); // and a second swap
     expect(keepsPartsOfSpeech(lex, seed, ' I just opened the and, and they', undefined, true)).toBe(false); // nn → cc
     expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door; and they', undefined, true)).toBe(false); // punctuation
     expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door , and they', undefined, true)).toBe(false); // spacing

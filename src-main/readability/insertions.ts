@@ -27,10 +27,12 @@ export interface InsertionAlignment {
 
 /**
  * `text`'s pieces as `seed`'s with one insertable word inserted after the first piece and the seed's tail cut where
- * the text ends (its last piece may be the seed's cut short, or gone): the alignment with the fewest swaps, or null
- * when there is none. Pieces: readability/wordClasses.ts textPieces (words and single punctuation marks).
+ * the text ends (its last piece may be the seed's cut short, or gone), and at most `maxSwaps` other pieces swapped
+ * (by default one: with the insertion, the rule's two words): the alignment with the fewest swaps, or null when
+ * there is none, as for a word broken in two. Pieces: readability/wordClasses.ts textPieces (words and single
+ * punctuation marks).
  */
-export function alignWithInsertion(seed: readonly string[], text: readonly string[]): InsertionAlignment | null {
+export function alignWithInsertion(seed: readonly string[], text: readonly string[], maxSwaps = 1): InsertionAlignment | null {
   let best: InsertionAlignment | null = null;
   for (let at = 1; at < text.length; at++) {
     if (!isInsertable(text[at])) continue;
@@ -50,7 +52,7 @@ export function alignWithInsertion(seed: readonly string[], text: readonly strin
     }
     // What the text leaves of the seed's tail is at most its last piece (the token the insertion pushed out).
     const used = text.length - 1;
-    if (!fits || seed.length - used > 1) continue;
+    if (!fits || seed.length - used > 1 || swaps.length > maxSwaps) continue;
     if (!best || swaps.length < best.swaps.length) best = { inserted: at, swaps };
   }
   return best;
