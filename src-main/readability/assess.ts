@@ -14,7 +14,8 @@
  *   document for simple electronic mail", "It T did whosoever": a capitalised function word or a lone letter, the
  *   seams `fluent` learnt to hide fragments behind on the second default model). A window cut from running text is
  *   exempt from both;
- * - an edited real sentence (a seeded dream) swaps at most two of its seed's words, word for word: read blind, dreams
+ * - an edited real sentence (a seeded dream) swaps at most two of its seed's words, word for word, or inserts one
+ *   plain word and swaps at most one (readability/insertions.ts; the insertion counts as one): read blind, dreams
  *   with three swapped words were salad (2 of 27 rated 4 or 5, 22 rated 1 or 2), and so were edits that broke or
  *   merged a word (6 of 8 rated 1 or 2), while one swap read as English more often than not (13 of 25 rated ≥ 4)
  *   (bench/results/readability-blind-read*.json, README "Dream quality");
