@@ -31,6 +31,13 @@ beforeAll(async () => {
 });
 afterAll(() => lm?.model.dispose());
 const fixture = () => lm;
+/** The fixture with the shipped judge and a seed source over the first 8 Brown seed-pool documents, as most runs here use. */
+async function brownSeeded() {
+  const { model, tokenizer: tok } = lm;
+  const { judge } = await loadShippedJudge(tok);
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  return { model, tok, judge, seedSource: seedSourceFrom(model, tok, pool, 200) };
+}
 
 const win = (text: string, value: number): SeedWindow => ({ ids: [], text, value, docId: 'd' });
 
@@ -119,10 +126,7 @@ it('seeded starts from readable seeds and draws distinct candidates, mostly at o
 });
 
 it('a seeded member whose search stops moving takes up the next readable seed; every dream stays within its own seed\'s edits; no tensor is left', async () => {
-  const { model, tokenizer: tok } = fixture();
-  const { judge } = await loadShippedJudge(tok);
-  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
-  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const { model, tok, judge, seedSource } = await brownSeeded();
   const batch = 2;
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 12, every: 1, seqLen: 8, batch, candidates: 4, maxEdits: 1, seedEdits: 'any' as const, reduce: 'max' as const };
   const records: { label: string; seed: string; edits: number; text: string }[][] = [];
@@ -149,10 +153,7 @@ it('a seeded member whose search stops moving takes up the next readable seed; e
 });
 
 it('with --edit-check readable (the default) every edited dream passes the readability rule beside its seed; with form, some do not; without the judge it says what to do', async () => {
-  const { model, tokenizer: tok } = fixture();
-  const { judge } = await loadShippedJudge(tok);
-  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
-  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const { model, tok, judge, seedSource } = await brownSeeded();
   const edited = async (editCheck?: 'readable' | 'form') => {
     const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, seedEdits: 'any' as const, ...(editCheck ? { editCheck } : {}) };
     const dreams: { text: string; seed: string; lift: number }[] = [];
@@ -170,10 +171,7 @@ it('with --edit-check readable (the default) every edited dream passes the reada
 });
 
 it('with --insert-words plain, seeded also inserts plain words: each dream within its edits counted with insertions, readable beside its seed, some raising the hard activation', async () => {
-  const { model, tokenizer: tok } = fixture();
-  const { judge } = await loadShippedJudge(tok);
-  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
-  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const { model, tok, judge, seedSource } = await brownSeeded();
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 8, every: 1, seqLen: 8, batch: 4, candidates: 8, maxEdits: 2, insertWords: 'plain' as const };
   const dreams: Dream[] = [];
   await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => dreams.push(...r.dreams.filter((d) => d.origin!.edits > 0)));
@@ -217,10 +215,7 @@ it("seeded's default edits keep each word's part of speech and leave verbs as th
 });
 
 it("the CLI's verdict over a seeded run shows the dream it would pick from every dream the run recorded", async () => {
-  const { model, tokenizer: tok } = fixture();
-  const { judge } = await loadShippedJudge(tok);
-  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
-  const seedSource = seedSourceFrom(model, tok, pool, 200);
+  const { model, tok, judge, seedSource } = await brownSeeded();
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 10, every: 1, seqLen: 8, batch: 4, candidates: 8, maxEdits: 3, seedEdits: 'any' as const };
   const seen: Dream[] = [];
   const res = await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => seen.push(...r.dreams));
