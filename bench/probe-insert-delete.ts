@@ -15,6 +15,7 @@ import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { HardEval } from '../src-main/dream/records.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
 import { assessReadability, keepsSentenceForm } from '../src-main/readability/assess.js';
+import { INSERTABLE_WORDS } from '../src-main/readability/insertions.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
 
@@ -28,7 +29,8 @@ const pool = readabilitySplits(await loadCorpus('brown+sotu')).seedPool.map((d) 
 // 11-token windows: the first 10 are the seed, the 11th what a deletion pulls in.
 const w11 = seedWindows(pool, tok, 11, 20000);
 const top = await topWindowsPerUnit(model, w11.map((w) => ({ ids: w.ids.slice(0, 10), docId: w.docId })), [...new Set(rows.map((r) => r.layer))].map(neuronGroup), 24);
-const WORDS = [' also', ' still', ' only', ' even', ' now', ' then', ' indeed', ' thus', ' therefore', ' certainly', ' very', ' not', ' never', ' always', ' often', ' already', ' really', ' just', ' all', ' the', ' a', ' new', ' great', ' most', ' more', ' first', ' other', ' own', ' American', ' public'];
+// The words seeded may insert, and the two proper adjectives the probe also tried (their picks read as strained).
+const WORDS = [...INSERTABLE_WORDS, 'American', 'public'].map((w) => ` ${w}`);
 const wordIds = WORDS.map((w) => tok.encode(w)).filter((ids) => ids.length === 1).map((ids) => ids[0]);
 const measure = async (target: ReturnType<typeof neuronTarget>, seqs: number[][]): Promise<HardEval[]> => {
   const out: HardEval[] = [];
@@ -48,8 +50,10 @@ for (const r of rows) {
   const evals = await measure(target, cands.map((c) => c.ids));
   const counted = evals
     .map((e, i) => ({ e, c: cands[i], s: seedEvals[cands[i].seed] }))
-    .filter(({ e, s }) => e.value >= r.heldOutMax && e.value > s.value && keepsSentenceForm(e.text) && assessReadability(judge, e.text).readable)
-    .map(({ e, c, s }) => ({ text: e.text, ratio: e.value / r.heldOutMax, dCE: e.ce - s.ce, percentile: assessReadability(judge, e.text).percentile, edit: c.edit, seedText: s.text, seedRatio: s.value / r.heldOutMax }))
+    .filter(({ e, s }) => e.value >= r.heldOutMax && e.value > s.value && keepsSentenceForm(e.text))
+    .map((x) => ({ ...x, readability: assessReadability(judge, x.e.text) }))
+    .filter(({ readability }) => readability.readable)
+    .map(({ e, c, s, readability }) => ({ text: e.text, ratio: e.value / r.heldOutMax, dCE: e.ce - s.ce, percentile: readability.percentile, edit: c.edit, seedText: s.text, seedRatio: s.value / r.heldOutMax }))
     .sort((a, b) => a.dCE - b.dCE);
   const label = `L${r.layer}N${r.neuron}`;
   process.stderr.write(`${label}: top seed ${(seedEvals[0].value / r.heldOutMax).toFixed(2)}× max, ${counted.length} counted\n`);

@@ -207,7 +207,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
           made++;
         }
       }
-      // Each candidate is its member's text with one token swapped: only the positions from the swap on are run.
+      // Each candidate is its member's text with one token swapped or inserted: only the positions from the edit on are run.
       const shared = cands.length ? await evaluate(target, cands, cfg.reduce, popEvals.map((e) => e.ids), owner, losses ?? undefined) : null;
       const candEvals = shared?.evals ?? [];
       const memberLosses = shared?.baseLosses.length ? shared.baseLosses : null;

@@ -64,6 +64,8 @@ export class TagLexicon {
 }
 
 const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
+/** A word with the space before it, if any: what taking an inserted word out of a text removes. */
+const SPACED_WORD = new RegExp(`\\s?(?:${WORD.source})`, 'gu');
 const capitalised = (w: string) => /^\p{Lu}/u.test(w);
 
 /**
@@ -99,7 +101,7 @@ export function keepsPartsOfSpeech(tags: TagLexicon, seed: string, text: string,
   if (!aligned || !aligned.swaps.every(([i, j]) => swapKeeps(i, j))) return false;
   const nth = b.slice(0, aligned.inserted).filter((p) => /^[\p{L}\p{N}]/u.test(p)).length;
   let k = 0;
-  const without = text.replace(/\s?[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu, (m) => (k++ === nth ? '' : m));
+  const without = text.replace(SPACED_WORD, (m) => (k++ === nth ? '' : m));
   return seed.replace(WORD, 'w').startsWith(without.replace(WORD, 'w'));
 }
 
