@@ -137,7 +137,7 @@ const seedSource: SeedSource = async (target, reduce, len, count) => {
   const key = sae ? target.description.replace(/^.* latent (\d+)@.*$/, 'sae:$1') : target.description.replace(/^.*?L(\d+)N(\d+).*$/, '$1:$2');
   const top = (topWindows.get(key) ?? []).slice(0, count);
   const evals = await measureIds(model, tok, target, top.map((t) => windows[t.index].ids), reduce);
-  return { seeds: top.map((t, i) => ({ ids: windows[t.index].ids, text: evals[i].text, value: evals[i].value, docId: windows[t.index].docId })), cost: scanShare + top.length };
+  return { seeds: top.map((t, i) => ({ ids: windows[t.index].ids, text: evals[i].text, value: evals[i].value, docId: windows[t.index].docId, next: windows[t.index].next })), cost: scanShare + top.length };
 };
 
 // 6. Methods at equal compute.
@@ -163,10 +163,14 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     'seeded-form': { editCheck: 'form' },
     // Verbs swapped too (the default before verbs were left as they are).
     'seeded-verbs': { seedEdits: 'part-of-speech-with-verbs' },
+    // Adjectives swapped too (the default until adjectives were left as they are).
+    'seeded-adjectives': { seedEdits: 'part-of-speech-with-adjectives' },
     'seeded-1': { maxEdits: 1 },
     'seeded-attested': { editContext: 'attested' },
     // Swaps only (the default until plain words could be inserted too).
-    'seeded-swaps': { insertWords: 'none' },
+    'seeded-swaps': { insertWords: 'none', deleteWords: 'none' },
+    // Insertions and swaps, no deletions (the default until modifiers could be deleted too).
+    'seeded-insert': { deleteWords: 'none' },
   };
   if (Object.hasOwn(seededVariants, name)) return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], ...seededVariants[name] }, stepMax: 3 * P + P * candidates };
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };

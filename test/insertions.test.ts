@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { hamming } from '../src-main/dream/fluent.js';
 import { swappedWords } from '../src-main/readability/assess.js';
-import { alignWithInsertion, INSERTABLE_WORDS, isInsertable, tokenEdits } from '../src-main/readability/insertions.js';
-import { keepsPartsOfSpeech, TagLexicon } from '../src-main/readability/partOfSpeech.js';
+import { alignWithDeletion, alignWithInsertion, INSERTABLE_WORDS, isInsertable, tokenEdits } from '../src-main/readability/insertions.js';
+import { isDeletableTag, keepsPartsOfSpeech, TagLexicon } from '../src-main/readability/partOfSpeech.js';
 import { textPieces } from '../src-main/readability/wordClasses.js';
 
 describe('tokenEdits', () => {
@@ -78,5 +78,54 @@ describe('the rule and the part-of-speech check with an insertion', () => {
     expect(keepsPartsOfSpeech(lex, seed, ' I just opened the door, and', undefined, true)).toBe(false); // two words pushed out
     // Swaps alone still pass as before.
     expect(keepsPartsOfSpeech(lex, seed, ' I closed the door, and they opened', undefined, true)).toBe(true);
+  });
+});
+
+describe('one modifier deleted (seeded --delete-words modifiers)', () => {
+  const seed = ' All lawful means at my command have been employed,';
+  const next = ' and shall continue';
+  const al = (text: string, maxSwaps?: number) => alignWithDeletion(textPieces(seed), textPieces(seed + next), textPieces(text), maxSwaps);
+  it('lines the text up with its seed less one word, running on into the words after the seed', () => {
+    expect(al(' All means at my command have been employed, and')).toEqual({ deleted: 1, swaps: [] });
+    // The text's last piece may be the next word cut short.
+    expect(al(' All means at my command have been employed, an')).toEqual({ deleted: 1, swaps: [] });
+    // With a swap beside the deletion: its index is the run-on seed's.
+    expect(al(' All means at your command have been employed, and')).toEqual({ deleted: 1, swaps: [[4, 3]] });
+    expect(al(' All means at your order have been employed, and')).toBeNull();
+    expect(al(' All means at your order have been employed, and', 2)).toEqual({ deleted: 1, swaps: [[4, 3], [5, 4]] });
+  });
+  it('deletes a word, never the first piece or a punctuation mark, and does not run past the words it was given', () => {
+    expect(al(' lawful means at my command have been employed, and', 0)).toBeNull();
+    expect(alignWithDeletion(textPieces(' Yes, it was so.'), textPieces(' Yes, it was so. He'), textPieces(' Yes it was so. He'), 0)).toBeNull();
+    expect(alignWithDeletion(textPieces(' It was so'), textPieces(' It was so'), textPieces(' It so'))).toEqual({ deleted: 1, swaps: [] });
+    expect(alignWithDeletion(textPieces(' It was so'), textPieces(' It was so'), textPieces(' It so he'))).toBeNull();
+  });
+  it('counts a deletion as one edit in tokens (the seed run on into its next tokens) and in words (given the next text)', () => {
+    const o = [10, 11, 12, 13, 14, 15];
+    const run = [...o, 16, 17];
+    expect(hamming(o, [10, 12, 13, 14, 15, 16])).toBe(5);
+    expect(tokenEdits(run, [10, 12, 13, 14, 15, 16], 2 + 2)).toBe(1);
+    expect(tokenEdits(run, [10, 12, 13, 99, 15, 16], 2 + 2)).toBe(2);
+    expect(tokenEdits(run, [10, 12, 13, 14, 15, 16, 17].slice(0, 6), 2 + 2)).toBe(1);
+    expect(swappedWords(seed, ' All means at my command have been employed, and', next)).toBe(1);
+    expect(swappedWords(seed, ' All means at your command have been employed, and', next)).toBe(2);
+    // Without the next text the rule cannot see where the last word came from: word by word, every shifted word counts.
+    expect(swappedWords(seed, ' All means at my command have been employed, and')).toBe(9);
+  });
+  const lex = TagLexicon.fromTagged(['all/abn', 'lawful/jj', 'means/nns', 'at/in', 'my/pp$', 'your/pp$', 'command/nn', 'order/nn', 'have/hv', 'been/ben', 'employed/vbn', 'and/cc', 'very/ql', 'fully/rb', 'Senate/np']);
+  it('the part-of-speech check takes a deleted adjective, adverb or qualifier between two words, with the other words swapped by part of speech and the punctuation kept', () => {
+    expect(isDeletableTag('jj') && isDeletableTag('rb') && isDeletableTag('ql') && isDeletableTag('jjr')).toBe(true);
+    expect(isDeletableTag('nn') || isDeletableTag('vb') || isDeletableTag('at')).toBe(false);
+    expect(keepsPartsOfSpeech(lex, seed, ' All means at my command have been employed, and')).toBe(false);
+    expect(keepsPartsOfSpeech(lex, seed, ' All means at my command have been employed, and', undefined, false, next)).toBe(true);
+    expect(keepsPartsOfSpeech(lex, seed, ' All means at your command have been employed, and', undefined, false, next)).toBe(true); // pp$ → pp$
+    expect(keepsPartsOfSpeech(lex, seed, ' All means at my order have been employed, and', undefined, false, next)).toBe(true); // nn → nn
+    expect(keepsPartsOfSpeech(lex, seed, ' All means at and command have been employed, and', undefined, false, next)).toBe(false); // pp$ → cc
+    expect(keepsPartsOfSpeech(lex, seed, ' All means at my command have been employed; and', undefined, false, next)).toBe(false); // punctuation
+    // A noun is not deleted, nor a word before punctuation.
+    expect(keepsPartsOfSpeech(lex, seed, ' All lawful at my command have been employed, and', undefined, false, next)).toBe(false);
+    const s2 = ' It was fully employed, and';
+    expect(keepsPartsOfSpeech(lex, s2, ' It was employed, and the', undefined, false, ' the')).toBe(true);
+    expect(keepsPartsOfSpeech(lex, ' It was employed fully, and', ' It was employed, and the', undefined, false, ' the')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusPackageDir, loadCorpus } from '../src-main/corpus/documents.js';
-import { brownTagLexicon, isVerbTag, keepsPartsOfSpeech, MIN_TAG_SHARE, normaliseTag, TagLexicon } from '../src-main/readability/partOfSpeech.js';
+import { brownTagLexicon, isAdjectiveTag, isVerbTag, keepsPartsOfSpeech, MIN_TAG_SHARE, normaliseTag, TagLexicon } from '../src-main/readability/partOfSpeech.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
 
 describe('tag lexicon', () => {
@@ -67,6 +67,16 @@ describe('seeded edits that keep parts of speech', () => {
     expect(keepsPartsOfSpeech(lex, ' They fail', ' I fail', isVerbTag)).toBe(true); // the pronoun may change
     for (const t of ['vb', 'vbd', 'vbg', 'vbn', 'vbz']) expect(isVerbTag(t), t).toBe(true);
     for (const t of ['be', 'hv', 'do', 'md', 'nn', 'jj']) expect(isVerbTag(t), t).toBe(false);
+  });
+
+  it('tells adjectives (left as they are by default) by their Brown tags', () => {
+    for (const t of ['jj', 'jjr', 'jjs', 'jjt']) expect(isAdjectiveTag(t), t).toBe(true);
+    for (const t of ['nn', 'rb', 'ql', 'ap', 'vb']) expect(isAdjectiveTag(t), t).toBe(false);
+    const adj = TagLexicon.fromTagged(['a/at', 'young/jj', 'old/jj', 'man/nn', 'boy/nn', 'of/in', 'good/jj', 'human/jj', 'character/nn']);
+    const fixed = (t: string) => isVerbTag(t) || isAdjectiveTag(t);
+    expect(keepsPartsOfSpeech(adj, ' a young man of good character', ' a young man of human character', isVerbTag)).toBe(true);
+    expect(keepsPartsOfSpeech(adj, ' a young man of good character', ' a young man of human character', fixed)).toBe(false);
+    expect(keepsPartsOfSpeech(adj, ' a young man of good character', ' a young boy of good character', fixed)).toBe(true);
   });
 });
 

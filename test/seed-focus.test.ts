@@ -11,12 +11,15 @@ import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, mostReadable, normaliseForCopy } from '../src-main/dream/yardstick.js';
 import { readableVerdict } from '../src-main/cli/commands/dream.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
-import { seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
+import { SEED_NEXT_TOKENS, seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
 import { assessReadability } from '../src-main/readability/assess.js';
-import { alignWithInsertion, tokenEdits } from '../src-main/readability/insertions.js';
+import { alignWithDeletion, alignWithInsertion, tokenEdits } from '../src-main/readability/insertions.js';
 import { textPieces } from '../src-main/readability/wordClasses.js';
-import { brownTagLexicon, isVerbTag, keepsPartsOfSpeech } from '../src-main/readability/partOfSpeech.js';
+import { brownTagLexicon, isAdjectiveTag, isDeletableTag, isVerbTag, keepsPartsOfSpeech } from '../src-main/readability/partOfSpeech.js';
+
+/** What seeded's default edits leave as they are: verbs and adjectives. */
+const fixedByDefault = (tag: string) => isVerbTag(tag) || isAdjectiveTag(tag);
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -156,23 +159,23 @@ it('with --edit-check readable (the default) every edited dream passes the reada
   const { model, tok, judge, seedSource } = await brownSeeded();
   const edited = async (editCheck?: 'readable' | 'form') => {
     const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, seedEdits: 'any' as const, ...(editCheck ? { editCheck } : {}) };
-    const dreams: { text: string; seed: string; lift: number }[] = [];
-    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && dreams.push({ text: d.text, seed: d.origin!.seedText, lift: d.value - d.origin!.seedValue })));
+    const dreams: { text: string; seed: string; next?: string; lift: number }[] = [];
+    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && dreams.push({ text: d.text, seed: d.origin!.seedText, next: d.origin!.seedNext, lift: d.value - d.origin!.seedValue })));
     return dreams;
   };
   const kept = await edited();
   expect(kept.length).toBeGreaterThan(0);
   // The default search still raises the hard activation above its start.
   expect(Math.max(...kept.map((d) => d.lift))).toBeGreaterThan(0);
-  for (const d of kept) expect(assessReadability(judge, d.text, { seedText: d.seed }).readable, d.text).toBe(true);
-  expect((await edited('form')).some((d) => !assessReadability(judge, d.text, { seedText: d.seed }).readable)).toBe(true);
+  for (const d of kept) expect(assessReadability(judge, d.text, { seedText: d.seed, seedNext: d.next }).readable, d.text).toBe(true);
+  expect((await edited('form')).some((d) => !assessReadability(judge, d.text, { seedText: d.seed, seedNext: d.next }).readable)).toBe(true);
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 1, seqLen: 8, batch: 2 };
   await expect(dreamToEnd(runDream({ model, tokenizer: tok, seedSource }, req))).rejects.toThrow(/--edit-check readable needs the readability judge.*--edit-check form/);
 });
 
 it('with --insert-words plain, seeded also inserts plain words: each dream within its edits counted with insertions, readable beside its seed, some raising the hard activation', async () => {
   const { model, tok, judge, seedSource } = await brownSeeded();
-  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 8, every: 1, seqLen: 8, batch: 4, candidates: 8, maxEdits: 2, insertWords: 'plain' as const };
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 8, every: 1, seqLen: 8, batch: 4, candidates: 8, maxEdits: 2, insertWords: 'plain' as const, deleteWords: 'none' as const };
   const dreams: Dream[] = [];
   await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => dreams.push(...r.dreams.filter((d) => d.origin!.edits > 0)));
   expect(dreams.length).toBeGreaterThan(0);
@@ -186,12 +189,44 @@ it('with --insert-words plain, seeded also inserts plain words: each dream withi
   expect(inserted.length, 'no dream holds an inserted word').toBeGreaterThan(0);
   for (const d of dreams) {
     expect(d.origin!.edits).toBeLessThanOrEqual(2);
-    expect(assessReadability(judge, d.text, { seedText: d.origin!.seedText }).readable, d.text).toBe(true);
+    expect(assessReadability(judge, d.text, { seedText: d.origin!.seedText, seedNext: d.origin!.seedNext }).readable, d.text).toBe(true);
   }
   // Counted as the search counts it: an insertion is one token edit, not every token it shifted.
   const seedIds = (text: string) => tok.encode(text);
   for (const d of inserted) expect(tokenEdits(seedIds(d.origin!.seedText), tok.encode(d.text), 2)).toBe(d.origin!.edits);
   expect(Math.max(...dreams.map((d) => d.value - d.origin!.seedValue))).toBeGreaterThan(0);
+});
+
+it('with --delete-words modifiers (the default), seeded also deletes adjectives and adverbs, pulling in the next words of the seed\'s document: each such dream lined up with its seed, readable and counted as one edit per deletion', async () => {
+  const { model, tok, judge, seedSource } = await brownSeeded();
+  const lex = await brownTagLexicon();
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 10, every: 1, seqLen: 8, batch: 4, candidates: 12, maxEdits: 2, insertWords: 'none' as const };
+  const dreams: Dream[] = [];
+  await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => dreams.push(...r.dreams.filter((d) => d.origin!.edits > 0)));
+  expect(dreams.length).toBeGreaterThan(0);
+  // Every seed carries the words after it (none of the fixture's seed windows ends its document).
+  expect(dreams.every((d) => (d.origin!.seedNext ?? '').length > 0)).toBe(true);
+  const deleted = dreams.filter((d) => {
+    const [a, b] = [textPieces(d.origin!.seedText), textPieces(d.text)];
+    const aligned = alignWithDeletion(a, textPieces(d.origin!.seedText + d.origin!.seedNext), b);
+    return aligned !== null && 1 + aligned.swaps.length < a.filter((w, i) => w !== b[i]).length;
+  });
+  expect(deleted.length, 'no dream holds a deleted word').toBeGreaterThan(0);
+  for (const d of dreams) {
+    const o = d.origin!;
+    expect(o.edits).toBeLessThanOrEqual(2);
+    expect(assessReadability(judge, d.text, { seedText: o.seedText, seedNext: o.seedNext }).readable, d.text).toBe(true);
+    expect(keepsPartsOfSpeech(lex, o.seedText, d.text, fixedByDefault, false, o.seedNext), `${o.seedText} → ${d.text}`).toBe(true);
+  }
+  // The deleted word is a modifier, and the edit count is the token edit distance from the seed run on.
+  for (const d of deleted) {
+    const o = d.origin!;
+    const a = textPieces(o.seedText);
+    const { deleted: at } = alignWithDeletion(a, textPieces(o.seedText + o.seedNext), textPieces(d.text))!;
+    expect(isDeletableTag(lex.tagOf(a[at])!), a[at]).toBe(true);
+    const next = tok.encode(o.seedNext!);
+    expect(tokenEdits([...tok.encode(o.seedText), ...next], tok.encode(d.text), 2 + next.length)).toBe(o.edits);
+  }
 });
 
 it('seed windows start where a sentence starts, not after an initial or a title', () => {
@@ -201,17 +236,31 @@ it('seed windows start where a sentence starts, not after an initial or a title'
   expect(starts).toEqual(['He', 'The', 'It']);
 });
 
-it("seeded's default edits keep each word's part of speech and leave verbs as they are", async () => {
+it('each seed window carries the next tokens of its document, up to SEED_NEXT_TOKENS and never past a line break', () => {
+  const { tokenizer: tok } = fixture();
+  const ids = tok.encode('It rained all day. He sat at home.\nThe end came. So it was');
+  const windows = seedWindows([{ id: 'd', ids }], tok, 3, 100);
+  const next = (text: string) => windows.find((w) => w.text === text)!.next.map((id) => tok.decode([id])).join('');
+  // (The fixture's tokenizer splits " rained" in two; the line break ends no sentence, so "The end" starts none.)
+  expect(windows.map((w) => w.text)).toEqual(['It rained', ' He sat at', ' So it was']);
+  expect(next('It rained')).toBe(' all day.');
+  // Cut at the line break: only " home." follows in the same run of prose.
+  expect(next(' He sat at')).toBe(' home.');
+  // The document's end: nothing follows.
+  expect(next(' So it was')).toBe('');
+});
+
+it("seeded's default edits keep each word's part of speech and leave verbs and adjectives as they are", async () => {
   const { model, tokenizer: tok } = fixture();
   const { judge } = await loadShippedJudge(tok);
   const lex = await brownTagLexicon();
   const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
   const seedSource = seedSourceFrom(model, tok, pool, 200);
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, editCheck: 'form' as const };
-  const edited: { text: string; seed: string }[] = [];
-  await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && edited.push({ text: d.text, seed: d.origin!.seedText })));
+  const edited: { text: string; seed: string; next?: string }[] = [];
+  await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) => r.dreams.forEach((d) => d.origin!.edits > 0 && edited.push({ text: d.text, seed: d.origin!.seedText, next: d.origin!.seedNext })));
   expect(edited.length).toBeGreaterThan(0);
-  for (const d of edited) expect(keepsPartsOfSpeech(lex, d.seed, d.text, isVerbTag, true), `${d.seed} → ${d.text}`).toBe(true);
+  for (const d of edited) expect(keepsPartsOfSpeech(lex, d.seed, d.text, fixedByDefault, true, d.next), `${d.seed} → ${d.text}`).toBe(true);
 });
 
 it("the CLI's verdict over a seeded run shows the dream it would pick from every dream the run recorded", async () => {

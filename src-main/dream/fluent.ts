@@ -117,11 +117,23 @@ export interface SubstitutionOptions {
   restarts?: { starts: number[][]; patience: number; onRestart(member: number, k: number): void };
   /**
    * Insertions beside swaps (seeded --insert-words): this share of candidates inserts one of `tokens` after the
-   * first token (at or before the peak, with focus), the text keeping its length (its last token pushed out), and
-   * `edits` counts a candidate's edits from its origin (hamming when absent).
+   * first token (at or before the peak, with focus), the text keeping its length (its last token pushed out).
    */
-  insert?: { tokens: number[]; share: number; edits: (origin: number[], ids: number[]) => number };
+  insert?: { tokens: number[]; share: number };
+  /**
+   * Deletions beside swaps (seeded): this share of candidates deletes a token that passes `deletable`, after the first
+   * (at or before the peak, with focus), the text keeping its length by pulling in the first token of its member's
+   * tail (the tokens that follow it in its document: `tails`, per origin).
+   */
+  delete?: { share: number; deletable: (id: number) => boolean };
+  /** A candidate's edits from its origin, given the tokens that follow the origin (with insertions or deletions); hamming when absent. */
+  edits?: (origin: number[], ids: number[], originTail: number[]) => number;
+  /** The tokens that follow each origin (each init) in its document, and each restart's start (`restarts.starts`). */
+  tails?: { init: number[][]; starts?: number[][] };
 }
+
+/** Tokens a member's tail keeps: what deletions may pull in, and what insertions pushed out. */
+const MAX_TAIL = 4;
 
 /**
  * The token of `ids` where a measured sequence peaks: the first position of its highest value. The evaluation read
@@ -157,11 +169,14 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   const evaluate = opts.evaluate ?? directEvaluator(model, tok);
   // Each member's origin, replaced when it starts afresh.
   const origins = opts.origins?.map((o) => o.slice());
+  // What follows each member's text, and its origin's, in the document (empty without opts.tails).
+  let tails = lambdas.map((_, i) => opts.tails?.init[i % opts.tails.init.length]?.slice(0, MAX_TAIL) ?? []);
+  const originTails = tails.map((t) => t.slice());
   const restarts = opts.restarts;
   const still = lambdas.map(() => 0);
   let nextStart = 0;
   const allowed = (next: number[], i: number) => {
-    if (origins && (opts.insert ? opts.insert.edits(origins[i], next) : hamming(next, origins[i])) > (opts.maxEdits ?? Infinity)) return false;
+    if (origins && (opts.edits ? opts.edits(origins[i], next, originTails[i]) : hamming(next, origins[i])) > (opts.maxEdits ?? Infinity)) return false;
     if (!opts.noRepeat && !opts.keeps) return true;
     const text = tok.decode(next);
     return (!opts.noRepeat || !breaksNoRepeat(text)) && (!opts.keeps || opts.keeps(text, i));
@@ -174,6 +189,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
       const popEvals = evals ?? (await hardEvaluate(model, tok, target, pop, cfg.reduce));
       const options = await proposeTokens(model, objective, pop, lambdas, cfg.topK, cfg.topP, opts.banned);
       const cands: number[][] = [];
+      const candTails: number[][] = [];
       const owner: number[] = [];
       for (let i = 0; i < P; i++) {
         // Without focus: `candidates` draws, a refused one left empty (fluent's search, as its figures were made).
@@ -183,12 +199,25 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         let made = 0;
         for (let tries = 0; made < cfg.candidates && tries < (focus ? 8 : 1) * cfg.candidates; tries++) {
           let next: number[];
-          if (opts.insert && T > 1 && rand() < opts.insert.share) {
-            // After the first token (the sentence's start stays), at or before the peak; the last token goes.
-            const last = focus ? Math.max(1, Math.min(peak, T - 1)) : T - 1;
+          let tail = tails[i];
+          // One draw decides the kind of edit (none without insertions or deletions, as before either existed).
+          const kind = opts.insert || opts.delete ? rand() : 1;
+          // After the first token (the sentence's start stays), at or before the peak.
+          const last = focus ? Math.max(1, Math.min(peak, T - 1)) : T - 1;
+          const deletable = opts.delete && tail.length && kind >= (opts.insert?.share ?? 0) && kind < (opts.insert?.share ?? 0) + opts.delete.share
+            ? Array.from({ length: Math.min(last, T - 1) }, (_, k) => k + 1).filter((t) => opts.delete!.deletable(pop[i][t]))
+            : [];
+          if (opts.insert && T > 1 && kind < opts.insert.share) {
+            // The last token goes to the front of the tail.
             const t = 1 + Math.floor(rand() * last);
             const w = opts.insert.tokens[Math.floor(rand() * opts.insert.tokens.length)];
             next = [...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)];
+            tail = [pop[i][T - 1], ...tail].slice(0, MAX_TAIL);
+          } else if (deletable.length) {
+            // The tail's first token comes in at the end.
+            const t = deletable[Math.floor(rand() * deletable.length)];
+            next = [...pop[i].slice(0, t), ...pop[i].slice(t + 1), tail[0]];
+            tail = tail.slice(1);
           } else {
             const t = focus && rand() < focus.peakShare ? Math.floor(rand() * (peak + 1)) : Math.floor(rand() * T);
             const choices = options[i][t];
@@ -203,30 +232,33 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
           }
           if (!allowed(next, i)) continue;
           cands.push(next);
+          candTails.push(tail);
           owner.push(i);
           made++;
         }
       }
-      // Each candidate is its member's text with one token swapped or inserted: only the positions from the edit on are run.
+      // Each candidate is its member's text with one token swapped, inserted or deleted: only the positions from the edit on are run.
       const shared = cands.length ? await evaluate(target, cands, cfg.reduce, popEvals.map((e) => e.ids), owner, losses ?? undefined) : null;
       const candEvals = shared?.evals ?? [];
       const memberLosses = shared?.baseLosses.length ? shared.baseLosses : null;
       const nextPop: number[][] = [];
+      const nextTails: number[][] = [];
       const nextEvals: HardEval[] = [];
       const nextLosses: (number[] | undefined)[] = [];
       lambdas.forEach((lam, i) => {
         // A member competes with its own candidates and, without origins, with every other candidate too.
-        let best = { ids: pop[i], e: popEvals[i], loss: memberLosses?.[i] };
+        let best = { ids: pop[i], tail: tails[i], e: popEvals[i], loss: memberLosses?.[i] };
         if (!origins) {
           pop.forEach((p, j) => {
-            if (scoreOf(popEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: p, e: popEvals[j], loss: memberLosses?.[j] };
+            if (scoreOf(popEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: p, tail: tails[j], e: popEvals[j], loss: memberLosses?.[j] };
           });
         }
         cands.forEach((c, j) => {
           if (origins && owner[j] !== i) return;
-          if (scoreOf(candEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: c, e: candEvals[j], loss: shared?.losses[j] };
+          if (scoreOf(candEvals[j], lam) > scoreOf(best.e, lam)) best = { ids: c, tail: candTails[j], e: candEvals[j], loss: shared?.losses[j] };
         });
         nextPop.push(best.ids.slice());
+        nextTails.push(best.tail.slice());
         nextEvals.push(best.e);
         nextLosses.push(best.loss);
       });
@@ -238,6 +270,8 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
           if (still[i] < restarts.patience || nextStart >= restarts.starts.length) return;
           const k = nextStart++;
           nextPop[i] = restarts.starts[k].slice();
+          nextTails[i] = opts.tails?.starts?.[k]?.slice(0, MAX_TAIL) ?? [];
+          originTails[i] = nextTails[i].slice();
           if (origins) origins[i] = restarts.starts[k].slice();
           nextLosses[i] = undefined;
           still[i] = 0;
@@ -251,6 +285,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         }
       }
       pop = nextPop;
+      tails = nextTails;
       evals = nextEvals;
       losses = nextLosses.every((l): l is number[] => l !== undefined) ? nextLosses : null;
       const soft = nextEvals.reduce((a, e) => a + (Number.isFinite(e.value) ? e.value : 0), 0) / P;

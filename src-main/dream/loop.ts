@@ -34,7 +34,7 @@ async function evaluate(ctx: DreamContext, target: Target, method: DreamMethod, 
   const origins = (await method.origins?.()) ?? [];
   return (await hardEvaluate(ctx.model, ctx.tokenizer, target, seqs, cfg.reduce)).map((e, i) => {
     const d: Dream = { ...e, label: labels[i] };
-    if (ctx.judge) d.readability = assessReadability(ctx.judge, e.text, origins[i] ? { seedText: origins[i].seedText } : {});
+    if (ctx.judge) d.readability = assessReadability(ctx.judge, e.text, origins[i] ? { seedText: origins[i].seedText, seedNext: origins[i].seedNext } : {});
     if (origins[i]) d.origin = origins[i];
     return d;
   });

@@ -23,6 +23,8 @@ export interface DreamOrigin {
   seedValue: number;
   seedDoc: string;
   edits: number;
+  /** The text that follows the seed in its document, when the search may delete (a deletion pulls it in). */
+  seedNext?: string;
 }
 
 /** False only for a corpus-seeded dream no edit changed: corpus text, not a dream. */

@@ -59,7 +59,7 @@ export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: stri
     if (!measured.length) return { seeds: [], cost: 0 };
     const column = unit ? unit.index : 0;
     if (column >= width) throw new RangeError(`${target.description}: the hook ${unit!.hook} has units 0-${width - 1}`);
-    const scored = measured.map((w, i) => ({ ids: w.ids, text: w.text, value: values[i * width + column], docId: w.docId }));
+    const scored = measured.map((w, i) => ({ ids: w.ids, text: w.text, value: values[i * width + column], docId: w.docId, next: w.next }));
     scored.sort((a, b) => b.value - a.value);
     const seen = new Set<string>();
     const seeds = scored.filter((s) => Number.isFinite(s.value) && !seen.has(s.text) && (seen.add(s.text), true)).slice(0, count);

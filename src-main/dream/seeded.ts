@@ -27,7 +27,12 @@ export interface SeedWindow {
   /** The target's hard value on the window. */
   value: number;
   docId: string;
+  /** The tokens that follow the window in its document (up to SEED_NEXT_TOKENS, none past a line break): what a deletion pulls in. */
+  next?: number[];
 }
+
+/** Tokens of each seed window's document continuation kept for deletions (seeded may delete at most its edit count). */
+export const SEED_NEXT_TOKENS = 3;
 
 /** Where seeds come from: the `count` best windows of `seqLen` tokens for a target, and the forward passes that cost. */
 export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count: number) => Promise<{ seeds: SeedWindow[]; cost: number }>;
@@ -45,8 +50,8 @@ const ABBREVIATION_END = /(?:^|[^\p{L}])(?:\p{Lu}|Mr|Mrs|Ms|Messrs|Dr|St|Mt|Ft|G
  * at most `maxWindows`, spread evenly, each with its decoded text. A dream is read as a text of its own, so its seed
  * starts as one does (readability/assess.ts asks the same of every dream).
  */
-export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string; text: string }[] {
-  const out: { ids: number[]; docId: string; text: string }[] = [];
+export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextTokenizer, seqLen: number, maxWindows: number): { ids: number[]; docId: string; text: string; next: number[] }[] {
+  const out: { ids: number[]; docId: string; text: string; next: number[] }[] = [];
   const memo = (test: (text: string) => boolean) => {
     const cache = new Map<number, boolean>();
     return (id: number) => {
@@ -58,13 +63,17 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
   // A cheap per-token filter before the window's own check (keepsSentenceForm, which asks startsAsSentence again).
   const opensSentence = memo(startsAsSentence);
   const endsSentence = memo((t) => /[.!?]["'’)\]]?$/.test(t));
+  const breaks = memo((t) => /[\r\n]|<\|endoftext\|>/.test(t));
   for (const d of docs) {
     for (let s = 0; s + seqLen <= d.ids.length; s++) {
       if (!opensSentence(d.ids[s]) || (s > 0 && (!endsSentence(d.ids[s - 1]) || ABBREVIATION_END.test(tok.decode(d.ids.slice(Math.max(0, s - 4), s)))))) continue;
       const ids = d.ids.slice(s, s + seqLen);
       const text = tok.decode(ids);
       if (/[\r\n]|<\|endoftext\|>/.test(text) || !keepsSentenceForm(text)) continue;
-      out.push({ ids, docId: d.id, text });
+      // What follows, up to a line break or <|endoftext|> (a deletion pulls in only the same run of prose).
+      const next = d.ids.slice(s + seqLen, s + seqLen + SEED_NEXT_TOKENS);
+      const stop = next.findIndex((id) => breaks(id));
+      out.push({ ids, docId: d.id, text, next: stop < 0 ? next : next.slice(0, stop) });
     }
   }
   if (out.length <= maxWindows) return out;
@@ -146,6 +155,9 @@ export const SEEDED_PEAK_SHARE = 0.75;
 /** Share of seeded's candidates that insert a word, when it may (--insert-words plain). */
 export const SEEDED_INSERT_SHARE = 0.3;
 
+/** Share of seeded's candidates that delete a word, when it may (--delete-words modifiers) and one is deletable. */
+export const SEEDED_DELETE_SHARE = 0.15;
+
 /** Steps without a better candidate after which a `seeded` member leaves its seed for the next one in reserve. */
 export const SEEDED_PATIENCE = 2;
 
@@ -164,20 +176,37 @@ export function seededMethod(
     /** With the lexicon, words whose (most frequent) tag passes this are never swapped (cfg.seedEdits 'part-of-speech': verbs). */
     fixedTags?: (tag: string) => boolean;
     /** A further test of an edited text against its seed's (cfg.editContext 'attested': readability/attestedEdits.ts). */
-    keepsEdit?: (seedText: string, text: string) => boolean;
+    keepsEdit?: (seedText: string, text: string, seedNext?: string) => boolean;
     /** Measures each step's candidates (candidateBatch.ts): alone by default. */
     evaluate?: CandidateEvaluator;
     /** Seeds a member takes up when its search has stopped moving (SEEDED_PATIENCE steps), in order. */
     reserve?: SeedWindow[];
     /** Words that may be inserted beside the swaps (cfg.insertWords 'plain': readability/insertions.ts). */
     insertWords?: readonly string[];
+    /** Words (single tokens after a space) that may be deleted, the text pulling in its document's next token (cfg.deleteWords 'modifiers'). */
+    deletable?: (word: string) => boolean;
   } = {},
 ): DreamMethod {
   const { tags, fixedTags, keepsEdit, evaluate } = opts;
   // Each word as the single token it is after a space; an insertion is never the first token, so never capitalised.
   const insertTokens = (opts.insertWords ?? []).map((w) => tok.encode(` ${w}`)).filter((ids) => ids.length === 1).map((ids) => ids[0]);
   const inserting = insertTokens.length > 0;
-  const editsOf = (origin: number[], ids: number[]) => (inserting ? tokenEdits(origin, ids, cfg.maxEdits) : hamming(ids, origin));
+  const deleting = opts.deletable !== undefined;
+  // A deletable token: a whole word after a space (a piece of a longer word would break it in two).
+  const deletableToken = new Map<number, boolean>();
+  const isDeletable = (id: number) => {
+    let v = deletableToken.get(id);
+    if (v === undefined) {
+      const t = tok.decode([id]);
+      deletableToken.set(id, (v = /^ \p{Ll}+$/u.test(t) && opts.deletable!(t.slice(1))));
+    }
+    return v;
+  };
+  // With insertions or deletions the text shifts against its seed: edits are counted as token edit distance from the
+  // seed run on into its document (the tokens pushed out at the end free).
+  const editsOf = (origin: number[], ids: number[], next: number[] = []) =>
+    inserting || deleting ? tokenEdits([...origin, ...next], ids, cfg.maxEdits + next.length) : hamming(ids, origin);
+  const nextText = (s: SeedWindow) => (s.next?.length ? tok.decode(s.next) : undefined);
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
@@ -200,12 +229,17 @@ export function seededMethod(
     // judge's comparison with the seed is never a score the search climbs: searched against, it was met by edits a
     // reader rejects ("They all prayed now that" -> "They Our New now in"), as any one score of a weak judge would be.
     // With --edit-check readable it is a filter only (keepsEdit): a candidate the rule refuses is never measured.
-    keeps: (text, i) => keepsSentenceForm(text) && (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags, inserting)) && (!keepsEdit || keepsEdit(all[held[i]].text, text)),
+    keeps: (text, i) =>
+      keepsSentenceForm(text) &&
+      (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags, inserting, deleting ? nextText(all[held[i]]) : undefined)) &&
+      (!keepsEdit || keepsEdit(all[held[i]].text, text, deleting ? nextText(all[held[i]]) : undefined)),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
     evaluate,
     focus: { peakShare: SEEDED_PEAK_SHARE },
-    ...(inserting ? { insert: { tokens: insertTokens, share: SEEDED_INSERT_SHARE, edits: editsOf } } : {}),
+    ...(inserting ? { insert: { tokens: insertTokens, share: SEEDED_INSERT_SHARE } } : {}),
+    ...(deleting ? { delete: { share: SEEDED_DELETE_SHARE, deletable: isDeletable }, tails: { init: seeds.map((s) => s.next ?? []), starts: (opts.reserve ?? []).map((s) => s.next ?? []) } } : {}),
+    ...(inserting || deleting ? { edits: editsOf } : {}),
     ...(opts.reserve?.length
       ? {
           restarts: {
@@ -222,7 +256,8 @@ export function seededMethod(
       const cur = await inner.current();
       return cur.map((ids, i): DreamOrigin => {
         const s = all[held[i]];
-        return { seedText: s.text, seedValue: s.value, seedDoc: s.docId, edits: editsOf(s.ids, ids) };
+        const next = deleting ? s.next ?? [] : [];
+        return { seedText: s.text, seedValue: s.value, seedDoc: s.docId, edits: editsOf(s.ids, ids, next), ...(next.length ? { seedNext: tok.decode(next) } : {}) };
       });
     },
   };

@@ -15,7 +15,8 @@
  *   seams `fluent` learnt to hide fragments behind on the second default model). A window cut from running text is
  *   exempt from both;
  * - an edited real sentence (a seeded dream) swaps at most two of its seed's words, word for word, or inserts one
- *   plain word and swaps at most one (readability/insertions.ts; the insertion counts as one): read blind, dreams
+ *   plain word or deletes one word and swaps at most one (readability/insertions.ts; the insertion or deletion
+ *   counts as one, and a deletion's text runs on into its seed's document, `seedNext`): read blind, dreams
  *   with three swapped words were salad (2 of 27 rated 4 or 5, 22 rated 1 or 2), and so were edits that broke or
  *   merged a word (6 of 8 rated 1 or 2), while one swap read as English more often than not (13 of 25 rated ≥ 4)
  *   (bench/results/readability-blind-read*.json, README "Dream quality");
@@ -31,7 +32,7 @@
  */
 import type { ReadabilityJudge } from './judge.js';
 import { repetition, textWords } from './repetition.js';
-import { alignWithInsertion } from './insertions.js';
+import { alignWithDeletion, alignWithInsertion } from './insertions.js';
 import { textPieces } from './wordClasses.js';
 import type { Readability } from './types.js';
 
@@ -47,16 +48,18 @@ export const READABLE_RULE = {
 
 /**
  * Words of `text` that differ from `seed`'s, position by position, or, when the text has one plain word inserted
- * (readability/insertions.ts), that word and the swaps beside it; null when the two do not line up either way.
+ * (readability/insertions.ts), that word and the swaps beside it, or, given the text that follows the seed in its
+ * document (`seedNext`), one word deleted and the swaps beside it; null when the two do not line up any way.
  */
-export function swappedWords(seed: string, text: string): number | null {
+export function swappedWords(seed: string, text: string, seedNext?: string): number | null {
   const a = textPieces(seed);
   const b = textPieces(text);
-  // An insertion that pushed the seed's last word out leaves as many pieces: both readings count, the fewer edits win.
+  // An insertion that pushed the seed's last word out leaves as many pieces: every reading counts, the fewest edits win.
   const positional = a.length === b.length ? a.reduce((n, w, i) => n + (w === b[i] ? 0 : 1), 0) : null;
   const inserted = alignWithInsertion(a, b);
-  const byInsertion = inserted ? 1 + inserted.swaps.length : null;
-  return positional === null ? byInsertion : byInsertion === null ? positional : Math.min(positional, byInsertion);
+  const deleted = seedNext ? alignWithDeletion(a, textPieces(seed + seedNext), b) : null;
+  const counts = [positional, inserted && 1 + inserted.swaps.length, deleted && 1 + deleted.swaps.length].filter((n): n is number => n !== null);
+  return counts.length ? Math.min(...counts) : null;
 }
 
 /** A parenthesis closed before it is opened, or left open. */
@@ -121,7 +124,7 @@ export function keepsSentenceForm(text: string): boolean {
  * windows), so its first word may be a cut piece and is not looked up. A dream is a whole text the search wrote
  * after <|endoftext|>, so its first word must be a word.
  */
-export function assessReadability(judge: ReadabilityJudge, text: string, opts: { window?: boolean; seedText?: string } = {}): Readability {
+export function assessReadability(judge: ReadabilityJudge, text: string, opts: { window?: boolean; seedText?: string; seedNext?: string } = {}): Readability {
   const p = judge.percentile(text);
   const seedLogProb = opts.seedText === undefined ? null : judge.scores(opts.seedText).logProb;
   const rep = repetition(text);
@@ -130,7 +133,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
   const R = READABLE_RULE;
   const doubled = doubledWord(text);
   const stray = opts.window ? null : strayCapital(text);
-  const swapped = opts.seedText === undefined ? 0 : swappedWords(opts.seedText, text);
+  const swapped = opts.seedText === undefined ? 0 : swappedWords(opts.seedText, text, opts.seedNext);
   // The rules in order; the first that fails is the reason given.
   const checks: [boolean, () => string][] = [
     [rep.words === 0, () => 'no words'],

@@ -77,3 +77,33 @@ export function tokenEdits(origin: readonly number[], ids: readonly number[], ma
   }
   return origin.length === 0 ? n : best;
 }
+
+export interface DeletionAlignment {
+  /** Index in the seed's pieces of the deleted word. */
+  deleted: number;
+  /** Pairs [index in the seed's pieces run on, text piece] that differ besides the deletion: swaps. */
+  swaps: [number, number][];
+}
+
+/**
+ * `text`'s pieces as `seed`'s with one word after the first piece deleted, the text running on into the words that
+ * follow the seed in its document (`runOn`: the pieces of the seed's text and its document's next tokens, which a
+ * deletion pulls in as the text keeps its length), cut where the text ends (its last piece may be cut short), with at
+ * most `maxSwaps` other pieces swapped: the alignment with the fewest swaps, or null.
+ */
+export function alignWithDeletion(seed: readonly string[], runOn: readonly string[], text: readonly string[], maxSwaps = 1): DeletionAlignment | null {
+  let best: DeletionAlignment | null = null;
+  for (let del = 1; del < seed.length; del++) {
+    // A whole word of the seed (its last piece may be a word cut short that the run-on text completes).
+    if (runOn[del] !== seed[del] || !/^[\p{L}\p{N}]/u.test(seed[del]) || text.length + 1 > runOn.length) continue;
+    const swaps: [number, number][] = [];
+    for (let j = 0; j < text.length; j++) {
+      const i = j < del ? j : j + 1;
+      if (text[j] === runOn[i] || (j === text.length - 1 && runOn[i].startsWith(text[j]))) continue;
+      swaps.push([i, j]);
+    }
+    if (swaps.length > maxSwaps) continue;
+    if (!best || swaps.length < best.swaps.length) best = { deleted: del, swaps };
+  }
+  return best;
+}

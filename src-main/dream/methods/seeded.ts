@@ -2,7 +2,7 @@
 import { assessReadability } from '../../readability/assess.js';
 import { editsAttested } from '../../readability/attestedEdits.js';
 import { INSERTABLE_WORDS } from '../../readability/insertions.js';
-import { brownTagLexicon, isVerbTag } from '../../readability/partOfSpeech.js';
+import { brownTagLexicon, isAdjectiveTag, isDeletableTag, isVerbTag } from '../../readability/partOfSpeech.js';
 import { ObjectiveError } from '../objectives.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../seedChoice.js';
 import { seededMethod } from '../seeded.js';
@@ -12,12 +12,12 @@ import { defineMethod } from './define.js';
 export const settings = {
   maxEdits: integer({ min: 0, max: 1024, default: 2, arg: '<n>', description: 'token edits allowed away from the corpus window a dream starts from' }),
   seedEdits: choice({
-    choices: ['part-of-speech', 'part-of-speech-with-verbs', 'any'],
+    choices: ['part-of-speech', 'part-of-speech-with-adjectives', 'part-of-speech-with-verbs', 'any'],
     default: 'part-of-speech',
-    arg: '<part-of-speech|part-of-speech-with-verbs|any>',
+    arg: '<part-of-speech|part-of-speech-with-adjectives|part-of-speech-with-verbs|any>',
     label: 'edits',
     description:
-      "part-of-speech: swap a word only for one of the same part of speech, keeping the sentence's grammar, and leave verbs as they are (a verb chooses its complements: 'remain of the opinion' does not survive 'get'); part-of-speech-with-verbs: verbs too; any: any token among the model's top-p",
+      "part-of-speech: swap a word only for one of the same part of speech, keeping the sentence's grammar, and leave verbs and adjectives as they are (a verb chooses its complements: 'remain of the opinion' does not survive 'get'; an adjective its noun: 'a young man of good character' does not survive 'human'); part-of-speech-with-adjectives: adjectives too; part-of-speech-with-verbs: verbs and adjectives too; any: any token among the model's top-p",
   }),
   editContext: choice({
     choices: ['any', 'attested'],
@@ -33,6 +33,14 @@ export const settings = {
     label: 'insertions',
     description:
       "plain: an edit may also insert one of a few plain words (also, not, only, just, first, …) after the first word, the dream keeping its length (two blind readers counted 2-3 more neurons with a readable dream at the corpus maximum); none: swaps only",
+  }),
+  deleteWords: choice({
+    choices: ['modifiers', 'none'],
+    default: 'modifiers',
+    arg: '<modifiers|none>',
+    label: 'deletions',
+    description:
+      "modifiers: an edit may also delete an adjective, adverb or qualifier (by its part of speech), the dream pulling in the next word of its seed's document to keep its length; none: no deletions",
   }),
   editCheck: choice({
     choices: ['readable', 'form'],
@@ -54,8 +62,11 @@ export default defineMethod(settings, {
     const { seeds: windows, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch * SEED_CHOICE_FACTOR);
     const { seeds, reserve } = chooseSeeds(windows, cfg.batch, judge && ((text) => assessReadability(judge, text).readable));
     const tags = cfg.seedEdits === 'any' ? undefined : await brownTagLexicon();
-    const fixedTags = cfg.seedEdits === 'part-of-speech' ? isVerbTag : undefined;
-    let keepsEdit: ((seed: string, text: string) => boolean) | undefined;
+    const fixedTags = cfg.seedEdits === 'part-of-speech' ? (tag: string) => isVerbTag(tag) || isAdjectiveTag(tag) : cfg.seedEdits === 'part-of-speech-with-adjectives' ? isVerbTag : undefined;
+    // Deletions go by each word's part of speech, whatever the swaps go by.
+    const deletionTags = cfg.deleteWords === 'modifiers' ? tags ?? (await brownTagLexicon()) : undefined;
+    const deletable = deletionTags && ((word: string) => isDeletableTag(deletionTags.tagOf(word) ?? ''));
+    let keepsEdit: ((seed: string, text: string, seedNext?: string) => boolean) | undefined;
     if (cfg.editContext === 'attested') {
       if (!judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
       keepsEdit = (seed, text) => editsAttested(judge, seed, text);
@@ -65,8 +76,8 @@ export default defineMethod(settings, {
       // a third swapped word) held a dream that could never count, and often stayed there.
       if (!judge) throw new ObjectiveError("--edit-check readable needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge); or use --edit-check form");
       const attested = keepsEdit;
-      keepsEdit = (seed, text) => (!attested || attested(seed, text)) && assessReadability(judge, text, { seedText: seed }).readable;
+      keepsEdit = (seed, text, seedNext) => (!attested || attested(seed, text)) && assessReadability(judge, text, { seedText: seed, seedNext }).readable;
     }
-    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined });
+    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined, deletable });
   },
 });
