@@ -81,6 +81,31 @@ describe('the rule and the part-of-speech check with an insertion', () => {
   });
 });
 
+describe('an inserted determiner, adjective or qualifier fits the word after it', () => {
+  const lex = TagLexicon.fromTagged(['besides/in', 'its/pp$', 'historical/jj', 'significance/nn', 'I/ppss', 'got/vbd', 'her/ppo', 'into/in', 'bed/nn', 'and/cc', 'about/in', 'nine/cd', "o'clock/rb", 'it/pps', 'was/bedz', 'hard/jj', 'quickly/rb', 'done/vbn', 'Congress/np', 'old/jj', 'ask/vb', 'such/jj', 'such/jj', 'such/abl', 'consolidation/nn']);
+  const ok = (seed: string, text: string) => keepsPartsOfSpeech(lex, seed, text, undefined, true);
+  it('takes a determiner or adjective before a common noun or an adjective, and refuses it before a pronoun, a number or a name', () => {
+    expect(ok(' I got her into bed, and', ' I got her into the bed,')).toBe(true);
+    expect(ok(' Besides its historical significance', ' Besides its other historical')).toBe(true); // before an adjective
+    expect(ok(' Besides its historical significance', ' Besides other its historical')).toBe(false); // before pp$
+    expect(ok(" About nine o'clock", " About the nine o'")).toBe(false); // before a number
+    expect(ok(' Besides Congress and', ' Besides all Congress')).toBe(false); // before a name
+    expect(ok(' I got her into bed, and', ' I got her into a bed,')).toBe(true);
+    expect(ok(' I got her into old bed, and', ' I got her into a old bed')).toBe(false); // a before a vowel
+    // An adjective that is often a pre-qualifier too.
+    expect(ok(' It was such consolidation and', ' It was the such consolidation')).toBe(false);
+  });
+  it('takes "very" only before an adjective or an adverb, and a plain adverb anywhere', () => {
+    expect(ok(' It was hard and', ' It was very hard')).toBe(true);
+    expect(ok(' It was done quickly and', ' It was done very quickly')).toBe(true);
+    expect(ok(' It was done and', ' It was very done')).toBe(false);
+    expect(ok(' It was done and', ' It was not done')).toBe(true);
+    expect(ok(' It was done and', ' It was also done')).toBe(true);
+    // At the text's end the next word is cut off: only an adverb.
+    expect(ok(' It was done and', ' It was done the')).toBe(false);
+  });
+});
+
 describe('one modifier deleted (seeded --delete-words modifiers)', () => {
   const seed = ' All lawful means at my command have been employed,';
   const next = ' and shall continue';

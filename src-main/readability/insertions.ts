@@ -15,6 +15,17 @@ export const INSERTABLE_WORDS: readonly string[] = [
 
 const INSERTABLE = new Set(INSERTABLE_WORDS);
 
+/**
+ * Inserted words that modify a noun: a determiner or an adjective stands before a noun or another adjective, never
+ * before a determiner, a pronoun, a number or a name. Read blind, those were the insertions rated 2 (" Besides other
+ * its historical significance", " About the nine o'clock", " This approach requires that: (1) more each",
+ * bench/results/readability-blind-read.insert-words.v2.budget-1500.json).
+ */
+export const PRENOMINAL_INSERTABLE: ReadonlySet<string> = new Set(['the', 'a', 'all', 'new', 'great', 'most', 'more', 'first', 'other', 'own']);
+
+/** Inserted words that qualify an adjective or an adverb ("very"), and stand only before one. */
+export const QUALIFIER_INSERTABLE: ReadonlySet<string> = new Set(['very']);
+
 /** A piece a seeded dream may have gained by insertion (lower-case, as the words are inserted after a space). */
 export const isInsertable = (piece: string): boolean => INSERTABLE.has(piece);
 

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { corpusPackageDir, loadCorpus } from '../corpus/documents.js';
 import { readabilitySplits } from './splits.js';
-import { alignWithDeletion, alignWithInsertion } from './insertions.js';
+import { alignWithDeletion, alignWithInsertion, PRENOMINAL_INSERTABLE, QUALIFIER_INSERTABLE } from './insertions.js';
 import { textPieces } from './wordClasses.js';
 
 /** A Brown tag without its title, headline and citation marks ("nn-tl" → "nn") or foreign-word prefix. */
@@ -114,11 +114,30 @@ export function keepsPartsOfSpeech(tags: TagLexicon, seed: string, text: string,
   // One plain word inserted (readability/insertions.ts), the seed's tail cut where the text ends: the other words
   // swapped as above, and the punctuation and spacing as they were once the inserted word is taken out.
   const aligned = alignWithInsertion(a, b);
-  if (!aligned || !aligned.swaps.every(([i, j]) => swapKeeps(i, j))) return false;
+  if (!aligned || !aligned.swaps.every(([i, j]) => swapKeeps(i, j)) || !fitsBefore(tags, b[aligned.inserted], b[aligned.inserted + 1])) return false;
   const nth = b.slice(0, aligned.inserted).filter((p) => /^[\p{L}\p{N}]/u.test(p)).length;
   let k = 0;
   const without = text.replace(SPACED_WORD, (m) => (k++ === nth ? '' : m));
   return seed.replace(WORD, 'w').startsWith(without.replace(WORD, 'w'));
+}
+
+/**
+ * Does an inserted word fit before the piece that follows it? A determiner or adjective (PRENOMINAL_INSERTABLE) only
+ * before a common noun or an adjective (one that is not often a determiner too), a qualifier (QUALIFIER_INSERTABLE) only before an adjective or an adverb, by
+ * the next word's most frequent tag, and "a" not before a vowel; the other insertable words (adverbs) anywhere. At
+ * the text's end (the next word cut off) nothing is known, so only an adverb fits.
+ */
+function fitsBefore(tags: TagLexicon, inserted: string, next: string | undefined): boolean {
+  const prenominal = PRENOMINAL_INSERTABLE.has(inserted);
+  const qualifier = QUALIFIER_INSERTABLE.has(inserted);
+  if (!prenominal && !qualifier) return true;
+  const tag = next === undefined ? undefined : tags.tagOf(next);
+  if (tag === undefined) return false;
+  // "a" before a vowel would want "an" (by the letter: near enough for a word list of this size).
+  if (inserted === 'a' && /^[aeiou]/i.test(next!)) return false;
+  // Nor before a word that is often a determiner or pre-qualifier itself ("such": jj and abl; "the such consolidation").
+  if (prenominal) return ((/^nn/.test(tag) && !capitalised(next!)) || isAdjectiveTag(tag)) && !tags.tagsOf(next!).some((t) => /^(ab|ap|at|dt|pp|cd|od|wd|wp)/.test(t));
+  return isAdjectiveTag(tag) || /^rb/.test(tag);
 }
 
 /**
