@@ -173,7 +173,7 @@ export function seededMethod(
   opts: {
     /** With a lexicon, a word is swapped only for one of the same part of speech (cfg.seedEdits 'part-of-speech…'). */
     tags?: TagLexicon;
-    /** With the lexicon, words whose (most frequent) tag passes this are never swapped (cfg.seedEdits 'part-of-speech': verbs). */
+    /** With the lexicon, words whose (most frequent) tag passes this are never swapped (cfg.seedEdits 'part-of-speech': verbs and adjectives). */
     fixedTags?: (tag: string) => boolean;
     /** A further test of an edited text against its seed's (cfg.editContext 'attested': readability/attestedEdits.ts). */
     keepsEdit?: (seedText: string, text: string, seedNext?: string) => boolean;

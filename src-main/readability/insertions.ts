@@ -1,7 +1,8 @@
 // One plain word inserted into a real sentence: readers let "It may not be assumed" or "I just opened the door" pass
 // more often than a word swapped for another (bench/results/readability-blind-read.insert-delete-probe.v2.budget-1500.json).
-// A seeded dream's text stays a fixed number of tokens, so an insertion pushes its seed's last token out; these
-// helpers line such a text up with its seed, word by word and token by token.
+// A seeded dream's text stays a fixed number of tokens, so an insertion pushes its seed's last token out and a
+// deletion pulls in the next token of its seed's document; these helpers line such a text up with its seed, word by
+// word and token by token.
 
 /**
  * The words `seeded --insert-words plain` may insert: adverbs, qualifiers, determiners and a few adjectives that fit
