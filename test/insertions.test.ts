@@ -153,4 +153,10 @@ describe('one modifier deleted (seeded --delete-words modifiers)', () => {
     expect(keepsPartsOfSpeech(lex, s2, ' It was employed, and the', undefined, false, ' the')).toBe(true);
     expect(keepsPartsOfSpeech(lex, ' It was employed fully, and', ' It was employed, and the', undefined, false, ' the')).toBe(false);
   });
+  it('deletes an adjective only before its noun (attributive), never one that completes a verb (predicative)', () => {
+    const adj = TagLexicon.fromTagged(['he/pps', 'was/bedz', 'mad/jj', 'at/in', 'a/at', 'world/nn', 'mad/jj', 'old/jj', 'man/nn', 'saw/vbd', 'very/ql', 'lawful/jj']);
+    expect(keepsPartsOfSpeech(adj, ' He saw a mad world', ' He saw a world he', undefined, false, ' he')).toBe(true);
+    expect(keepsPartsOfSpeech(adj, ' He saw a mad old man', ' He saw a old man he', undefined, false, ' he')).toBe(true); // before an adjective
+    expect(keepsPartsOfSpeech(adj, ' He was mad at a world', ' He was at a world he', undefined, false, ' he')).toBe(false);
+  });
 });

@@ -141,7 +141,8 @@ function fitsBefore(tags: TagLexicon, inserted: string, next: string | undefined
 }
 
 /**
- * One modifier deleted (isDeletableTag, lower-case, between two words), the text running on into its seed's document
+ * One modifier deleted (isDeletableTag, lower-case, between two words; an adjective only before a noun or another
+ * adjective, where it is attributive), the text running on into its seed's document
  * (`seedNext`): the other words swapped as keepsPartsOfSpeech allows, and the punctuation and spacing as they were
  * once the word is taken out of the seed.
  */
@@ -154,6 +155,9 @@ function keepsDeletion(tags: TagLexicon, seed: string, seedNext: string, text: s
   const word = a[d];
   const tag = tags.tagOf(word);
   if (capitalised(word) || tag === undefined || !isDeletableTag(tag) || !/^[\p{L}]/u.test(runOn[d + 1] ?? '') || !/^[\p{L}\p{N}]/u.test(a[d - 1])) return false;
+  // An adjective goes only where it stands before its noun (attributive): "He's mad at" would become "He's at".
+  const after = tags.tagOf(runOn[d + 1]);
+  if (isAdjectiveTag(tag) && !(after !== undefined && (/^nn/.test(after) || isAdjectiveTag(after)))) return false;
   // Swaps beside the deletion are judged against the run-on seed's pieces.
   if (!aligned.swaps.every(([i, j]) => i < a.length && swapKeeps(i, j))) return false;
   const nth = a.slice(0, d).filter((p) => /^[\p{L}\p{N}]/u.test(p)).length;

@@ -40,7 +40,7 @@ export const settings = {
     arg: '<modifiers|none>',
     label: 'deletions',
     description:
-      "modifiers: an edit may also delete an adjective, adverb or qualifier (by its part of speech), the dream pulling in the next word of its seed's document to keep its length; none: no deletions",
+      "modifiers: an edit may also delete an adjective (before its noun), adverb or qualifier (by its part of speech), the dream pulling in the next word of its seed's document to keep its length; none: no deletions",
   }),
   editCheck: choice({
     choices: ['readable', 'form'],
