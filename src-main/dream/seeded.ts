@@ -43,6 +43,9 @@ export type SeedSource = (target: Target, reduce: Reduce, seqLen: number, count:
  */
 const ABBREVIATION_END = /(?:^|[^\p{L}])(?:\p{Lu}|Mr|Mrs|Ms|Messrs|Dr|St|Mt|Ft|Gen|Col|Maj|Capt|Lt|Sgt|Adm|Gov|Sen|Rep|Rev|Hon|Prof|Jr|Sr|Co|Corp|Inc|Ltd|Bros|No|Nos|Vol|Fig|Art|Sec|vs)\.$/u;
 
+/** What ends a run of prose: a line break or <|endoftext|> (no seed window holds one, nor the text after it). */
+const PROSE_BREAK = /[\r\n]|<\|endoftext\|>/;
+
 /**
  * Candidate windows of a seed pool: `seqLen` tokens starting where a sentence starts (a word with a capital, a digit
  * or an opening quote, at the document's start or after . ! or ? that ends no initial or title), inside one
@@ -63,13 +66,13 @@ export function seedWindows(docs: { id: string; ids: number[] }[], tok: TextToke
   // A cheap per-token filter before the window's own check (keepsSentenceForm, which asks startsAsSentence again).
   const opensSentence = memo(startsAsSentence);
   const endsSentence = memo((t) => /[.!?]["'’)\]]?$/.test(t));
-  const breaks = memo((t) => /[\r\n]|<\|endoftext\|>/.test(t));
+  const breaks = memo((t) => PROSE_BREAK.test(t));
   for (const d of docs) {
     for (let s = 0; s + seqLen <= d.ids.length; s++) {
       if (!opensSentence(d.ids[s]) || (s > 0 && (!endsSentence(d.ids[s - 1]) || ABBREVIATION_END.test(tok.decode(d.ids.slice(Math.max(0, s - 4), s)))))) continue;
       const ids = d.ids.slice(s, s + seqLen);
       const text = tok.decode(ids);
-      if (/[\r\n]|<\|endoftext\|>/.test(text) || !keepsSentenceForm(text)) continue;
+      if (PROSE_BREAK.test(text) || !keepsSentenceForm(text)) continue;
       // What follows, up to a line break or <|endoftext|> (a deletion pulls in only the same run of prose).
       const next = d.ids.slice(s + seqLen, s + seqLen + SEED_NEXT_TOKENS);
       const stop = next.findIndex((id) => breaks(id));
@@ -206,12 +209,13 @@ export function seededMethod(
   // seed run on into its document (the tokens pushed out at the end free).
   const editsOf = (origin: number[], ids: number[], next: number[] = []) =>
     inserting || deleting ? tokenEdits([...origin, ...next], ids, cfg.maxEdits + next.length) : hamming(ids, origin);
-  const nextText = (s: SeedWindow) => (s.next?.length ? tok.decode(s.next) : undefined);
   if (!seeds.length) throw new Error('seeded: the seed pool gave no windows for this target');
   const rho = cfg.repetitionPenalty;
   const lambdas = seeds.map((_, i) => cfg.lambdas[i % cfg.lambdas.length]);
   // Every seed a member may hold (the first ones, then the reserve), and which one each member holds now.
   const all = [...seeds, ...(opts.reserve ?? [])];
+  // What follows each seed in its document, decoded once (what a deletion's dream is lined up with); none without deletions.
+  const nextTexts = all.map((s) => (deleting && s.next?.length ? tok.decode(s.next) : undefined));
   const held = seeds.map((_, i) => i);
   const label = (i: number) => `seed ${held[i] + 1} λ=${lambdas[i]}`;
   const labels = seeds.map((_, i) => label(i));
@@ -231,8 +235,8 @@ export function seededMethod(
     // With --edit-check readable it is a filter only (keepsEdit): a candidate the rule refuses is never measured.
     keeps: (text, i) =>
       keepsSentenceForm(text) &&
-      (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags, inserting, deleting ? nextText(all[held[i]]) : undefined)) &&
-      (!keepsEdit || keepsEdit(all[held[i]].text, text, deleting ? nextText(all[held[i]]) : undefined)),
+      (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags, inserting, nextTexts[held[i]])) &&
+      (!keepsEdit || keepsEdit(all[held[i]].text, text, nextTexts[held[i]])),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
     evaluate,
@@ -256,8 +260,8 @@ export function seededMethod(
       const cur = await inner.current();
       return cur.map((ids, i): DreamOrigin => {
         const s = all[held[i]];
-        const next = deleting ? s.next ?? [] : [];
-        return { seedText: s.text, seedValue: s.value, seedDoc: s.docId, edits: editsOf(s.ids, ids, next), ...(next.length ? { seedNext: tok.decode(next) } : {}) };
+        const seedNext = nextTexts[held[i]];
+        return { seedText: s.text, seedValue: s.value, seedDoc: s.docId, edits: editsOf(s.ids, ids, deleting ? s.next : []), ...(seedNext !== undefined ? { seedNext } : {}) };
       });
     },
   };

@@ -105,9 +105,10 @@ export interface DeletionAlignment {
  */
 export function alignWithDeletion(seed: readonly string[], runOn: readonly string[], text: readonly string[], maxSwaps = 1): DeletionAlignment | null {
   let best: DeletionAlignment | null = null;
+  if (text.length + 1 > runOn.length) return null;
   for (let del = 1; del < seed.length; del++) {
     // A whole word of the seed (its last piece may be a word cut short that the run-on text completes).
-    if (runOn[del] !== seed[del] || !/^[\p{L}\p{N}]/u.test(seed[del]) || text.length + 1 > runOn.length) continue;
+    if (runOn[del] !== seed[del] || !/^[\p{L}\p{N}]/u.test(seed[del])) continue;
     const swaps: [number, number][] = [];
     for (let j = 0; j < text.length; j++) {
       const i = j < del ? j : j + 1;

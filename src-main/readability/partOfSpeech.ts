@@ -67,6 +67,14 @@ const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
 /** A word with the space before it, if any: what taking an inserted word out of a text removes. */
 const SPACED_WORD = new RegExp(`\\s?(?:${WORD.source})`, 'gu');
 const capitalised = (w: string) => /^\p{Lu}/u.test(w);
+const isWordPiece = (p: string) => /^[\p{L}\p{N}]/u.test(p);
+
+/** `text` with the word that `pieces[at]` is (pieces: textPieces of the text) taken out, with the space before it. */
+function withoutWordAt(text: string, pieces: readonly string[], at: number): string {
+  const nth = pieces.slice(0, at).filter(isWordPiece).length;
+  let k = 0;
+  return text.replace(SPACED_WORD, (m) => (k++ === nth ? '' : m));
+}
 
 /**
  * A lexical verb's tag (Brown's vb, vbd, vbg, vbn, vbz; not the be/have/do forms). Swapped for another verb, a verb
@@ -109,16 +117,13 @@ export function keepsPartsOfSpeech(tags: TagLexicon, seed: string, text: string,
     return ta !== undefined && tags.tagsOf(b[j]).includes(ta) && !fixed?.(ta);
   };
   if (seed.replace(WORD, 'w') === text.replace(WORD, 'w') && a.length === b.length && a.every((w, i) => w === b[i] || swapKeeps(i, i))) return true;
-  if (seedNext && keepsDeletion(tags, seed, seedNext, text, swapKeeps)) return true;
+  if (seedNext && keepsDeletion(tags, a, b, seed + seedNext, text, swapKeeps)) return true;
   if (!insertions) return false;
   // One plain word inserted (readability/insertions.ts), the seed's tail cut where the text ends: the other words
   // swapped as above, and the punctuation and spacing as they were once the inserted word is taken out.
   const aligned = alignWithInsertion(a, b);
   if (!aligned || !aligned.swaps.every(([i, j]) => swapKeeps(i, j)) || !fitsBefore(tags, b[aligned.inserted], b[aligned.inserted + 1])) return false;
-  const nth = b.slice(0, aligned.inserted).filter((p) => /^[\p{L}\p{N}]/u.test(p)).length;
-  let k = 0;
-  const without = text.replace(SPACED_WORD, (m) => (k++ === nth ? '' : m));
-  return seed.replace(WORD, 'w').startsWith(without.replace(WORD, 'w'));
+  return seed.replace(WORD, 'w').startsWith(withoutWordAt(text, b, aligned.inserted).replace(WORD, 'w'));
 }
 
 /**
@@ -143,27 +148,24 @@ function fitsBefore(tags: TagLexicon, inserted: string, next: string | undefined
 /**
  * One modifier deleted (isDeletableTag, lower-case, between two words; an adjective only before a noun or another
  * adjective, where it is attributive), the text running on into its seed's document
- * (`seedNext`): the other words swapped as keepsPartsOfSpeech allows, and the punctuation and spacing as they were
- * once the word is taken out of the seed.
+ * (`runOnText`: the seed's text and its document's next text): the other words swapped as keepsPartsOfSpeech allows,
+ * and the punctuation and spacing as they were once the word is taken out of the seed. `a`, `b`: the seed's and the
+ * text's pieces.
  */
-function keepsDeletion(tags: TagLexicon, seed: string, seedNext: string, text: string, swapKeeps: (i: number, j: number) => boolean): boolean {
-  const a = textPieces(seed);
-  const runOn = textPieces(seed + seedNext);
-  const aligned = alignWithDeletion(a, runOn, textPieces(text));
+function keepsDeletion(tags: TagLexicon, a: readonly string[], b: readonly string[], runOnText: string, text: string, swapKeeps: (i: number, j: number) => boolean): boolean {
+  const runOn = textPieces(runOnText);
+  const aligned = alignWithDeletion(a, runOn, b);
   if (!aligned) return false;
   const d = aligned.deleted;
   const word = a[d];
   const tag = tags.tagOf(word);
-  if (capitalised(word) || tag === undefined || !isDeletableTag(tag) || !/^[\p{L}]/u.test(runOn[d + 1] ?? '') || !/^[\p{L}\p{N}]/u.test(a[d - 1])) return false;
+  if (capitalised(word) || tag === undefined || !isDeletableTag(tag) || !/^[\p{L}]/u.test(runOn[d + 1] ?? '') || !isWordPiece(a[d - 1])) return false;
   // An adjective goes only where it stands before its noun (attributive): "He's mad at" would become "He's at".
   const after = tags.tagOf(runOn[d + 1]);
   if (isAdjectiveTag(tag) && !(after !== undefined && (/^nn/.test(after) || isAdjectiveTag(after)))) return false;
   // Swaps beside the deletion are judged against the run-on seed's pieces.
   if (!aligned.swaps.every(([i, j]) => i < a.length && swapKeeps(i, j))) return false;
-  const nth = a.slice(0, d).filter((p) => /^[\p{L}\p{N}]/u.test(p)).length;
-  let k = 0;
-  const without = (seed + seedNext).replace(SPACED_WORD, (m) => (k++ === nth ? '' : m));
-  return without.replace(WORD, 'w').startsWith(text.replace(WORD, 'w'));
+  return withoutWordAt(runOnText, runOn, d).replace(WORD, 'w').startsWith(text.replace(WORD, 'w'));
 }
 
 let shipped: Promise<TagLexicon> | undefined;
