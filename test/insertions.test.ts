@@ -106,6 +106,34 @@ describe('an inserted determiner, adjective or qualifier fits the word after it'
   });
 });
 
+describe('an inserted word fits the word before it', () => {
+  const lex = TagLexicon.fromTagged([
+    ...['other/ap', 'pigments/nns', 'were/bed', 'mostly/rb', 'wooded/jj', 'stream/nn', 'valleys/nns', 'in/in', 'notwithstanding/in', 'the/at', 'existence/nn', 'of/in'],
+    ...['moses/np', 'and/cc', 'mrs/np', 'tussle/np', 'waited/vbd', 'for/in', 'its/pp$', 'historical/jj', 'significance/nn', 'hence/rb', 'besides/rb', 'besides/rb', 'besides/in'],
+  ]);
+  const ok = (seed: string, text: string) => keepsPartsOfSpeech(lex, seed, text, undefined, true);
+  it('refuses a determiner after another determiner, a possessive or an adjective, and takes "other", "most" and "own" where they go', () => {
+    expect(ok(' Other pigments were mostly', ' Other more pigments were')).toBe(false);
+    expect(ok(' Besides its historical significance', ' Besides its all historical')).toBe(false);
+    expect(ok(' Besides its historical significance', ' Besides its other historical')).toBe(true);
+    expect(ok(' Besides its historical significance', ' Besides its most historical')).toBe(true);
+    expect(ok(' Besides its historical significance', ' Besides its own historical')).toBe(true);
+    expect(ok(' Besides historical significance and', ' Besides own historical significance')).toBe(false);
+    expect(ok(' Besides historical significance and', ' Besides all historical significance')).toBe(true);
+  });
+  it('refuses an adverb inside a noun phrase or a name, or after a preposition unless it is a focus adverb', () => {
+    expect(ok(' Wooded stream valleys in', ' Wooded only stream valleys')).toBe(false);
+    expect(ok(' Notwithstanding the existence of', ' Notwithstanding often the existence')).toBe(false);
+    expect(ok(' Notwithstanding the existence of', ' Notwithstanding even the existence')).toBe(true);
+    expect(ok(' Notwithstanding the existence of', ' Notwithstanding the often existence')).toBe(false);
+    expect(ok(' Moses and Mrs. Tussle waited for', ' Moses and Mrs. often Tussle waited')).toBe(false);
+    expect(ok(' Moses and Mrs. Tussle waited for', ' Moses and Mrs. Tussle often waited')).toBe(true);
+    // A word that is mostly an adverb but may be a preposition: not before the noun phrase it would govern.
+    expect(ok(' Besides its historical significance', ' Besides also its historical')).toBe(false);
+    expect(ok(' Hence its historical significance', ' Hence also its historical')).toBe(true);
+  });
+});
+
 describe('one modifier deleted (seeded --delete-words modifiers)', () => {
   const seed = ' All lawful means at my command have been employed,';
   const next = ' and shall continue';

@@ -122,27 +122,66 @@ export function keepsPartsOfSpeech(tags: TagLexicon, seed: string, text: string,
   // One plain word inserted (readability/insertions.ts), the seed's tail cut where the text ends: the other words
   // swapped as above, and the punctuation and spacing as they were once the inserted word is taken out.
   const aligned = alignWithInsertion(a, b);
-  if (!aligned || !aligned.swaps.every(([i, j]) => swapKeeps(i, j)) || !fitsBefore(tags, b[aligned.inserted], b[aligned.inserted + 1])) return false;
+  if (!aligned || !aligned.swaps.every(([i, j]) => swapKeeps(i, j)) || !fitsBetween(tags, b[aligned.inserted - 1], b[aligned.inserted], b[aligned.inserted + 1])) return false;
   return seed.replace(WORD, 'w').startsWith(withoutWordAt(text, b, aligned.inserted).replace(WORD, 'w'));
 }
 
+/** Tags of words that open a noun phrase and are followed by its noun: article, determiner, possessive, number. */
+const DETERMINER_TAG = /^(at|dt|ap|pp\$|cd|od|wp\$)/;
+
+/** Inserted adverbs that may stand between a preposition and its object ("of only three", "for even a moment"). */
+const FOCUS_ADVERBS: ReadonlySet<string> = new Set(['only', 'even', 'just']);
+
 /**
- * Does an inserted word fit before the piece that follows it? A determiner or adjective (PRENOMINAL_INSERTABLE) only
- * before a common noun or an adjective (one that is not often a determiner too), a qualifier (QUALIFIER_INSERTABLE) only before an adjective or an adverb, by
- * the next word's most frequent tag, and "a" not before a vowel; the other insertable words (adverbs) anywhere. At
- * the text's end (the next word cut off) nothing is known, so only an adverb fits.
+ * Does an inserted word fit between the pieces either side of it? After a sentence's end or an abbreviation (".",
+ * "!", "?") nothing lower-case fits. A determiner or adjective (PRENOMINAL_INSERTABLE) only before a common noun or
+ * an adjective (one that is not often a determiner too), "a" not before a vowel; one that is a determiner itself
+ * (the, a, all, more) not after a determiner, a possessive or an adjective ("Other more pigments"), "other" and "most"
+ * after an article or a possessive but not after an adjective (nor "a other", "each most"), "own" only after a
+ * possessive; a qualifier (QUALIFIER_INSERTABLE) only before an adjective or an adverb; an adverb not inside a noun
+ * phrase (after a determiner, or between an adjective and its noun: "Wooded only stream valleys") or a name ("Mrs.
+ * often Tussle"), and after a preposition only a focus adverb ("Notwithstanding often the existence", "Besides also
+ * its"). By each word's most frequent tag; at the text's end (the next word cut off) nothing is known, so only an
+ * adverb fits, and only after a word it may follow. The examples are dreams the rule passed before this check
+ * (bench/results/dream-quality.textdream-gpt2-small-v2.24-neurons.budget-1500.delete-modifiers.json).
  */
-function fitsBefore(tags: TagLexicon, inserted: string, next: string | undefined): boolean {
+function fitsBetween(tags: TagLexicon, prev: string, inserted: string, next: string | undefined): boolean {
+  if (/^[.!?]$/.test(prev)) return false;
+  const prevTag = tags.tagOf(prev);
+  const prevDeterminer = prevTag !== undefined && DETERMINER_TAG.test(prevTag);
   const prenominal = PRENOMINAL_INSERTABLE.has(inserted);
   const qualifier = QUALIFIER_INSERTABLE.has(inserted);
-  if (!prenominal && !qualifier) return true;
   const tag = next === undefined ? undefined : tags.tagOf(next);
-  if (tag === undefined) return false;
-  // "a" before a vowel would want "an" (by the letter: near enough for a word list of this size).
-  if (inserted === 'a' && /^[aeiou]/i.test(next!)) return false;
-  // Nor before a word that is often a determiner or pre-qualifier itself ("such": jj and abl; "the such consolidation").
-  if (prenominal) return ((/^nn/.test(tag) && !capitalised(next!)) || isAdjectiveTag(tag)) && !tags.tagsOf(next!).some((t) => /^(ab|ap|at|dt|pp|cd|od|wd|wp)/.test(t));
-  return isAdjectiveTag(tag) || /^rb/.test(tag);
+  if (prenominal || qualifier) {
+    if (tag === undefined) return false;
+    // "a" before a vowel would want "an" (by the letter: near enough for a word list of this size).
+    if (inserted === 'a' && /^[aeiou]/i.test(next!)) return false;
+    if (qualifier) return isAdjectiveTag(tag) || /^rb/.test(tag);
+    // Nor before a word that is often a determiner or pre-qualifier itself ("such": jj and abl; "the such consolidation").
+    if (!(((/^nn/.test(tag) && !capitalised(next!)) || isAdjectiveTag(tag)) && !tags.tagsOf(next!).some((t) => /^(ab|ap|at|dt|pp|cd|od|wd|wp)/.test(t)))) return false;
+    const prevAdjective = prevTag !== undefined && isAdjectiveTag(prevTag);
+    switch (inserted) {
+      case 'the':
+      case 'a':
+      case 'all':
+      case 'more':
+        return !prevDeterminer && !prevAdjective;
+      case 'other': // "the other", "its other", "every other"; not "a other" nor "great other".
+        return prev.toLowerCase() !== 'a' && !prevAdjective;
+      case 'most': // "the most", "its most"; not "each most".
+        return !(prevTag !== undefined && /^(ap|dt|cd|od)/.test(prevTag)) && !prevAdjective;
+      case 'own':
+        return prevTag === 'pp$';
+      default: // new, great, first: after a determiner or not.
+        return true;
+    }
+  }
+  // An adverb.
+  if (prevDeterminer) return false;
+  if (prevTag !== undefined && isAdjectiveTag(prevTag) && tag !== undefined && /^nn/.test(tag)) return false;
+  if (prevTag !== undefined && /^np/.test(prevTag) && tag !== undefined && /^np/.test(tag)) return false;
+  if (!FOCUS_ADVERBS.has(inserted) && (prevTag === 'in' || (tags.tagsOf(prev).includes('in') && (tag === undefined || DETERMINER_TAG.test(tag) || /^(nn|np|jj|pp)/.test(tag))))) return false;
+  return true;
 }
 
 /**
