@@ -165,6 +165,8 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     'seeded-verbs': { seedEdits: 'part-of-speech-with-verbs' },
     // Adjectives swapped too (the default until adjectives were left as they are).
     'seeded-adjectives': { seedEdits: 'part-of-speech-with-adjectives' },
+    // Common nouns left as they are too (only names, adverbs and function words swapped).
+    'seeded-keep-nouns': { seedEdits: 'part-of-speech-keep-nouns' },
     'seeded-1': { maxEdits: 1 },
     'seeded-attested': { editContext: 'attested' },
     // Swaps only (the default until plain words could be inserted too).

@@ -95,7 +95,7 @@ describe('textdream dream: user errors exit 2 and name the flag', () => {
   it('an unknown --seed-edits lists the kinds', async () => {
     const r = await runCli([...BASE, ...SMALL, '--method', 'seeded', '--seed-edits', 'nouns']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error: --seed-edits must be one of part-of-speech, part-of-speech-with-adjectives, part-of-speech-with-verbs, any; got "nouns"/);
+    expect(r.stderr).toMatch(/error: --seed-edits must be one of part-of-speech, part-of-speech-keep-nouns, part-of-speech-with-adjectives, part-of-speech-with-verbs, any; got "nouns"/);
   });
 
   it('a missing --layer says what to give', async () => {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { corpusPackageDir, loadCorpus } from '../src-main/corpus/documents.js';
-import { brownTagLexicon, isAdjectiveTag, isVerbTag, keepsPartsOfSpeech, MIN_TAG_SHARE, normaliseTag, TagLexicon } from '../src-main/readability/partOfSpeech.js';
+import { brownTagLexicon, isAdjectiveTag, isCommonNounTag, isVerbTag, keepsPartsOfSpeech, MIN_TAG_SHARE, normaliseTag, TagLexicon } from '../src-main/readability/partOfSpeech.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
 
 describe('tag lexicon', () => {
@@ -77,6 +77,16 @@ describe('seeded edits that keep parts of speech', () => {
     expect(keepsPartsOfSpeech(adj, ' a young man of good character', ' a young man of human character', isVerbTag)).toBe(true);
     expect(keepsPartsOfSpeech(adj, ' a young man of good character', ' a young man of human character', fixed)).toBe(false);
     expect(keepsPartsOfSpeech(adj, ' a young man of good character', ' a young boy of good character', fixed)).toBe(true);
+  });
+
+  it('tells common nouns (left as they are with --seed-edits part-of-speech-keep-nouns) from names by their Brown tags', () => {
+    for (const t of ['nn', 'nns', 'nn$', 'nns$']) expect(isCommonNounTag(t), t).toBe(true);
+    for (const t of ['np', 'nps', 'np$', 'nr', 'jj', 'rb', 'vb']) expect(isCommonNounTag(t), t).toBe(false);
+    const lex = TagLexicon.fromTagged(['the/at', 'sympathy/nn', 'herb/nn', 'of/in', 'Kate/np', 'Moses/np', 'and/cc', 'people/nns', 'has/hvz', 'justly/rb', 'duly/rb']);
+    const keepNouns = (t: string) => isVerbTag(t) || isAdjectiveTag(t) || isCommonNounTag(t);
+    expect(keepsPartsOfSpeech(lex, ' The sympathy of the people has justly', ' The herb of the people has justly', keepNouns)).toBe(false);
+    expect(keepsPartsOfSpeech(lex, ' The sympathy of the people has justly', ' The sympathy of the people has duly', keepNouns)).toBe(true);
+    expect(keepsPartsOfSpeech(lex, ' Kate and the people', ' Moses and the people', keepNouns)).toBe(true);
   });
 });
 

@@ -92,6 +92,14 @@ export const isVerbTag = (tag: string): boolean => tag.startsWith('vb');
 export const isAdjectiveTag = (tag: string): boolean => tag.startsWith('jj');
 
 /**
+ * A common noun's tag (Brown nn, nns, nn$, nns$; not a proper noun, np). Swapped for another noun, it keeps the
+ * grammar but often not the sense: of the single-word swaps in seeded dreams read blind up to 2026-12-06, common nouns
+ * were rated 4-5 in 20 of 60 (" The herb of the American people", " Thereafter the peace was vigorously prosecuted",
+ * 3 and 3), adverbs in 14 of 19 and names in 6 of 8.
+ */
+export const isCommonNounTag = (tag: string): boolean => /^nns?\$?$/.test(tag);
+
+/**
  * A tag whose word a seeded edit may delete: adjectives, adverbs and qualifiers (Brown jj*, rb*, ql), modifiers a
  * sentence reads on without ("All means at my lawful command" → "All means at my command", rated 5 read blind in
  * bench/results/readability-blind-read.insert-delete-probe.v2.budget-1500.json); a deleted noun took its sentence's

@@ -2,7 +2,7 @@
 import { assessReadability } from '../../readability/assess.js';
 import { editsAttested } from '../../readability/attestedEdits.js';
 import { INSERTABLE_WORDS } from '../../readability/insertions.js';
-import { brownTagLexicon, isAdjectiveTag, isDeletableTag, isVerbTag } from '../../readability/partOfSpeech.js';
+import { brownTagLexicon, isAdjectiveTag, isCommonNounTag, isDeletableTag, isVerbTag } from '../../readability/partOfSpeech.js';
 import { ObjectiveError } from '../objectives.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../seedChoice.js';
 import { seededMethod } from '../seeded.js';
@@ -12,12 +12,12 @@ import { defineMethod } from './define.js';
 export const settings = {
   maxEdits: integer({ min: 0, max: 1024, default: 2, arg: '<n>', description: 'token edits allowed away from the corpus window a dream starts from' }),
   seedEdits: choice({
-    choices: ['part-of-speech', 'part-of-speech-with-adjectives', 'part-of-speech-with-verbs', 'any'],
+    choices: ['part-of-speech', 'part-of-speech-keep-nouns', 'part-of-speech-with-adjectives', 'part-of-speech-with-verbs', 'any'],
     default: 'part-of-speech',
-    arg: '<part-of-speech|part-of-speech-with-adjectives|part-of-speech-with-verbs|any>',
+    arg: '<part-of-speech|part-of-speech-keep-nouns|part-of-speech-with-adjectives|part-of-speech-with-verbs|any>',
     label: 'edits',
     description:
-      "part-of-speech: swap a word only for one of the same part of speech, keeping the sentence's grammar, and leave verbs and adjectives as they are (a verb chooses its complements: 'remain of the opinion' does not survive 'get'; an adjective its noun: 'a young man of good character' does not survive 'human'); part-of-speech-with-adjectives: adjectives too; part-of-speech-with-verbs: verbs and adjectives too; any: any token among the model's top-p",
+      "part-of-speech: swap a word only for one of the same part of speech, keeping the sentence's grammar, and leave verbs and adjectives as they are (a verb chooses its complements: 'remain of the opinion' does not survive 'get'; an adjective its noun: 'a young man of good character' does not survive 'human'); part-of-speech-keep-nouns: common nouns too (names, adverbs and function words are still swapped); part-of-speech-with-adjectives: adjectives too; part-of-speech-with-verbs: verbs and adjectives too; any: any token among the model's top-p",
   }),
   editContext: choice({
     choices: ['any', 'attested'],
@@ -62,7 +62,14 @@ export default defineMethod(settings, {
     const { seeds: windows, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch * SEED_CHOICE_FACTOR);
     const { seeds, reserve } = chooseSeeds(windows, cfg.batch, judge && ((text) => assessReadability(judge, text).readable));
     const tags = cfg.seedEdits === 'any' ? undefined : await brownTagLexicon();
-    const fixedTags = cfg.seedEdits === 'part-of-speech' ? (tag: string) => isVerbTag(tag) || isAdjectiveTag(tag) : cfg.seedEdits === 'part-of-speech-with-adjectives' ? isVerbTag : undefined;
+    const fixedTags =
+      cfg.seedEdits === 'part-of-speech'
+        ? (tag: string) => isVerbTag(tag) || isAdjectiveTag(tag)
+        : cfg.seedEdits === 'part-of-speech-keep-nouns'
+          ? (tag: string) => isVerbTag(tag) || isAdjectiveTag(tag) || isCommonNounTag(tag)
+          : cfg.seedEdits === 'part-of-speech-with-adjectives'
+            ? isVerbTag
+            : undefined;
     // Deletions go by each word's part of speech, whatever the swaps go by.
     const deletionTags = cfg.deleteWords === 'modifiers' ? tags ?? (await brownTagLexicon()) : undefined;
     const deletable = deletionTags && ((word: string) => isDeletableTag(deletionTags.tagOf(word) ?? ''));
