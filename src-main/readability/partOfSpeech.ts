@@ -157,6 +157,7 @@ function fitsBetween(tags: TagLexicon, prev: string, inserted: string, next: str
   if (/^[.!?]$/.test(prev)) return false;
   const prevTag = tags.tagOf(prev);
   const prevDeterminer = prevTag !== undefined && DETERMINER_TAG.test(prevTag);
+  const prevAdjective = prevTag !== undefined && isAdjectiveTag(prevTag);
   const prenominal = PRENOMINAL_INSERTABLE.has(inserted);
   const qualifier = QUALIFIER_INSERTABLE.has(inserted);
   const tag = next === undefined ? undefined : tags.tagOf(next);
@@ -167,7 +168,6 @@ function fitsBetween(tags: TagLexicon, prev: string, inserted: string, next: str
     if (qualifier) return isAdjectiveTag(tag) || /^rb/.test(tag);
     // Nor before a word that is often a determiner or pre-qualifier itself ("such": jj and abl; "the such consolidation").
     if (!(((/^nn/.test(tag) && !capitalised(next!)) || isAdjectiveTag(tag)) && !tags.tagsOf(next!).some((t) => /^(ab|ap|at|dt|pp|cd|od|wd|wp)/.test(t)))) return false;
-    const prevAdjective = prevTag !== undefined && isAdjectiveTag(prevTag);
     switch (inserted) {
       case 'the':
       case 'a':
@@ -186,7 +186,7 @@ function fitsBetween(tags: TagLexicon, prev: string, inserted: string, next: str
   }
   // An adverb.
   if (prevDeterminer) return false;
-  if (prevTag !== undefined && isAdjectiveTag(prevTag) && tag !== undefined && /^nn/.test(tag)) return false;
+  if (prevAdjective && tag !== undefined && /^nn/.test(tag)) return false;
   if (prevTag !== undefined && /^np/.test(prevTag) && tag !== undefined && /^np/.test(tag)) return false;
   if (!FOCUS_ADVERBS.has(inserted) && (prevTag === 'in' || (tags.tagsOf(prev).includes('in') && (tag === undefined || DETERMINER_TAG.test(tag) || /^(nn|np|jj|pp)/.test(tag))))) return false;
   return true;

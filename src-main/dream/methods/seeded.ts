@@ -3,6 +3,7 @@ import { assessReadability } from '../../readability/assess.js';
 import { editsAttested } from '../../readability/attestedEdits.js';
 import { INSERTABLE_WORDS } from '../../readability/insertions.js';
 import { brownTagLexicon, isAdjectiveTag, isCommonNounTag, isDeletableTag, isVerbTag } from '../../readability/partOfSpeech.js';
+import type { DreamConfig } from '../config.js';
 import { ObjectiveError } from '../objectives.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../seedChoice.js';
 import { seededMethod } from '../seeded.js';
@@ -52,6 +53,13 @@ export const settings = {
   }),
 };
 
+/** Per --seed-edits kind, the words (by their most frequent tag) a swap leaves as they are; none for the others. */
+const FIXED_TAGS: Partial<Record<DreamConfig['seedEdits'], (tag: string) => boolean>> = {
+  'part-of-speech': (tag) => isVerbTag(tag) || isAdjectiveTag(tag),
+  'part-of-speech-keep-nouns': (tag) => isVerbTag(tag) || isAdjectiveTag(tag) || isCommonNounTag(tag),
+  'part-of-speech-with-adjectives': isVerbTag,
+};
+
 export default defineMethod(settings, {
   summary: 'edit a few words of the corpus windows where the neuron fires most',
   order: 6,
@@ -62,14 +70,7 @@ export default defineMethod(settings, {
     const { seeds: windows, cost } = await ctx.seedSource(target, cfg.reduce, cfg.seqLen, cfg.batch * SEED_CHOICE_FACTOR);
     const { seeds, reserve } = chooseSeeds(windows, cfg.batch, judge && ((text) => assessReadability(judge, text).readable));
     const tags = cfg.seedEdits === 'any' ? undefined : await brownTagLexicon();
-    const fixedTags =
-      cfg.seedEdits === 'part-of-speech'
-        ? (tag: string) => isVerbTag(tag) || isAdjectiveTag(tag)
-        : cfg.seedEdits === 'part-of-speech-keep-nouns'
-          ? (tag: string) => isVerbTag(tag) || isAdjectiveTag(tag) || isCommonNounTag(tag)
-          : cfg.seedEdits === 'part-of-speech-with-adjectives'
-            ? isVerbTag
-            : undefined;
+    const fixedTags = FIXED_TAGS[cfg.seedEdits];
     // Deletions go by each word's part of speech, whatever the swaps go by.
     const deletionTags = cfg.deleteWords === 'modifiers' ? tags ?? (await brownTagLexicon()) : undefined;
     const deletable = deletionTags && ((word: string) => isDeletableTag(deletionTags.tagOf(word) ?? ''));
