@@ -110,6 +110,8 @@ describe('an inserted word fits the word before it', () => {
   const lex = TagLexicon.fromTagged([
     ...['other/ap', 'pigments/nns', 'were/bed', 'mostly/rb', 'wooded/jj', 'stream/nn', 'valleys/nns', 'in/in', 'notwithstanding/in', 'the/at', 'existence/nn', 'of/in'],
     ...['moses/np', 'and/cc', 'mrs/np', 'tussle/np', 'waited/vbd', 'for/in', 'its/pp$', 'historical/jj', 'significance/nn', 'hence/rb', 'besides/rb', 'besides/rb', 'besides/in'],
+    ...['need/nn', 'moment/nn', 'is/bez', 'such/jj', 'such/jj', 'such/abl', 'great/jj', 'confusion/nn', 'there/ex', 'was/bedz', 'that/cs'],
+    ...['three/cd', 'seagoing/jj', 'sheathed/vbn', 'coppered/vbn', 'just/rb'],
   ]);
   const ok = (seed: string, text: string) => keepsPartsOfSpeech(lex, seed, text, undefined, true);
   it('refuses a determiner after another determiner, a possessive or an adjective, and takes "other", "most" and "own" where they go', () => {
@@ -120,6 +122,11 @@ describe('an inserted word fits the word before it', () => {
     expect(ok(' Besides its historical significance', ' Besides its own historical')).toBe(true);
     expect(ok(' Besides historical significance and', ' Besides own historical significance')).toBe(false);
     expect(ok(' Besides historical significance and', ' Besides all historical significance')).toBe(true);
+    // "most" after an article makes a superlative: an adjective must follow.
+    expect(ok(' The need of the moment is', ' The most need of the moment')).toBe(false);
+    // "such" is mostly an adjective, but "such a" is English; "great a" is not.
+    expect(ok(' There was such confusion that', ' There was such a confusion')).toBe(true);
+    expect(ok(' There was great confusion that', ' There was great a confusion')).toBe(false);
   });
   it('refuses an adverb inside a noun phrase or a name, or after a preposition unless it is a focus adverb', () => {
     expect(ok(' Wooded stream valleys in', ' Wooded only stream valleys')).toBe(false);
@@ -128,6 +135,9 @@ describe('an inserted word fits the word before it', () => {
     expect(ok(' Notwithstanding the existence of', ' Notwithstanding the often existence')).toBe(false);
     expect(ok(' Moses and Mrs. Tussle waited for', ' Moses and Mrs. often Tussle waited')).toBe(false);
     expect(ok(' Moses and Mrs. Tussle waited for', ' Moses and Mrs. Tussle often waited')).toBe(true);
+    // Nor left hanging before a conjunction.
+    expect(ok(' Three seagoing sheathed and coppered', ' Three seagoing sheathed just and')).toBe(false);
+    expect(ok(' Three seagoing sheathed and coppered', ' Three seagoing just sheathed and')).toBe(true);
     // A word that is mostly an adverb but may be a preposition: not before the noun phrase it would govern.
     expect(ok(' Besides its historical significance', ' Besides also its historical')).toBe(false);
     expect(ok(' Hence its historical significance', ' Hence also its historical')).toBe(true);

@@ -144,14 +144,16 @@ const FOCUS_ADVERBS: ReadonlySet<string> = new Set(['only', 'even', 'just']);
  * Does an inserted word fit between the pieces either side of it? After a sentence's end or an abbreviation (".",
  * "!", "?") nothing lower-case fits. A determiner or adjective (PRENOMINAL_INSERTABLE) only before a common noun or
  * an adjective (one that is not often a determiner too), "a" not before a vowel; one that is a determiner itself
- * (the, a, all, more) not after a determiner, a possessive or an adjective ("Other more pigments"), "other" and "most"
- * after an article or a possessive but not after an adjective (nor "a other", "each most"), "own" only after a
- * possessive; a qualifier (QUALIFIER_INSERTABLE) only before an adjective or an adverb; an adverb not inside a noun
- * phrase (after a determiner, or between an adjective and its noun: "Wooded only stream valleys") or a name ("Mrs.
- * often Tussle"), and after a preposition only a focus adverb ("Notwithstanding often the existence", "Besides also
- * its"). By each word's most frequent tag; at the text's end (the next word cut off) nothing is known, so only an
+ * (the, a, all, more) not after a determiner, a possessive or an adjective ("Other more pigments"; but "such a"),
+ * "other" and "most" after an article or a possessive but not after an adjective (nor "a other", "each most"), and
+ * "most" after them only before an adjective ("The most need of the subject"); "own" only after a possessive; a
+ * qualifier (QUALIFIER_INSERTABLE) only before an adjective or an adverb; an adverb not inside a noun phrase (after a
+ * determiner, or between an adjective and its noun: "Wooded only stream valleys") or a name ("Mrs. often Tussle"),
+ * not before a conjunction ("sheathed just and coppered"), and after a preposition only a focus adverb
+ * ("Notwithstanding often the existence", "Besides also its"). By each word's most frequent tag; at the text's end (the next word cut off) nothing is known, so only an
  * adverb fits, and only after a word it may follow. The examples are dreams the rule passed before this check
- * (bench/results/dream-quality.textdream-gpt2-small-v2.24-neurons.budget-1500.delete-modifiers.json).
+ * (bench/results/dream-quality.textdream-gpt2-small-v2.24-neurons.budget-1500.delete-modifiers.json; "the most need"
+ * and "just and" from ….insertion-fit.json, both rated 2 read blind).
  */
 function fitsBetween(tags: TagLexicon, prev: string, inserted: string, next: string | undefined): boolean {
   if (/^[.!?]$/.test(prev)) return false;
@@ -169,23 +171,24 @@ function fitsBetween(tags: TagLexicon, prev: string, inserted: string, next: str
     // Nor before a word that is often a determiner or pre-qualifier itself ("such": jj and abl; "the such consolidation").
     if (!(((/^nn/.test(tag) && !capitalised(next!)) || isAdjectiveTag(tag)) && !tags.tagsOf(next!).some((t) => /^(ab|ap|at|dt|pp|cd|od|wd|wp)/.test(t)))) return false;
     switch (inserted) {
+      case 'a': // "such a" (a pre-qualifier, though mostly an adjective), not "the a" nor "great a".
+        return tags.tagsOf(prev).includes('abl') || (!prevDeterminer && !prevAdjective);
       case 'the':
-      case 'a':
       case 'all':
       case 'more':
         return !prevDeterminer && !prevAdjective;
       case 'other': // "the other", "its other", "every other"; not "a other" nor "great other".
         return prev.toLowerCase() !== 'a' && !prevAdjective;
-      case 'most': // "the most", "its most"; not "each most".
-        return !(prevTag !== undefined && /^(ap|dt|cd|od)/.test(prevTag)) && !prevAdjective;
+      case 'most': // "the most", "its most" before an adjective ("the most need" is no superlative); not "each most".
+        return !(prevTag !== undefined && /^(ap|dt|cd|od)/.test(prevTag)) && !prevAdjective && (!prevDeterminer || isAdjectiveTag(tag));
       case 'own':
         return prevTag === 'pp$';
       default: // new, great, first: after a determiner or not.
         return true;
     }
   }
-  // An adverb.
-  if (prevDeterminer) return false;
+  // An adverb; not left hanging before a conjunction ("sheathed just and coppered").
+  if (prevDeterminer || tag === 'cc') return false;
   if (prevAdjective && tag !== undefined && /^nn/.test(tag)) return false;
   if (prevTag !== undefined && /^np/.test(prevTag) && tag !== undefined && /^np/.test(tag)) return false;
   if (!FOCUS_ADVERBS.has(inserted) && (prevTag === 'in' || (tags.tagsOf(prev).includes('in') && (tag === undefined || DETERMINER_TAG.test(tag) || /^(nn|np|jj|pp)/.test(tag))))) return false;
