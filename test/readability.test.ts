@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assessReadability, doubledWord, READABLE_RULE, runOnSentence, startsAsSentence, strayCapital, swappedWords, unbalancedParentheses } from '../src-main/readability/assess.js';
+import { assessReadability, doubledWord, maskAddresses, READABLE_RULE, runOnSentence, startsAsSentence, strayCapital, swappedWords, unbalancedParentheses } from '../src-main/readability/assess.js';
 import type { ReadabilityJudge } from '../src-main/readability/judge.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { gpt2Tokenizer } from '../src-main/train/lmCorpus.js';
@@ -43,11 +43,11 @@ describe('readable, as people rate it', () => {
     const readable = (r: Rated) => assessReadability(judge, r.text, { window: true }).readable;
     const recall = good.filter(readable).length / good.length;
     const falseReadable = bad.filter(readable).length / bad.length;
-    // Measured with the shipped judge (syntax percentile ≥ 5, the word list in the lexicon): recall 32/36 = 88.9 %,
-    // false readable 1/135 = 0.7 %. The issue's target is ≥ 90 % and ≤ 2 %: the second is met, the first misses by
-    // one text. The four real texts it misses: "Kubla" (a name no list holds), "to" three times in twelve words,
-    // an e-mail address, and one at the 4.8th syntax percentile (README, "Readability").
-    expect(recall).toBeGreaterThanOrEqual(32 / 36);
+    // The issue's targets: ≥ 90 % and ≤ 2 %. Measured with the shipped judge (syntax percentile ≥ 5, the word list in
+    // the lexicon, an address one word): recall 33/36 = 91.7 %, false readable 1/135 = 0.7 %. The three real texts it
+    // misses: "Kubla" (a name no list holds), "to" three times in twelve words, and one at the 4.8th syntax
+    // percentile (README, "Readability").
+    expect(recall).toBeGreaterThanOrEqual(0.9);
     expect(falseReadable).toBeLessThanOrEqual(0.02);
   });
 
@@ -110,6 +110,14 @@ describe('readability rule parts', () => {
     for (const t of [' the cat', ', and', ' "yes', ' -- It', '']) expect(startsAsSentence(t), t).toBe(false);
     for (const t of [' the people.5', ' it.The end', ' here!Now']) expect(runOnSentence(t), t).toBe(true);
     for (const t of [' the U.S. Army', ' e.g. this', ' 3.5 per cent', ' the end. Then', ' Mr.S. Smith']) expect(runOnSentence(t), t).toBe(false);
+  });
+
+  it('reads an e-mail or web address as one word, not as sentences run together', () => {
+    expect(maskAddresses('odlar <raffi@linwin.com>')).toBe('odlar <address>');
+    expect(maskAddresses(' see www.example.org/faq or mail j.doe+x@mail.example.co.uk now')).toBe(' see address or mail address now');
+    expect(maskAddresses(' the people.5 at 3.5 per cent')).toBe(' the people.5 at 3.5 per cent');
+    expect(runOnSentence('odlar <raffi@linwin.com>')).toBe(true);
+    expect(runOnSentence(maskAddresses('odlar <raffi@linwin.com>'))).toBe(false);
   });
 
   it('finds the seam of stitched fragments: a capitalised function word where no sentence starts, or a lone letter', () => {

@@ -24,7 +24,8 @@
  *   was edited from — read beside their seeds, most edits make a sentence worse, and beside the seed the judge sees
  *   some of that damage (not all: see README, "Dream quality");
  * - words: every word but the last (a fixed token length may end inside a word) is in the judge's lexicon (its
- *   text's words and a word list), and for a window cut from running text the first is exempt too.
+ *   text's words and a word list), and for a window cut from running text the first is exempt too; an e-mail or web
+ *   address counts as one known word (and its dots as no sentence's end).
  * The token model's percentile is reported but not part of the rule: real text from outside the judge's corpora
  * (the rated quotations) sits low among its held-out windows because its words are rare there, while the syntax
  * model scores the shape of the sentence. The thresholds are in READABLE_RULE; test/readability.test.ts checks the
@@ -79,6 +80,14 @@ export function doubledWord(text: string): string | null {
   return null;
 }
 
+/** An e-mail or web address: a name of its own kind, neither a sentence run into the next nor a string of unknown words. */
+const ADDRESS = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+|\b(?:https?:\/\/|www\.)[^\s<>"]+/gu;
+
+/** `text` with each e-mail or web address written as the one word "address" (the rules but the judge's scores read this). */
+export function maskAddresses(text: string): string {
+  return text.replace(ADDRESS, 'address');
+}
+
 /** A sentence run into the next with no space ("the people.5", "it.The"): two lower-case letters, . ! or ?, then a letter or digit. */
 export function runOnSentence(text: string): boolean {
   return /\p{Ll}{2}[.!?]["'”’)]?[\p{L}\p{N}]/u.test(text);
@@ -128,7 +137,9 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
   const p = judge.percentile(text);
   const seedLogProb = opts.seedText === undefined ? null : judge.scores(opts.seedText).logProb;
   const rep = repetition(text);
-  const unknownWords = judge.unknownWords(text, opts.window ?? false);
+  // An address is one word to a reader ("<raffi@linwin.com>", rated 4.5 read blind), however its parts look.
+  const plain = maskAddresses(text);
+  const unknownWords = judge.unknownWords(plain, opts.window ?? false);
   const breaks = /[\r\n]|<\|endoftext\|>/.test(text);
   const R = READABLE_RULE;
   const doubled = doubledWord(text);
@@ -142,7 +153,7 @@ export function assessReadability(judge: ReadabilityJudge, text: string, opts: {
     [rep.maxWordCount > R.maxWordCount, () => `"${rep.mostRepeated}" occurs ${rep.maxWordCount} times`],
     [doubled !== null, () => `"${doubled}" twice in a row`],
     [unbalancedParentheses(text), () => 'unbalanced parentheses'],
-    [runOnSentence(text), () => 'a sentence run into the next without a space'],
+    [runOnSentence(plain), () => 'a sentence run into the next without a space'],
     [!opts.window && !startsAsSentence(text), () => 'does not start as a sentence (a capital letter or a digit)'],
     [!opts.window && stray !== null, () => `"${stray}" reads as a seam between fragments (a capital where no sentence starts, or a lone letter)`],
     [unknownWords.length > R.maxUnknownWords, () => `not a word the judge knows: ${unknownWords.slice(0, 3).join(', ')}`],
