@@ -83,7 +83,7 @@ export function doubledWord(text: string): string | null {
 /** An e-mail or web address: a name of its own kind, neither a sentence run into the next nor a string of unknown words. */
 const ADDRESS = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+|\b(?:https?:\/\/|www\.)[^\s<>"]+/gu;
 
-/** `text` with each e-mail or web address written as the one word "address" (the rules but the judge's scores read this). */
+/** `text` with each e-mail or web address written as the one word "address": what the run-on and lexicon checks read. */
 export function maskAddresses(text: string): string {
   return text.replace(ADDRESS, 'address');
 }

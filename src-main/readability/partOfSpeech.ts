@@ -150,8 +150,9 @@ const FOCUS_ADVERBS: ReadonlySet<string> = new Set(['only', 'even', 'just']);
  * qualifier (QUALIFIER_INSERTABLE) only before an adjective or an adverb; an adverb not inside a noun phrase (after a
  * determiner, or between an adjective and its noun: "Wooded only stream valleys") or a name ("Mrs. often Tussle"),
  * not before a conjunction ("sheathed just and coppered"), and after a preposition only a focus adverb
- * ("Notwithstanding often the existence", "Besides also its"). By each word's most frequent tag; at the text's end (the next word cut off) nothing is known, so only an
- * adverb fits, and only after a word it may follow. The examples are dreams the rule passed before this check
+ * ("Notwithstanding often the existence", "Besides also its"). By each word's most frequent tag; at the text's end
+ * (the next word cut off) nothing is known, so only an adverb fits, and only after a word it may follow. The examples
+ * are dreams the rule passed before this check
  * (bench/results/dream-quality.textdream-gpt2-small-v2.24-neurons.budget-1500.delete-modifiers.json; "the most need"
  * and "just and" from ….insertion-fit.json, both rated 2 read blind).
  */
