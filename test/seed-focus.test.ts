@@ -13,8 +13,10 @@ import { readableVerdict } from '../src-main/cli/commands/dream.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
 import { SEED_NEXT_TOKENS, seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
-import { assessReadability } from '../src-main/readability/assess.js';
-import { alignWithDeletion, alignWithInsertion, tokenEdits } from '../src-main/readability/insertions.js';
+import { assessReadability, keepsSentenceForm } from '../src-main/readability/assess.js';
+import { documentWords, wordsFromOutside } from '../src-main/readability/documentVocabulary.js';
+import { alignWithDeletion, alignWithInsertion, INSERTABLE_WORDS, tokenEdits } from '../src-main/readability/insertions.js';
+import { breaksNoRepeat } from '../src-main/dream/beam.js';
 import { textPieces } from '../src-main/readability/wordClasses.js';
 import { brownTagLexicon, isAdjectiveTag, isDeletableTag, isVerbTag, keepsPartsOfSpeech } from '../src-main/readability/partOfSpeech.js';
 
@@ -107,7 +109,8 @@ it('seeded starts from readable seeds and draws distinct candidates, mostly at o
     rounds.push(perMember.map((m) => m.size));
     return direct(t, seqs, reduce, bases, owner, losses);
   };
-  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 4, every: 1, seqLen: 8, batch, candidates, seedEdits: 'any' as const, editCheck: 'form' as const, reduce: 'max' as const };
+  // Insertions drawn at random (the default): a sweep (--insert-order sweep) tries every position, the peak's or not.
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 4, every: 1, seqLen: 8, batch, candidates, seedEdits: 'any' as const, editCheck: 'form' as const, insertOrder: 'random' as const, reduce: 'max' as const };
   const res = await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
 
   // Seeds: asked for more than it keeps, and the readable ones among them first.
@@ -171,6 +174,80 @@ it('with --edit-check readable (the default) every edited dream passes the reada
   expect((await edited('form')).some((d) => !assessReadability(judge, d.text, { seedText: d.seed, seedNext: d.next }).readable)).toBe(true);
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 1, seqLen: 8, batch: 2 };
   await expect(dreamToEnd(runDream({ model, tokenizer: tok, seedSource }, req))).rejects.toThrow(/--edit-check readable needs the readability judge.*--edit-check form/);
+});
+
+it("with --edit-vocabulary document every word a dream swaps in is one its seed's document uses; with any (the default), some are not; a seed source without document words is refused with the fix", async () => {
+  const { model, tok, judge, seedSource } = await brownSeeded();
+  const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
+  const wordsOf = new Map(pool.map((d) => [d.id, documentWords(tok.decode(d.ids))]));
+  const outside = async (editVocabulary?: 'document' | 'any') => {
+    // Swaps of any word, checked for form only: the widest search, so that "any" has words from elsewhere to take.
+    const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 6, every: 1, seqLen: 8, batch: 4, candidates: 8, seedEdits: 'any' as const, editCheck: 'form' as const, insertOrder: 'random' as const, ...(editVocabulary ? { editVocabulary } : {}) };
+    const found: string[][] = [];
+    let edited = 0;
+    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource }, req), (r) =>
+      r.dreams.forEach((d) => {
+        if (!d.origin || d.origin.edits === 0) return;
+        edited++;
+        found.push(wordsFromOutside(wordsOf.get(d.origin.seedDoc)!, d.origin.seedText, d.text, d.origin.seedNext));
+      }),
+    );
+    return { edited, outside: found.filter((w) => w.length) };
+  };
+  const fromDocument = await outside('document');
+  expect(fromDocument.edited).toBeGreaterThan(0);
+  expect(fromDocument.outside).toEqual([]);
+  expect((await outside()).outside.length).toBeGreaterThan(0);
+  const bare: SeedSource = async (...args) => {
+    const got = await seedSource(...args);
+    return { ...got, seeds: got.seeds.map(({ docWords: _, ...w }) => w) };
+  };
+  const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 1, seqLen: 8, batch: 2, editVocabulary: 'document' as const };
+  await expect(dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource: bare }, req))).rejects.toThrow(/--edit-vocabulary document needs each seed's document words.*--edit-vocabulary any/);
+});
+
+it('with --insert-order sweep, a member tries every insertion its seed allows before any other edit, each once; drawn at random it tries fewer', async () => {
+  const { model, tok, judge, seedSource } = await brownSeeded();
+  const insertIds = INSERTABLE_WORDS.map((w) => tok.encode(` ${w}`)).filter((ids) => ids.length === 1).map((ids) => ids[0]);
+  // The insertion of one plain word into `base` that gives `s` (the last token pushed out), or null.
+  const insertionOf = (base: number[], s: number[]) => {
+    for (let t = 1; t < base.length; t++) if (insertIds.includes(s[t]) && s.every((x, p) => (p < t ? x === base[p] : p === t || x === base[p - 1]))) return `${t}:${s[t]}`;
+    return null;
+  };
+  const run = async (insertOrder: 'sweep' | 'random') => {
+    // Member 0's candidates, step by step, while it holds its first seed unchanged.
+    const seen: { insertion: string | null; key: string }[] = [];
+    let first: number[] | null = null;
+    const direct = directEvaluator(model, tok);
+    const recording: CandidateEvaluator = async (t, seqs, reduce, bases, owner, losses) => {
+      first ??= bases[0];
+      if (bases[0].join(',') === first.join(',')) seqs.forEach((s, j) => owner[j] === 0 && seen.push({ insertion: insertionOf(bases[0], s), key: s.join(',') }));
+      // Measured, then made worse than any member: no member moves, so member 0 holds its first seed throughout.
+      const got = await direct(t, seqs, reduce, bases, owner, losses);
+      return { ...got, evals: got.evals.map((e) => ({ ...e, value: -1e9 })) };
+    };
+    const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 20, every: 1, seqLen: 8, batch: 2, candidates: 16, maxEdits: 2, seedEdits: 'any' as const, editCheck: 'form' as const, deleteWords: 'none' as const, editVocabulary: 'any' as const, insertOrder };
+    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
+    return { seen, first: first! };
+  };
+  const { seen, first } = await run('sweep');
+  // Every insertion the search's own checks let through (the sentence's form, no repeated word or bigram).
+  const allowed = new Set<string>();
+  for (let t = 1; t < first.length; t++) {
+    for (const w of insertIds) {
+      const s = [...first.slice(0, t), w, ...first.slice(t, first.length - 1)];
+      const text = tok.decode(s);
+      if (keepsSentenceForm(text) && !breaksNoRepeat(text)) allowed.add(`${t}:${w}`);
+    }
+  }
+  expect(allowed.size).toBeGreaterThan(8);
+  // Its first candidates are those insertions, each once; only then come other edits (or insertions drawn again at random).
+  const swept = seen.slice(0, allowed.size).map((c) => c.insertion);
+  expect(seen.length).toBeGreaterThan(allowed.size);
+  expect(swept).not.toContain(null);
+  expect(new Set(swept)).toEqual(allowed);
+  const random = (await run('random')).seen.filter((c) => c.insertion !== null);
+  expect(new Set(random.map((c) => c.insertion)).size).toBeLessThan(allowed.size);
 });
 
 it('with --insert-words plain, seeded also inserts plain words: each dream within its edits counted with insertions, readable beside its seed, some raising the hard activation', async () => {

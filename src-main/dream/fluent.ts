@@ -3,7 +3,7 @@
 // w.r.t. one-hot tokens (optionally only among the model's own top-p next tokens), evaluates every
 // candidate exactly (hard: decoded, re-tokenised, run), and keeps for each λ the best of the pool.
 import * as tf from '@tensorflow/tfjs-core';
-import { rng } from '../corpus/rng.js';
+import { rng, shuffle } from '../corpus/rng.js';
 import type { GPT2 } from '../model/gpt2.js';
 import { gatherPerRow, unembed } from '../model/ops.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
@@ -119,7 +119,17 @@ export interface SubstitutionOptions {
    * Insertions beside swaps (seeded --insert-words): this share of candidates inserts one of `tokens` after the
    * first token (at or before the peak, with focus), the text keeping its length (its last token pushed out).
    */
-  insert?: { tokens: number[]; share: number };
+  insert?: {
+    tokens: number[];
+    share: number;
+    /**
+     * Sweep first: a member that takes up a start (the first or a fresh one) first tries every insertion of every
+     * token at every position (focus or not), in a shuffled order, `candidates` a step, before it draws as above;
+     * it takes up no fresh start until its sweep is done. A plain inserted word is the edit readers accept most
+     * often, and drawn at random a seed's few good insertions were mostly never tried before its member moved on.
+     */
+    sweep?: boolean;
+  };
   /**
    * Deletions beside swaps (seeded): this share of candidates deletes a token that passes `deletable`, after the first
    * (at or before the peak, with focus), the text keeping its length by pulling in the first token of its member's
@@ -175,6 +185,16 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   const restarts = opts.restarts;
   const still = lambdas.map(() => 0);
   let nextStart = 0;
+  // Each member's insertions left to sweep, [position, token] (empty without insert.sweep).
+  const sweeps: [number, number][][] = lambdas.map(() => []);
+  const fillSweep = (i: number) => {
+    const ins = opts.insert;
+    if (!ins?.sweep) return;
+    const all: [number, number][] = [];
+    for (let t = 1; t < pop[i].length; t++) for (const w of ins.tokens) all.push([t, w]);
+    sweeps[i] = shuffle(all, rand);
+  };
+  lambdas.forEach((_, i) => fillSweep(i));
   const allowed = (next: number[], i: number) => {
     if (origins && (opts.edits ? opts.edits(origins[i], next, originTails[i]) : hamming(next, origins[i])) > (opts.maxEdits ?? Infinity)) return false;
     if (!opts.noRepeat && !opts.keeps) return true;
@@ -197,13 +217,29 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         const peak = focus && cfg.reduce === 'max' ? peakPosition(popEvals[i], pop[i]) : T - 1;
         const tried = focus ? new Set<string>([pop[i].join(',')]) : null;
         let made = 0;
+        // After the first token (the sentence's start stays), at or before the peak.
+        const last = focus ? Math.max(1, Math.min(peak, T - 1)) : T - 1;
+        // A sweep's insertions first, at every position: an insertion shifts every later token, so one after the peak
+        // can make a higher one ("Farmers called their other mule-drawn pickup trucks"). Refused ones cost nothing.
+        while (made < cfg.candidates && sweeps[i].length) {
+          const [t, w] = sweeps[i].pop()!;
+          const next = [...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)];
+          if (tried) {
+            const key = next.join(',');
+            if (tried.has(key)) continue;
+            tried.add(key);
+          }
+          if (!allowed(next, i)) continue;
+          cands.push(next);
+          candTails.push([pop[i][T - 1], ...tails[i]].slice(0, MAX_TAIL));
+          owner.push(i);
+          made++;
+        }
         for (let tries = 0; made < cfg.candidates && tries < (focus ? 8 : 1) * cfg.candidates; tries++) {
           let next: number[];
           let tail = tails[i];
           // One draw decides the kind of edit (none without insertions or deletions, as before either existed).
           const kind = opts.insert || opts.delete ? rand() : 1;
-          // After the first token (the sentence's start stays), at or before the peak.
-          const last = focus ? Math.max(1, Math.min(peak, T - 1)) : T - 1;
           const deletable = opts.delete && tail.length && kind >= (opts.insert?.share ?? 0) && kind < (opts.insert?.share ?? 0) + opts.delete.share
             ? Array.from({ length: Math.min(last, T - 1) }, (_, k) => k + 1).filter((t) => opts.delete!.deletable(pop[i][t]))
             : [];
@@ -267,7 +303,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         const fresh: number[] = [];
         nextPop.forEach((ids, i) => {
           still[i] = hamming(ids, pop[i]) === 0 && ids.length === pop[i].length ? still[i] + 1 : 0;
-          if (still[i] < restarts.patience || nextStart >= restarts.starts.length) return;
+          if (still[i] < restarts.patience || sweeps[i].length || nextStart >= restarts.starts.length) return;
           const k = nextStart++;
           nextPop[i] = restarts.starts[k].slice();
           nextTails[i] = opts.tails?.starts?.[k]?.slice(0, MAX_TAIL) ?? [];
@@ -276,6 +312,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
           nextLosses[i] = undefined;
           still[i] = 0;
           fresh.push(i);
+          fillSweep(i);
           restarts.onRestart(i, k);
         });
         if (fresh.length) {

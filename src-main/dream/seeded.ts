@@ -29,6 +29,8 @@ export interface SeedWindow {
   docId: string;
   /** The tokens that follow the window in its document (up to SEED_NEXT_TOKENS, none past a line break): what a deletion pulls in. */
   next?: number[];
+  /** The words of the window's document (readability/documentVocabulary.ts): what `--edit-vocabulary document` swaps in. */
+  docWords?: ReadonlySet<string>;
 }
 
 /** Tokens of each seed window's document continuation kept for deletions (seeded may delete at most its edit count). */
@@ -186,6 +188,8 @@ export function seededMethod(
     reserve?: SeedWindow[];
     /** Words that may be inserted beside the swaps (cfg.insertWords 'plain': readability/insertions.ts). */
     insertWords?: readonly string[];
+    /** Each member sweeps every insertion of a seed it takes up before drawing at random (fluent.ts SubstitutionOptions.insert.sweep). */
+    insertSweep?: boolean;
     /** Words (single tokens after a space) that may be deleted, the text pulling in its document's next token (cfg.deleteWords 'modifiers'). */
     deletable?: (word: string) => boolean;
   } = {},
@@ -241,7 +245,7 @@ export function seededMethod(
     initCost: seedCost,
     evaluate,
     focus: { peakShare: SEEDED_PEAK_SHARE },
-    ...(inserting ? { insert: { tokens: insertTokens, share: SEEDED_INSERT_SHARE } } : {}),
+    ...(inserting ? { insert: { tokens: insertTokens, share: SEEDED_INSERT_SHARE, sweep: opts.insertSweep } } : {}),
     ...(deleting ? { delete: { share: SEEDED_DELETE_SHARE, deletable: isDeletable }, tails: { init: seeds.map((s) => s.next ?? []), starts: (opts.reserve ?? []).map((s) => s.next ?? []) } } : {}),
     ...(inserting || deleting ? { edits: editsOf } : {}),
     ...(opts.reserve?.length

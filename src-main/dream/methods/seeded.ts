@@ -1,6 +1,7 @@
 // `seeded`: start from the corpus windows where the neuron fires most and edit a few words, keeping real English.
 import { assessReadability } from '../../readability/assess.js';
 import { editsAttested } from '../../readability/attestedEdits.js';
+import { wordsFromOutside } from '../../readability/documentVocabulary.js';
 import { INSERTABLE_WORDS } from '../../readability/insertions.js';
 import { brownTagLexicon, isAdjectiveTag, isCommonNounTag, isDeletableTag, isVerbTag } from '../../readability/partOfSpeech.js';
 import type { DreamConfig } from '../config.js';
@@ -27,6 +28,14 @@ export const settings = {
     label: 'edit context',
     description: "attested: every edited token stays inside a word trigram the readability judge's text holds (an edit no real text surrounds that way reads as strained); any: no such test",
   }),
+  editVocabulary: choice({
+    choices: ['document', 'any'],
+    default: 'any',
+    arg: '<document|any>',
+    label: 'edit vocabulary',
+    description:
+      "document: a swapped-in word must be one the seed's own document uses (or a plain insertable word), so the dream stays on its document's topic (\"The sympathy of the American people\" may become \"The doctrine of …\", not \"The herb of …\"); any: any word the other checks let through",
+  }),
   insertWords: choice({
     choices: ['plain', 'none'],
     default: 'plain',
@@ -34,6 +43,14 @@ export const settings = {
     label: 'insertions',
     description:
       "plain: an edit may also insert one of a few plain words (also, not, only, just, first, …) after the first word, the dream keeping its length (two blind readers counted 2-3 more neurons with a readable dream at the corpus maximum); none: swaps only",
+  }),
+  insertOrder: choice({
+    choices: ['sweep', 'random'],
+    default: 'random',
+    arg: '<sweep|random>',
+    label: 'insertion order',
+    description:
+      "sweep: a search member that takes up a seed first tries every plain-word insertion the rule allows, then edits as before; random: insertions are drawn at random beside swaps and deletions",
   }),
   deleteWords: choice({
     choices: ['modifiers', 'none'],
@@ -79,13 +96,22 @@ export default defineMethod(settings, {
       if (!judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
       keepsEdit = (seed, text) => editsAttested(judge, seed, text);
     }
+    if (cfg.editVocabulary === 'document') {
+      const docWordsOf = new Map<string, ReadonlySet<string>>();
+      for (const w of windows) {
+        if (!w.docWords) throw new ObjectiveError(`--edit-vocabulary document needs each seed's document words, and the seed source gave none for ${JSON.stringify(w.text)}: use --edit-vocabulary any, or a seed source that gives them (dream/seedPool.ts)`);
+        docWordsOf.set(w.text, w.docWords);
+      }
+      const before = keepsEdit;
+      keepsEdit = (seed, text, seedNext) => (!before || before(seed, text, seedNext)) && wordsFromOutside(docWordsOf.get(seed)!, seed, text, seedNext).length === 0;
+    }
     if (cfg.editCheck === 'readable') {
       // Searching only among readable states: a member that took an edit the rule refuses (less likely than its seed,
       // a third swapped word) held a dream that could never count, and often stayed there.
       if (!judge) throw new ObjectiveError("--edit-check readable needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge); or use --edit-check form");
-      const attested = keepsEdit;
-      keepsEdit = (seed, text, seedNext) => (!attested || attested(seed, text)) && assessReadability(judge, text, { seedText: seed, seedNext }).readable;
+      const earlier = keepsEdit;
+      keepsEdit = (seed, text, seedNext) => (!earlier || earlier(seed, text, seedNext)) && assessReadability(judge, text, { seedText: seed, seedNext }).readable;
     }
-    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined, deletable });
+    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined, insertSweep: cfg.insertOrder === 'sweep', deletable });
   },
 });
