@@ -219,21 +219,27 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         let made = 0;
         // After the first token (the sentence's start stays), at or before the peak.
         const last = focus ? Math.max(1, Math.min(peak, T - 1)) : T - 1;
-        // A sweep's insertions first, at every position: an insertion shifts every later token, so one after the peak
-        // can make a higher one ("Farmers called their other mule-drawn pickup trucks"). Refused ones cost nothing.
-        while (made < cfg.candidates && sweeps[i].length) {
-          const [t, w] = sweeps[i].pop()!;
-          const next = [...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)];
+        // A candidate joins the step's pool unless it was drawn already this step or is refused (then it costs nothing).
+        const offer = (next: number[], tail: number[]) => {
           if (tried) {
             const key = next.join(',');
-            if (tried.has(key)) continue;
+            if (tried.has(key)) return;
             tried.add(key);
           }
-          if (!allowed(next, i)) continue;
+          if (!allowed(next, i)) return;
           cands.push(next);
-          candTails.push([pop[i][T - 1], ...tails[i]].slice(0, MAX_TAIL));
+          candTails.push(tail);
           owner.push(i);
           made++;
+        };
+        // Token w inserted at t: the last token goes to the front of the tail.
+        const inserted = (t: number, w: number) => [[...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)], [pop[i][T - 1], ...tails[i]].slice(0, MAX_TAIL)];
+        // A sweep's insertions first, at every position: an insertion shifts every later token, so one after the peak
+        // can make a higher one ("Farmers called their other mule-drawn pickup trucks").
+        while (made < cfg.candidates && sweeps[i].length) {
+          const [t, w] = sweeps[i].pop()!;
+          const [next, tail] = inserted(t, w);
+          offer(next, tail);
         }
         for (let tries = 0; made < cfg.candidates && tries < (focus ? 8 : 1) * cfg.candidates; tries++) {
           let next: number[];
@@ -244,11 +250,8 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
             ? Array.from({ length: Math.min(last, T - 1) }, (_, k) => k + 1).filter((t) => opts.delete!.deletable(pop[i][t]))
             : [];
           if (opts.insert && T > 1 && kind < opts.insert.share) {
-            // The last token goes to the front of the tail.
             const t = 1 + Math.floor(rand() * last);
-            const w = opts.insert.tokens[Math.floor(rand() * opts.insert.tokens.length)];
-            next = [...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)];
-            tail = [pop[i][T - 1], ...tail].slice(0, MAX_TAIL);
+            [next, tail] = inserted(t, opts.insert.tokens[Math.floor(rand() * opts.insert.tokens.length)]);
           } else if (deletable.length) {
             // The tail's first token comes in at the end.
             const t = deletable[Math.floor(rand() * deletable.length)];
@@ -261,16 +264,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
             next = pop[i].slice();
             next[t] = choices[Math.floor(rand() * choices.length)];
           }
-          if (tried) {
-            const key = next.join(',');
-            if (tried.has(key)) continue;
-            tried.add(key);
-          }
-          if (!allowed(next, i)) continue;
-          cands.push(next);
-          candTails.push(tail);
-          owner.push(i);
-          made++;
+          offer(next, tail);
         }
       }
       // Each candidate is its member's text with one token swapped, inserted or deleted: only the positions from the edit on are run.
