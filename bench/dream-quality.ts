@@ -26,6 +26,7 @@ import { sampleWindows } from '../src-main/readability/calibration.js';
 import { assessReadability } from '../src-main/readability/assess.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
+import { documentWords } from '../src-main/readability/documentVocabulary.js';
 
 const { values } = parseArgs({
   options: {
@@ -132,12 +133,15 @@ const scanT0 = Date.now();
 const topWindows = await topWindowsPerUnit(model, windows, sae ? groups : [...new Set(neurons.map((n) => n.layer!))].map(neuronGroup), 32);
 const scanShare = Math.ceil(windows.length / (sae ? sae.config.dSae : c.nLayer * c.dMlp));
 log(`seed pool: ${windows.length} windows scanned in ${((Date.now() - scanT0) / 1000).toFixed(0)} s; each neuron is charged ${scanShare} forward passes for it`);
+const seedDocs = new Map(splits.seedPool.map((d) => [d.id, d.text]));
+const docWordsOf = new Map<string, Set<string>>();
+const seedDocWords = (id: string) => docWordsOf.get(id) ?? docWordsOf.set(id, documentWords(seedDocs.get(id)!)).get(id)!;
 const seedSource: SeedSource = async (target, reduce, len, count) => {
   // A neuron's description names it `L1N7`, a latent's `… latent 5@<hook>`.
   const key = sae ? target.description.replace(/^.* latent (\d+)@.*$/, 'sae:$1') : target.description.replace(/^.*?L(\d+)N(\d+).*$/, '$1:$2');
   const top = (topWindows.get(key) ?? []).slice(0, count);
   const evals = await measureIds(model, tok, target, top.map((t) => windows[t.index].ids), reduce);
-  return { seeds: top.map((t, i) => ({ ids: windows[t.index].ids, text: evals[i].text, value: evals[i].value, docId: windows[t.index].docId, next: windows[t.index].next })), cost: scanShare + top.length };
+  return { seeds: top.map((t, i) => ({ ids: windows[t.index].ids, text: evals[i].text, value: evals[i].value, docId: windows[t.index].docId, next: windows[t.index].next, docWords: seedDocWords(windows[t.index].docId) })), cost: scanShare + top.length };
 };
 
 // 6. Methods at equal compute.
@@ -173,6 +177,11 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     'seeded-swaps': { insertWords: 'none', deleteWords: 'none' },
     // Insertions and swaps, no deletions (the default until modifiers could be deleted too).
     'seeded-insert': { deleteWords: 'none' },
+    // Swapped-in words only from the seed's own document.
+    'seeded-document-vocabulary': { editVocabulary: 'document' },
+    // Every insertion of a seed tried first.
+    'seeded-sweep': { insertOrder: 'sweep' },
+    'seeded-sweep-document-vocabulary': { insertOrder: 'sweep', editVocabulary: 'document' },
   };
   if (Object.hasOwn(seededVariants, name)) return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], ...seededVariants[name] }, stepMax: 3 * P + P * candidates };
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };
