@@ -26,7 +26,7 @@ import { sampleWindows } from '../src-main/readability/calibration.js';
 import { assessReadability } from '../src-main/readability/assess.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
-import { documentWords } from '../src-main/readability/documentVocabulary.js';
+import { documentWordsById } from '../src-main/readability/documentVocabulary.js';
 
 const { values } = parseArgs({
   options: {
@@ -134,8 +134,7 @@ const topWindows = await topWindowsPerUnit(model, windows, sae ? groups : [...ne
 const scanShare = Math.ceil(windows.length / (sae ? sae.config.dSae : c.nLayer * c.dMlp));
 log(`seed pool: ${windows.length} windows scanned in ${((Date.now() - scanT0) / 1000).toFixed(0)} s; each neuron is charged ${scanShare} forward passes for it`);
 const seedDocs = new Map(splits.seedPool.map((d) => [d.id, d.text]));
-const docWordsOf = new Map<string, Set<string>>();
-const seedDocWords = (id: string) => docWordsOf.get(id) ?? docWordsOf.set(id, documentWords(seedDocs.get(id)!)).get(id)!;
+const seedDocWords = documentWordsById((id) => seedDocs.get(id)!);
 const seedSource: SeedSource = async (target, reduce, len, count) => {
   // A neuron's description names it `L1N7`, a latent's `… latent 5@<hook>`.
   const key = sae ? target.description.replace(/^.* latent (\d+)@.*$/, 'sae:$1') : target.description.replace(/^.*?L(\d+)N(\d+).*$/, '$1:$2');

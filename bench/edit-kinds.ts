@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadCorpus } from '../src-main/corpus/documents.js';
 import { documentWords, wordsFromOutside } from '../src-main/readability/documentVocabulary.js';
 import { alignWithDeletion, alignWithInsertion, PRENOMINAL_INSERTABLE } from '../src-main/readability/insertions.js';
-import { brownTagLexicon } from '../src-main/readability/partOfSpeech.js';
+import { brownTagLexicon, isAdjectiveTag, isVerbTag } from '../src-main/readability/partOfSpeech.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
 import { textPieces } from '../src-main/readability/wordClasses.js';
 
@@ -34,8 +34,8 @@ function swapKind(word: string): string {
   if (/^np/.test(tag ?? '') || (/^\p{Lu}/u.test(word) && tags.tagOf(word.toLowerCase()) === undefined)) return 'swap name';
   if (/^nn/.test(tag ?? '')) return 'swap noun';
   if (/^(rb|ql)/.test(tag ?? '')) return 'swap adverb';
-  if (/^jj/.test(tag ?? '')) return 'swap adjective';
-  if (/^vb/.test(tag ?? '')) return 'swap verb';
+  if (isAdjectiveTag(tag ?? '')) return 'swap adjective';
+  if (isVerbTag(tag ?? '')) return 'swap verb';
   return 'swap other';
 }
 

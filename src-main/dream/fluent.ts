@@ -233,7 +233,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
           made++;
         };
         // Token w inserted at t: the last token goes to the front of the tail.
-        const inserted = (t: number, w: number) => [[...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)], [pop[i][T - 1], ...tails[i]].slice(0, MAX_TAIL)];
+        const inserted = (t: number, w: number): [number[], number[]] => [[...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)], [pop[i][T - 1], ...tails[i]].slice(0, MAX_TAIL)];
         // A sweep's insertions first, at every position: an insertion shifts every later token, so one after the peak
         // can make a higher one ("Farmers called their other mule-drawn pickup trucks").
         while (made < cfg.candidates && sweeps[i].length) {

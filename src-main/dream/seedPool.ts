@@ -3,7 +3,7 @@
 import { loadCorpus, type CorpusName } from '../corpus/documents.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { TextTokenizer } from '../model/tokenizer.js';
-import { documentWords } from '../readability/documentVocabulary.js';
+import { documentWordsById } from '../readability/documentVocabulary.js';
 import { readabilitySplits } from '../readability/splits.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { reduceValues } from './hard.js';
@@ -40,12 +40,7 @@ export function seedSourceFrom(model: GPT2, tok: TextTokenizer, docs: { id: stri
   };
   // Each seed's document words, decoded once per document a seed comes from.
   const docsById = new Map(docs.map((d) => [d.id, d]));
-  const wordsOf = new Map<string, ReadonlySet<string>>();
-  const docWords = (id: string) => {
-    let w = wordsOf.get(id);
-    if (!w) wordsOf.set(id, (w = documentWords(tok.decode(docsById.get(id)!.ids))));
-    return w;
-  };
+  const docWords = documentWordsById((id) => tok.decode(docsById.get(id)!.ids));
   const scans = new Map<string, Promise<{ values: Float64Array; width: number }>>();
   const scan = (key: string, seqLen: number, hooks: string[], maxLayer: number, read: (cache: Map<string, tf.Tensor>) => tf.Tensor, reduce: Reduce) => {
     let got = scans.get(key);

@@ -181,7 +181,7 @@ export function seededMethod(
     /** With the lexicon, words whose (most frequent) tag passes this are never swapped (cfg.seedEdits 'part-of-speech': verbs and adjectives). */
     fixedTags?: (tag: string) => boolean;
     /** A further test of an edited text against its seed's (cfg.editContext 'attested': readability/attestedEdits.ts). */
-    keepsEdit?: (seedText: string, text: string, seedNext?: string) => boolean;
+    keepsEdit?: (seed: SeedWindow, text: string, seedNext?: string) => boolean;
     /** Measures each step's candidates (candidateBatch.ts): alone by default. */
     evaluate?: CandidateEvaluator;
     /** Seeds a member takes up when its search has stopped moving (SEEDED_PATIENCE steps), in order. */
@@ -240,7 +240,7 @@ export function seededMethod(
     keeps: (text, i) =>
       keepsSentenceForm(text) &&
       (!tags || keepsPartsOfSpeech(tags, all[held[i]].text, text, fixedTags, inserting, nextTexts[held[i]])) &&
-      (!keepsEdit || keepsEdit(all[held[i]].text, text, nextTexts[held[i]])),
+      (!keepsEdit || keepsEdit(all[held[i]], text, nextTexts[held[i]])),
     score: (e, lam) => searchScore(e, lam, rho, judgeTerm),
     initCost: seedCost,
     evaluate,

@@ -12,6 +12,16 @@ export function documentWords(text: string): Set<string> {
   return new Set(textWords(text));
 }
 
+/** Each document's words by its id, worked out once per document asked for (`textOf` gives a document's text). */
+export function documentWordsById(textOf: (id: string) => string): (id: string) => ReadonlySet<string> {
+  const known = new Map<string, ReadonlySet<string>>();
+  return (id) => {
+    let words = known.get(id);
+    if (!words) known.set(id, (words = documentWords(textOf(id))));
+    return words;
+  };
+}
+
 /**
  * The words of `text` that are neither in its seed (nor in what follows the seed in its document, which a deletion
  * pulls in, or one of those cut short at the text's end), nor plain insertable words, nor words of the seed's

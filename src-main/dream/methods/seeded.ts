@@ -7,7 +7,7 @@ import { brownTagLexicon, isAdjectiveTag, isCommonNounTag, isDeletableTag, isVer
 import type { DreamConfig } from '../config.js';
 import { ObjectiveError } from '../objectives.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../seedChoice.js';
-import { seededMethod } from '../seeded.js';
+import { seededMethod, type SeedWindow } from '../seeded.js';
 import { choice, integer } from '../settings/kinds.js';
 import { defineMethod } from './define.js';
 
@@ -91,26 +91,23 @@ export default defineMethod(settings, {
     // Deletions go by each word's part of speech, whatever the swaps go by.
     const deletionTags = cfg.deleteWords === 'modifiers' ? tags ?? (await brownTagLexicon()) : undefined;
     const deletable = deletionTags && ((word: string) => isDeletableTag(deletionTags.tagOf(word) ?? ''));
-    let keepsEdit: ((seed: string, text: string, seedNext?: string) => boolean) | undefined;
+    let keepsEdit: ((seed: SeedWindow, text: string, seedNext?: string) => boolean) | undefined;
     if (cfg.editContext === 'attested') {
       if (!judge) throw new ObjectiveError('--edit-context attested needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge)');
-      keepsEdit = (seed, text) => editsAttested(judge, seed, text);
+      keepsEdit = (seed, text) => editsAttested(judge, seed.text, text);
     }
     if (cfg.editVocabulary === 'document') {
-      const docWordsOf = new Map<string, ReadonlySet<string>>();
-      for (const w of windows) {
-        if (!w.docWords) throw new ObjectiveError(`--edit-vocabulary document needs each seed's document words, and the seed source gave none for ${JSON.stringify(w.text)}: use --edit-vocabulary any, or a seed source that gives them (dream/seedPool.ts)`);
-        docWordsOf.set(w.text, w.docWords);
-      }
+      const bare = windows.find((w) => !w.docWords);
+      if (bare) throw new ObjectiveError(`--edit-vocabulary document needs each seed's document words, and the seed source gave none for ${JSON.stringify(bare.text)}: use --edit-vocabulary any, or a seed source that gives them (dream/seedPool.ts)`);
       const before = keepsEdit;
-      keepsEdit = (seed, text, seedNext) => (!before || before(seed, text, seedNext)) && wordsFromOutside(docWordsOf.get(seed)!, seed, text, seedNext).length === 0;
+      keepsEdit = (seed, text, seedNext) => (!before || before(seed, text, seedNext)) && wordsFromOutside(seed.docWords!, seed.text, text, seedNext).length === 0;
     }
     if (cfg.editCheck === 'readable') {
       // Searching only among readable states: a member that took an edit the rule refuses (less likely than its seed,
       // a third swapped word) held a dream that could never count, and often stayed there.
       if (!judge) throw new ObjectiveError("--edit-check readable needs the readability judge (resources/readability/judge.bin.gz, or build one with textdream build-judge); or use --edit-check form");
       const earlier = keepsEdit;
-      keepsEdit = (seed, text, seedNext) => (!earlier || earlier(seed, text, seedNext)) && assessReadability(judge, text, { seedText: seed, seedNext }).readable;
+      keepsEdit = (seed, text, seedNext) => (!earlier || earlier(seed, text, seedNext)) && assessReadability(judge, text, { seedText: seed.text, seedNext }).readable;
     }
     return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined, insertSweep: cfg.insertOrder === 'sweep', deletable });
   },
