@@ -3,7 +3,7 @@
 // each distinct and none its member unchanged.
 import { directEvaluator, type CandidateEvaluator } from '../src-main/dream/candidateBatch.js';
 import { measureIds } from '../src-main/dream/hard.js';
-import { peakPosition } from '../src-main/dream/fluent.js';
+import { peakPosition, withSwapSweep, type SweepEdit } from '../src-main/dream/fluent.js';
 import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { HardEval } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
@@ -11,12 +11,12 @@ import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, mostReadable, normaliseForCopy } from '../src-main/dream/yardstick.js';
 import { readableVerdict } from '../src-main/cli/commands/dream.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
-import { SEED_NEXT_TOKENS, seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
+import { SEED_NEXT_TOKENS, SEEDED_SWEEP_SWAPS, seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
 import { assessReadability, keepsSentenceForm } from '../src-main/readability/assess.js';
 import { documentWords, wordsFromOutside } from '../src-main/readability/documentVocabulary.js';
 import { alignWithDeletion, alignWithInsertion, INSERTABLE_WORDS, tokenEdits } from '../src-main/readability/insertions.js';
-import { breaksNoRepeat } from '../src-main/dream/beam.js';
+import { breakingTokens, breaksNoRepeat } from '../src-main/dream/beam.js';
 import { textPieces } from '../src-main/readability/wordClasses.js';
 import { brownTagLexicon, isAdjectiveTag, isDeletableTag, isVerbTag, keepsPartsOfSpeech } from '../src-main/readability/partOfSpeech.js';
 
@@ -248,6 +248,86 @@ it('with --insert-order sweep, a member tries every insertion its seed allows be
   expect(new Set(swept)).toEqual(allowed);
   const random = (await run('random')).seen.filter((c) => c.insertion !== null);
   expect(new Set(random.map((c) => c.insertion)).size).toBeLessThan(allowed.size);
+});
+
+it('withSwapSweep orders a sweep by rounds of rank over the positions, those at or before the peak first, proposals before plausible tokens, insertions alternating', () => {
+  const ids = [10, 11, 12, 13];
+  // Position 1 proposes 20, 21; position 2 proposes 22 and finds 23, 12 (its own token) and 22 again plausible; position 3: 24.
+  const options = [[99], [20, 21], [22], [24]];
+  const plausible = [[98], [21], [23, 12, 22], []];
+  const order = (sweep: SweepEdit[]) => sweep.slice().reverse();
+  // Peak at 2: positions 1 and 2 first in each round.
+  expect(order(withSwapSweep([], ids, options, plausible, 2))).toEqual([
+    ['swap', 1, 20], ['swap', 2, 22], ['swap', 3, 24],
+    ['swap', 1, 21], ['swap', 2, 23],
+  ]);
+  // Peak at 1: position 1, then 2 and 3; the insertions already there (a stack: next last) alternate with the swaps.
+  const inserts: SweepEdit[] = [['insert', 2, 7], ['insert', 1, 6]];
+  expect(order(withSwapSweep(inserts, ids, options, plausible, 1))).toEqual([
+    ['swap', 1, 20], ['insert', 1, 6], ['swap', 2, 22], ['insert', 2, 7], ['swap', 3, 24],
+    ['swap', 1, 21], ['swap', 2, 23],
+  ]);
+});
+
+it('with --swap-order sweep, a member first tries, at each position, every one of the likeliest tokens the model gives there and nothing but swaps, each once; drawn at random it tries fewer', async () => {
+  const { model, tok, judge, seedSource } = await brownSeeded();
+  const run = async (swapOrder: 'sweep' | 'random') => {
+    // Member 0's candidates while it holds its first seed unchanged (every candidate made worse than any member).
+    const seen: string[] = [];
+    let first: number[] | null = null;
+    const direct = directEvaluator(model, tok);
+    const recording: CandidateEvaluator = async (t, seqs, reduce, bases, owner, losses) => {
+      first ??= bases[0];
+      if (bases[0].join(',') === first.join(',')) seqs.forEach((s, j) => owner[j] === 0 && seen.push(s.join(',')));
+      const got = await direct(t, seqs, reduce, bases, owner, losses);
+      return { ...got, evals: got.evals.map((e) => ({ ...e, value: -1e9 })) };
+    };
+    const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 40, every: 1, seqLen: 8, batch: 2, candidates: 16, maxEdits: 2, seedEdits: 'any' as const, editCheck: 'form' as const, insertWords: 'none' as const, deleteWords: 'none' as const, swapOrder };
+    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
+    return { seen, first: first! };
+  };
+  const { seen, first } = await run('sweep');
+  // The model's next-token distribution after each prefix of the seed (BOS first), read here in plain numbers: at each
+  // position, the likeliest tokens inside the top-p mass seeded searches in (0.9), breaking tokens left out.
+  const banned = breakingTokens(model, tok);
+  const logits = tf.tidy(() => model.run({ ids: tf.tensor2d([[model.config.bosTokenId, ...first]], [1, first.length + 1], 'int32') }, {}).logits!.squeeze([0]));
+  const rows = (await logits.array()) as number[][];
+  logits.dispose();
+  const allowed = new Set<string>();
+  for (let t = 1; t < first.length; t++) {
+    const row = rows[t];
+    const top = Math.max(...row);
+    const z = row.reduce((a, x) => a + Math.exp(x - top), 0);
+    const order = row.map((x, id) => ({ id, p: Math.exp(x - top) / z })).sort((a, b) => b.p - a.p);
+    const nucleus: number[] = [];
+    let mass = 0;
+    for (const { id, p } of order) {
+      nucleus.push(id);
+      mass += p;
+      if (mass >= 0.9 || nucleus.length === 512) break;
+    }
+    for (const w of nucleus.filter((id) => !banned.has(id)).slice(0, SEEDED_SWEEP_SWAPS)) {
+      if (w === first[t]) continue;
+      const s = first.map((x, p) => (p === t ? w : x));
+      const text = tok.decode(s);
+      if (keepsSentenceForm(text) && !breaksNoRepeat(text)) allowed.add(s.join(','));
+    }
+  }
+  expect(allowed.size).toBeGreaterThan(50);
+  // Its first candidates hold every one of those swaps, each once, and nothing but single swaps of the seed: at most
+  // the gradient's proposals (--top-k, 24 a position) besides them, before the last of them is tried.
+  const end = Math.max(...[...allowed].map((k) => seen.indexOf(k)));
+  expect(end).toBeGreaterThanOrEqual(0);
+  const swept = seen.slice(0, end + 1);
+  expect(new Set(swept).size).toBe(swept.length);
+  for (const k of swept) {
+    const s = k.split(',').map(Number);
+    expect(s.length === first.length && s.filter((x, p) => x !== first[p]).length).toBe(1);
+  }
+  expect(swept.length).toBeLessThanOrEqual(allowed.size + 24 * (first.length - 1));
+  // Drawn at random (among the gradient's proposals), far fewer of them are tried in as many steps.
+  const random = (await run('random')).seen.filter((k) => allowed.has(k));
+  expect(new Set(random).size).toBeLessThan(allowed.size / 2);
 });
 
 it('with --insert-words plain, seeded also inserts plain words: each dream within its edits counted with insertions, readable beside its seed, some raising the hard activation', async () => {

@@ -17,7 +17,16 @@ import { fluencyPenalty } from './regularisers.js';
 import { breakingTokens, breaksNoRepeat, searchScore, type JudgeTerm } from './beam.js';
 
 /** For each (member, position): candidate token ids ranked by the linearised gain of the member's loss. */
-export async function proposeTokens(model: GPT2, objective: Objective, pop: number[][], lambdas: number[], topK: number, topP: number, banned?: Set<number>): Promise<number[][][]> {
+export async function proposeTokens(
+  model: GPT2,
+  objective: Objective,
+  pop: number[][],
+  lambdas: number[],
+  topK: number,
+  topP: number,
+  banned?: Set<number>,
+  plausibleCount = 0,
+): Promise<{ options: number[][][]; plausible: number[][][] }> {
   const P = pop.length;
   const T = pop[0].length;
   const V = model.config.vocabSize;
@@ -59,6 +68,8 @@ export async function proposeTokens(model: GPT2, objective: Objective, pop: numb
   const gainRows = (await gainIds.array()) as number[][];
   gainIds.dispose();
   let allowed: Set<number>[] | null = null;
+  // Each position's nucleus by descending probability, up to plausibleCount tokens (not banned).
+  let plausibleRows: number[][] = [];
   if (nucleus) {
     const rows = (await (nucleus as tf.Tensor).array()) as number[][][];
     (nucleus as tf.Tensor).dispose();
@@ -72,15 +83,18 @@ export async function proposeTokens(model: GPT2, objective: Objective, pop: numb
       }
       return set;
     });
+    if (plausibleCount > 0) plausibleRows = allowed.map((set) => [...set].filter((id) => !banned?.has(id)).slice(0, plausibleCount));
   }
-  return Array.from({ length: P }, (_, i) =>
-    Array.from({ length: T }, (_, t) => {
-      const row = gainRows[i * T + t];
+  const perMember = (rowOf: (r: number) => number[]) => Array.from({ length: P }, (_, i) => Array.from({ length: T }, (_, t) => rowOf(i * T + t)));
+  return {
+    options: perMember((r) => {
+      const row = gainRows[r];
       const free = banned ? row.filter((id) => !banned.has(id)) : row;
-      const ok = allowed ? free.filter((id) => allowed![i * T + t].has(id)) : free;
+      const ok = allowed ? free.filter((id) => allowed![r].has(id)) : free;
       return (ok.length ? ok : free).slice(0, topK);
     }),
-  );
+    plausible: perMember((r) => plausibleRows[r] ?? []),
+  };
 }
 
 export interface SubstitutionOptions {
@@ -131,6 +145,14 @@ export interface SubstitutionOptions {
     sweep?: boolean;
   };
   /**
+   * Swaps swept first too (seeded --swap-order sweep): a member that takes up a start first tries, at each position
+   * after the first (whatever the focus), each of its proposals and of the `plausible` tokens the model finds
+   * likeliest there (inside its top-p), once, in the order of `withSwapSweep`, before it draws at random. Drawn at
+   * random among the gradient's proposals alone, a seed's few swaps that read well ("By June 7" -> "By September 7")
+   * were mostly never tried: the gradient's linear guess ranks them low.
+   */
+  swapSweep?: { plausible: number };
+  /**
    * Deletions beside swaps (seeded): this share of candidates deletes a token that passes `deletable`, after the first
    * (at or before the peak, with focus), the text keeping its length by pulling in the first token of its member's
    * tail (the tokens that follow it in its document: `tails`, per origin).
@@ -141,6 +163,31 @@ export interface SubstitutionOptions {
   /** The tokens that follow each origin (each init) in its document, and each restart's start (`restarts.starts`). */
   tails?: { init: number[][]; starts?: number[][] };
 }
+
+/**
+ * A member's sweep with its swaps added, as a stack (the next edit last). The swaps: at each position after the first,
+ * the gradient's proposals (`options`, best first), then the likeliest tokens the model gives there (`plausible`), in
+ * rounds by rank (every position's first, then every position's second, …), the positions at or before the peak
+ * (`last`) first in each round, so the edits the search would draw anyway come first and a budget that runs out has
+ * tried each position alike. Insertions already in the sweep alternate with the swaps.
+ */
+export function withSwapSweep(sweep: SweepEdit[], ids: number[], options: number[][], plausible: number[][], last: number): SweepEdit[] {
+  const T = ids.length;
+  const perPosition = Array.from({ length: T }, (_, t) => (t === 0 ? [] : [...new Set([...options[t], ...plausible[t]])].filter((w) => w !== ids[t])));
+  const positions = [...Array.from({ length: last }, (_, k) => k + 1), ...Array.from({ length: T - 1 - last }, (_, k) => last + 1 + k)];
+  const swaps: SweepEdit[] = [];
+  for (let r = 0; positions.some((t) => r < perPosition[t].length); r++) for (const t of positions) if (r < perPosition[t].length) swaps.push(['swap', t, perPosition[t][r]]);
+  const inserts = sweep.slice().reverse();
+  const order: SweepEdit[] = [];
+  for (let k = 0; k < Math.max(swaps.length, inserts.length); k++) {
+    if (k < swaps.length) order.push(swaps[k]);
+    if (k < inserts.length) order.push(inserts[k]);
+  }
+  return order.reverse();
+}
+
+/** One edit of a sweep: insert or swap in token `w` at position `t`. */
+export type SweepEdit = ['insert' | 'swap', number, number];
 
 /** Tokens a member's tail keeps: what deletions may pull in, and what insertions pushed out. */
 const MAX_TAIL = 4;
@@ -185,13 +232,16 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
   const restarts = opts.restarts;
   const still = lambdas.map(() => 0);
   let nextStart = 0;
-  // Each member's insertions left to sweep, [position, token] (empty without insert.sweep).
-  const sweeps: [number, number][][] = lambdas.map(() => []);
+  // Each member's edits left to sweep, [kind, position, token] (empty without insert.sweep or swapSweep). Its swaps
+  // come from a step's proposals, so a member that takes up a start is marked and its sweep filled at its next step.
+  const sweeps: SweepEdit[][] = lambdas.map(() => []);
+  const swapsDue = lambdas.map(() => false);
   const fillSweep = (i: number) => {
     const ins = opts.insert;
+    swapsDue[i] = opts.swapSweep !== undefined;
     if (!ins?.sweep) return;
-    const all: [number, number][] = [];
-    for (let t = 1; t < pop[i].length; t++) for (const w of ins.tokens) all.push([t, w]);
+    const all: ['insert', number, number][] = [];
+    for (let t = 1; t < pop[i].length; t++) for (const w of ins.tokens) all.push(['insert', t, w]);
     sweeps[i] = shuffle(all, rand);
   };
   lambdas.forEach((_, i) => fillSweep(i));
@@ -207,7 +257,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
       const P = pop.length;
       const T = pop[0].length;
       const popEvals = evals ?? (await hardEvaluate(model, tok, target, pop, cfg.reduce));
-      const options = await proposeTokens(model, objective, pop, lambdas, cfg.topK, cfg.topP, opts.banned);
+      const { options, plausible } = await proposeTokens(model, objective, pop, lambdas, cfg.topK, cfg.topP, opts.banned, opts.swapSweep?.plausible ?? 0);
       const cands: number[][] = [];
       const candTails: number[][] = [];
       const owner: number[] = [];
@@ -234,12 +284,16 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         };
         // Token w inserted at t: the last token goes to the front of the tail.
         const inserted = (t: number, w: number): [number[], number[]] => [[...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)], [pop[i][T - 1], ...tails[i]].slice(0, MAX_TAIL)];
-        // A sweep's insertions first, at every position: an insertion shifts every later token, so one after the peak
-        // can make a higher one ("Farmers called their other mule-drawn pickup trucks").
+        if (swapsDue[i]) {
+          swapsDue[i] = false;
+          sweeps[i] = withSwapSweep(sweeps[i], pop[i], options[i], plausible[i], last);
+        }
+        // A sweep's edits first, at every position: an insertion shifts every later token, so one after the peak can
+        // make a higher one ("Farmers called their other mule-drawn pickup trucks"), and so can a swap.
         while (made < cfg.candidates && sweeps[i].length) {
-          const [t, w] = sweeps[i].pop()!;
-          const [next, tail] = inserted(t, w);
-          offer(next, tail);
+          const [kind, t, w] = sweeps[i].pop()!;
+          if (kind === 'insert') offer(...inserted(t, w));
+          else if (pop[i][t] !== w) offer(pop[i].map((x, p) => (p === t ? w : x)), tails[i]);
         }
         for (let tries = 0; made < cfg.candidates && tries < (focus ? 8 : 1) * cfg.candidates; tries++) {
           let next: number[];
@@ -297,7 +351,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         const fresh: number[] = [];
         nextPop.forEach((ids, i) => {
           still[i] = hamming(ids, pop[i]) === 0 && ids.length === pop[i].length ? still[i] + 1 : 0;
-          if (still[i] < restarts.patience || sweeps[i].length || nextStart >= restarts.starts.length) return;
+          if (still[i] < restarts.patience || sweeps[i].length || swapsDue[i] || nextStart >= restarts.starts.length) return;
           const k = nextStart++;
           nextPop[i] = restarts.starts[k].slice();
           nextTails[i] = opts.tails?.starts?.[k]?.slice(0, MAX_TAIL) ?? [];

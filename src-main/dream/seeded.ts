@@ -163,6 +163,9 @@ export const SEEDED_INSERT_SHARE = 0.3;
 /** Share of seeded's candidates that delete a word, when it may (--delete-words modifiers) and one is deletable. */
 export const SEEDED_DELETE_SHARE = 0.15;
 
+/** With --swap-order sweep, the likeliest tokens at each position a member's sweep tries in place of the word there. */
+export const SEEDED_SWEEP_SWAPS = 64;
+
 /** Steps without a better candidate after which a `seeded` member leaves its seed for the next one in reserve. */
 export const SEEDED_PATIENCE = 2;
 
@@ -190,6 +193,8 @@ export function seededMethod(
     insertWords?: readonly string[];
     /** Each member sweeps every insertion of a seed it takes up before drawing at random (fluent.ts SubstitutionOptions.insert.sweep). */
     insertSweep?: boolean;
+    /** Each member sweeps the swaps the model finds likeliest (SEEDED_SWEEP_SWAPS a position) for a seed it takes up before drawing at random (fluent.ts SubstitutionOptions.swapSweep). */
+    swapSweep?: boolean;
     /** Words (single tokens after a space) that may be deleted, the text pulling in its document's next token (cfg.deleteWords 'modifiers'). */
     deletable?: (word: string) => boolean;
   } = {},
@@ -245,6 +250,7 @@ export function seededMethod(
     initCost: seedCost,
     evaluate,
     focus: { peakShare: SEEDED_PEAK_SHARE },
+    ...(opts.swapSweep ? { swapSweep: { plausible: SEEDED_SWEEP_SWAPS } } : {}),
     ...(inserting ? { insert: { tokens: insertTokens, share: SEEDED_INSERT_SHARE, sweep: opts.insertSweep } } : {}),
     ...(deleting ? { delete: { share: SEEDED_DELETE_SHARE, deletable: isDeletable }, tails: { init: seeds.map((s) => s.next ?? []), starts: (opts.reserve ?? []).map((s) => s.next ?? []) } } : {}),
     ...(inserting || deleting ? { edits: editsOf } : {}),

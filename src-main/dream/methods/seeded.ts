@@ -52,6 +52,14 @@ export const settings = {
     description:
       "sweep: a search member that takes up a seed first tries every plain-word insertion the rule allows, then edits as before; random: insertions are drawn at random beside swaps and deletions",
   }),
+  swapOrder: choice({
+    choices: ['sweep', 'random'],
+    default: 'random',
+    arg: '<sweep|random>',
+    label: 'swap order',
+    description:
+      "sweep: a search member that takes up a seed first tries, at each position, each of the gradient's proposals and of the 64 words the model finds likeliest there that the rule allows, once, in rounds by rank, then edits as before (it finds swaps the gradient ranks low, \"By June 7\" -> \"On September 10\", and one more neuron by the rule; blind readers counted as many as with random); random: swaps drawn at random among the gradient's proposals only",
+  }),
   deleteWords: choice({
     choices: ['modifiers', 'none'],
     default: 'modifiers',
@@ -109,6 +117,6 @@ export default defineMethod(settings, {
       const earlier = keepsEdit;
       keepsEdit = (seed, text, seedNext) => (!earlier || earlier(seed, text, seedNext)) && assessReadability(judge, text, { seedText: seed.text, seedNext }).readable;
     }
-    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined, insertSweep: cfg.insertOrder === 'sweep', deletable });
+    return seededMethod(ctx.model, ctx.tokenizer, target, objective, cfg, seeds, cost, judgeTerm, { tags, fixedTags, keepsEdit, evaluate: ctx.candidateEvaluator, reserve, insertWords: cfg.insertWords === 'plain' ? INSERTABLE_WORDS : undefined, insertSweep: cfg.insertOrder === 'sweep', swapSweep: cfg.swapOrder === 'sweep', deletable });
   },
 });
