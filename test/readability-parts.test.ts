@@ -18,7 +18,7 @@ import { PUNCTUATION, SHAPES, textPieces, WordClasses } from '../src-main/readab
 import { readWordList } from '../src-main/readability/wordList.js';
 import type { Readability } from '../src-main/readability/types.js';
 import type { Dream } from '../src-main/dream/records.js';
-import { countsAsDream, isCorpusCopy, normaliseForCopy } from '../src-main/dream/yardstick.js';
+import { countsAsDream, isCorpusCopy, mostReadable, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../src-main/dream/yardstick.js';
 import { paretoByEdits, paretoSet, type DreamResult } from '../src-main/dream/loop.js';
 import { readableVerdict } from '../src-main/cli/commands/dream.js';
 
@@ -310,6 +310,40 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     expect(readableVerdict(res, { max: 4, corpus }).beats?.text).toBe(' A cat ate');
     // From the overall front alone, the verdict would show two edits where one beats the maximum.
     expect(readableVerdict({ ...res, paretoByEdits: undefined }, { max: 4, corpus }).beats?.text).toBe(' A dog ate');
+    // One seed: nothing else to show.
+    expect(readableVerdict(res, { max: 4, corpus }).others).toEqual([]);
+  });
+
+  it('shows up to SHOWN_DREAMS dreams, each from another seed, in the same order; the Pareto set of each seed keeps them', () => {
+    const other = { seedText: ' The dog ran', seedValue: 2, seedDoc: 'cb02', edits: 1 };
+    const third = { seedText: ' Her cat sat', seedValue: 2, seedDoc: 'cc03', edits: 1 };
+    const dreams = [
+      d(' A cat ate', 5, 60, seed),
+      d(' A cat hid', 5.5, 55, seed), // the first seed's again: never a second choice
+      d(' The dog ate', 4.5, 50, other), // beaten on both axes by the first seed's dream, but another seed's
+      d(' The dog sat', 4.2, 40, other),
+      d(' Her cat ate', 6, 99, { ...third, edits: 2 }), // two edits: after the one-edit dreams of every seed
+      d(' Our cat ate', 4.1, 20, { ...third, seedText: ' Our cat sat', seedDoc: 'cd04' }),
+    ];
+    expect(SHOWN_DREAMS).toBe(3);
+    expect(readableChoices(dreams, 3).map((x) => x.text)).toEqual([' A cat ate', ' The dog ate', ' Our cat ate']);
+    expect(readableChoices(dreams, 5).map((x) => x.text)).toEqual([' A cat ate', ' The dog ate', ' Our cat ate', ' Her cat ate']);
+    expect(readableChoices(dreams, 1)).toEqual([mostReadable(dreams)]);
+    expect(readableChoices([], 3)).toEqual([]);
+    // The same text from two seeds' windows (two documents) is two choices; dreams without a seed go by text.
+    const plain = [d(' A', 3, 50), d(' A', 3.5, 40), d(' B', 3, 45)];
+    expect(readableChoices(plain, 3).map((x) => x.text)).toEqual([' A', ' B']);
+    // The loop's per-seed Pareto sets keep the other seed's dream, which the overall front drops.
+    expect(paretoSet(dreams).map((x) => x.text)).not.toContain(' The dog ate');
+    const kept = paretoByEdits(dreams).map((x) => x.text);
+    expect(kept).toContain(' The dog ate');
+    expect(kept).not.toContain(' The dog sat');
+    const res = { pareto: paretoSet(dreams), paretoByEdits: paretoByEdits(dreams), bestReadable: dreams[4] } as unknown as DreamResult;
+    const v = readableVerdict(res, { max: 4, corpus });
+    expect(v.beats?.text).toBe(' A cat ate');
+    expect(v.others.map((x) => x.text)).toEqual([' The dog ate', ' Our cat ate']);
+    // Below the maximum, another seed's dream is not shown.
+    expect(readableVerdict(res, { max: 4.3, corpus }).others.map((x) => x.text)).toEqual([' The dog ate', ' Her cat ate']);
   });
 });
 

@@ -8,7 +8,7 @@ import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { HardEval } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
 import type { Dream } from '../src-main/dream/records.js';
-import { countsAsDream, mostReadable, normaliseForCopy } from '../src-main/dream/yardstick.js';
+import { countsAsDream, mostReadable, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../src-main/dream/yardstick.js';
 import { readableVerdict } from '../src-main/cli/commands/dream.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
 import { SEED_NEXT_TOKENS, SEEDED_SWEEP_SWAPS, seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
@@ -420,7 +420,7 @@ it("seeded's default edits keep each word's part of speech and leave verbs and a
   for (const d of edited) expect(keepsPartsOfSpeech(lex, d.seed, d.text, fixedByDefault, true, d.next), `${d.seed} → ${d.text}`).toBe(true);
 });
 
-it("the CLI's verdict over a seeded run shows the dream it would pick from every dream the run recorded", async () => {
+it("the CLI's verdict over a seeded run shows the dreams it would pick from every dream the run recorded", async () => {
   const { model, tok, judge, seedSource } = await brownSeeded();
   const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 10, every: 1, seqLen: 8, batch: 4, candidates: 8, maxEdits: 3, seedEdits: 'any' as const };
   const seen: Dream[] = [];
@@ -434,5 +434,14 @@ it("the CLI's verdict over a seeded run shows the dream it would pick from every
     const got = readableVerdict(res, { max, corpus }).beats;
     expect(got, `max ${max}`).not.toBeNull();
     expect([got!.origin!.edits, got!.readability!.percentile]).toEqual([want.origin!.edits, want.readability!.percentile]);
+    // And the next seeds' dreams it shows rank as those among all recorded dreams do, each from another seed.
+    const wantAll = readableChoices(counted.filter((d) => d.value >= max), SHOWN_DREAMS);
+    const gotAll = [got!, ...readableVerdict(res, { max, corpus }).others];
+    // (By rank: dreams of two seeds may tie on edits and percentile.)
+    const rankOf = (d: Dream) => [d.origin!.edits, d.readability!.percentile];
+    expect(gotAll.map(rankOf), `max ${max}`).toEqual(wantAll.map(rankOf));
+    expect(new Set(gotAll.map((d) => `${d.origin!.seedDoc} ${d.origin!.seedText}`)).size).toBe(gotAll.length);
   }
+  // Some maximum leaves more than one seed to show.
+  expect(Math.max(...[...new Set(counted.map((d) => d.value))].map((max) => readableVerdict(res, { max, corpus }).others.length))).toBeGreaterThan(0);
 });

@@ -57,14 +57,15 @@ export function paretoSet(dreams: Iterable<Dream>): Dream[] {
 }
 
 /**
- * The Pareto set of each edit count, together: what the dream shown to a person is chosen from (yardstick.ts
- * mostReadable takes the fewest edits first). A one-edit dream that a two-edit dream beats on value and percentile
- * is off the Pareto set, yet it is the one to show.
+ * The Pareto set of each seed and edit count, together: what the dreams shown to a person are chosen from
+ * (yardstick.ts readableChoices takes the fewest edits first, one dream per seed). A one-edit dream that a two-edit
+ * dream beats on value and percentile is off the Pareto set, yet it is the one to show; so is another seed's dream
+ * that the first seed's beat.
  */
 export function paretoByEdits(dreams: Iterable<Dream>): Dream[] {
-  const byEdits = new Map<number, Dream[]>();
+  const byEdits = new Map<string, Dream[]>();
   for (const d of dreams) {
-    const k = d.origin?.edits ?? 0;
+    const k = `${d.origin?.edits ?? 0} ${d.origin?.seedDoc ?? ''} ${d.origin?.seedText ?? ''}`;
     const group = byEdits.get(k);
     if (group) group.push(d);
     else byEdits.set(k, [d]);

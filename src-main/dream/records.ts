@@ -68,8 +68,8 @@ export interface DreamResult {
   bestReadable?: Dream | null;
   pareto?: Dream[];
   /**
-   * With a judge and seeds: of the readable dreams above their seeds, the Pareto set of each edit count, together
-   * (loop.ts paretoByEdits): what the CLI picks the dream to show from.
+   * With a judge and seeds: of the readable dreams above their seeds, the Pareto set of each seed and edit count,
+   * together (loop.ts paretoByEdits): what the CLI picks the dreams to show from.
    */
   paretoByEdits?: Dream[];
   forwardEquivalents: number;

@@ -82,6 +82,30 @@ export function countsAsDream(d: Dream, normalisedCorpus: string): boolean {
  * syntax percentile. Null for none.
  */
 export function mostReadable(dreams: Dream[]): Dream | null {
+  return readableChoices(dreams, 1)[0] ?? null;
+}
+
+/** How many dreams that beat the maximum a person is shown (the CLI's verdict, the bench's rows), each from another seed. */
+export const SHOWN_DREAMS = 3;
+
+/**
+ * Up to `n` dreams to show a person, each from another seed (another text, for dreams without one), in
+ * mostReadable's order: the first is mostReadable's. One dream per neuron is a guess at what a reader accepts (the
+ * search finds swaps that strain the sense beside ones that do not, and nothing computed here tells them apart), so
+ * the CLI shows the next seeds' too.
+ */
+export function readableChoices(dreams: Dream[], n: number): Dream[] {
   const edits = (d: Dream) => d.origin?.edits ?? 0;
-  return dreams.reduce<Dream | null>((a, d) => (!a || edits(d) < edits(a) || (edits(d) === edits(a) && d.readability!.percentile > a.readability!.percentile) ? d : a), null);
+  // Stable: among equals the earlier dream stays first, as mostReadable's reduce kept it.
+  const order = dreams.map((d, i) => ({ d, i })).sort((a, b) => edits(a.d) - edits(b.d) || b.d.readability!.percentile - a.d.readability!.percentile || a.i - b.i);
+  const seen = new Set<string>();
+  const out: Dream[] = [];
+  for (const { d } of order) {
+    const key = d.origin ? `seed ${d.origin.seedDoc} ${d.origin.seedText}` : `text ${d.text}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+    if (out.length === n) break;
+  }
+  return out;
 }

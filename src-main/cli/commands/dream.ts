@@ -6,7 +6,7 @@ import { dreamSettingOptions, parseDreamSettings } from '../dreamOptions.js';
 import type { Dream, DreamResult, StepRecord } from '../../dream/loop.js';
 import { buildTarget, runDream } from '../../dream/run.js';
 import { shippedSeedSource } from '../../dream/seedPool.js';
-import { countsAsDream, heldOutMax, mostReadable, normaliseForCopy } from '../../dream/yardstick.js';
+import { countsAsDream, heldOutMax, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../../dream/yardstick.js';
 import { loadCorpus } from '../../corpus/documents.js';
 import { loadShippedJudge } from '../../readability/shipped.js';
 import { READABLE_RULE } from '../../readability/assess.js';
@@ -23,25 +23,29 @@ import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 const YARDSTICK_TOKENS = 20_000;
 
 /**
- * The most readable dream that beats the held-out maximum (yardstick.ts mostReadable), else the most activating
- * readable one, from the Pareto set of each edit count (the fewest edits come first, so a dream off the overall
- * Pareto set may be the one to show). Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
+ * The most readable dream that beats the held-out maximum (yardstick.ts mostReadable) and the next ones from other
+ * seeds (readableChoices, SHOWN_DREAMS in all), else the most activating readable one, from the Pareto set of each
+ * seed and edit count (the fewest edits come first, so a dream off the overall Pareto set may be the one to show). Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
  * edited and above its seed) can beat it.
  */
-export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null): { beats: Dream | null; bestReadable: Dream | null } {
+export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null): { beats: Dream | null; others: Dream[]; bestReadable: Dream | null } {
   const readable = (res.paretoByEdits ?? res.pareto ?? []).filter((d) => d.readability?.readable);
   const beats = yard === null ? [] : readable.filter((d) => countsAsDream(d, yard.corpus) && d.value >= yard.max);
-  return { beats: mostReadable(beats), bestReadable: res.bestReadable ?? null };
+  const [first = null, ...others] = readableChoices(beats, SHOWN_DREAMS);
+  return { beats: first, others, bestReadable: res.bestReadable ?? null };
 }
 
-function verdictText(v: { beats: Dream | null; bestReadable: Dream | null }, yard: { max: number; tokens: number; span: number } | null): string {
+function verdictText(v: { beats: Dream | null; others: Dream[]; bestReadable: Dream | null }, yard: { max: number; tokens: number; span: number } | null): string {
   const r = READABLE_RULE;
   const rule = `readable = syntax percentile ≥ ${r.minPercentile}, starts as a sentence, no word more than ${r.maxWordCount} times or twice in a row, no line break, run-on or broken character, every word but the last known; README: Readability`;
   const seed = (d: Dream) => (d.origin ? ` · ${d.origin.edits} edit${d.origin.edits === 1 ? '' : 's'} of the seed ${oneLine(d.origin.seedText, 200)} (${fmt(d.origin.seedValue)})` : '');
   const line = (d: Dream) => `value ${fmt(d.value)} · syntax percentile ${d.readability!.percentile.toFixed(0)} · ${oneLine(d.text, 200)}${seed(d)}`;
   const out = ['', `readability (${rule}):`];
   if (yard) out.push(`  the neuron's maximum over ${yard.tokens} held-out tokens${yard.span > 1 ? ` (mean over ${yard.span} tokens, as the dreams' value)` : ''}: ${fmt(yard.max)}`);
-  if (v.beats) out.push(`  most readable dream that beats it: ${line(v.beats)}`);
+  if (v.beats) {
+    out.push(`  most readable dream that beats it: ${line(v.beats)}`);
+    for (const d of v.others) out.push(`  from another seed: ${line(d)}`);
+  }
   else if (yard) out.push(`  no readable dream beat it (corpus text and unedited or unimproved seeds do not count).${v.bestReadable ? ` The most activating readable dream: ${line(v.bestReadable)}` : ' No dream was readable.'}`);
   else if (v.bestReadable) out.push(`  most activating readable dream: ${line(v.bestReadable)}`);
   else out.push('  no dream was readable');
