@@ -7,6 +7,7 @@ import { peakPosition, withSwapSweep, type SweepEdit } from '../src-main/dream/f
 import { neuronTarget } from '../src-main/dream/objectives.js';
 import type { HardEval } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream } from '../src-main/dream/run.js';
+import type { DreamRequest } from '../src-main/dream/config.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, mostReadable, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../src-main/dream/yardstick.js';
 import { readableVerdict } from '../src-main/cli/commands/dream.js';
@@ -42,6 +43,25 @@ async function brownSeeded() {
   const { judge } = await loadShippedJudge(tok);
   const pool = (await seedPoolDocuments('brown', tok)).slice(0, 8);
   return { model, tok, judge, seedSource: seedSourceFrom(model, tok, pool, 200) };
+}
+
+/**
+ * Member 0's candidates, step by step, while it holds its first seed unchanged: every candidate is measured, then
+ * made worse than any member, so no member moves. Returns them in order, and that seed's tokens.
+ */
+async function firstMemberCandidates(setup: Awaited<ReturnType<typeof brownSeeded>>, req: DreamRequest): Promise<{ seen: number[][]; first: number[] }> {
+  const { model, tok, judge, seedSource } = setup;
+  const seen: number[][] = [];
+  let first: number[] | null = null;
+  const direct = directEvaluator(model, tok);
+  const recording: CandidateEvaluator = async (t, seqs, reduce, bases, owner, losses) => {
+    first ??= bases[0];
+    if (bases[0].join(',') === first.join(',')) seqs.forEach((s, j) => owner[j] === 0 && seen.push(s));
+    const got = await direct(t, seqs, reduce, bases, owner, losses);
+    return { ...got, evals: got.evals.map((e) => ({ ...e, value: -1e9 })) };
+  };
+  await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
+  return { seen, first: first! };
 }
 
 const win = (text: string, value: number): SeedWindow => ({ ids: [], text, value, docId: 'd' });
@@ -207,7 +227,8 @@ it("with --edit-vocabulary document every word a dream swaps in is one its seed'
 });
 
 it('with --insert-order sweep, a member tries every insertion its seed allows before any other edit, each once; drawn at random it tries fewer', async () => {
-  const { model, tok, judge, seedSource } = await brownSeeded();
+  const setup = await brownSeeded();
+  const { tok } = setup;
   const insertIds = INSERTABLE_WORDS.map((w) => tok.encode(` ${w}`)).filter((ids) => ids.length === 1).map((ids) => ids[0]);
   // The insertion of one plain word into `base` that gives `s` (the last token pushed out), or null.
   const insertionOf = (base: number[], s: number[]) => {
@@ -215,20 +236,9 @@ it('with --insert-order sweep, a member tries every insertion its seed allows be
     return null;
   };
   const run = async (insertOrder: 'sweep' | 'random') => {
-    // Member 0's candidates, step by step, while it holds its first seed unchanged.
-    const seen: { insertion: string | null; key: string }[] = [];
-    let first: number[] | null = null;
-    const direct = directEvaluator(model, tok);
-    const recording: CandidateEvaluator = async (t, seqs, reduce, bases, owner, losses) => {
-      first ??= bases[0];
-      if (bases[0].join(',') === first.join(',')) seqs.forEach((s, j) => owner[j] === 0 && seen.push({ insertion: insertionOf(bases[0], s), key: s.join(',') }));
-      // Measured, then made worse than any member: no member moves, so member 0 holds its first seed throughout.
-      const got = await direct(t, seqs, reduce, bases, owner, losses);
-      return { ...got, evals: got.evals.map((e) => ({ ...e, value: -1e9 })) };
-    };
     const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 20, every: 1, seqLen: 8, batch: 2, candidates: 16, maxEdits: 2, seedEdits: 'any' as const, editCheck: 'form' as const, deleteWords: 'none' as const, editVocabulary: 'any' as const, insertOrder };
-    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
-    return { seen, first: first! };
+    const { seen, first } = await firstMemberCandidates(setup, req);
+    return { seen: seen.map((s) => ({ insertion: insertionOf(first, s), key: s.join(',') })), first };
   };
   const { seen, first } = await run('sweep');
   // Every insertion the search's own checks let through (the sentence's form, no repeated word or bigram).
@@ -270,21 +280,12 @@ it('withSwapSweep orders a sweep by rounds of rank over the positions, those at 
 });
 
 it('with --swap-order sweep, a member first tries, at each position, every one of the likeliest tokens the model gives there and nothing but swaps, each once; drawn at random it tries fewer', async () => {
-  const { model, tok, judge, seedSource } = await brownSeeded();
+  const setup = await brownSeeded();
+  const { model, tok } = setup;
   const run = async (swapOrder: 'sweep' | 'random') => {
-    // Member 0's candidates while it holds its first seed unchanged (every candidate made worse than any member).
-    const seen: string[] = [];
-    let first: number[] | null = null;
-    const direct = directEvaluator(model, tok);
-    const recording: CandidateEvaluator = async (t, seqs, reduce, bases, owner, losses) => {
-      first ??= bases[0];
-      if (bases[0].join(',') === first.join(',')) seqs.forEach((s, j) => owner[j] === 0 && seen.push(s.join(',')));
-      const got = await direct(t, seqs, reduce, bases, owner, losses);
-      return { ...got, evals: got.evals.map((e) => ({ ...e, value: -1e9 })) };
-    };
     const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 40, every: 1, seqLen: 8, batch: 2, candidates: 16, maxEdits: 2, seedEdits: 'any' as const, editCheck: 'form' as const, insertWords: 'none' as const, deleteWords: 'none' as const, swapOrder };
-    await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
-    return { seen, first: first! };
+    const { seen, first } = await firstMemberCandidates(setup, req);
+    return { seen: seen.map((s) => s.join(',')), first };
   };
   const { seen, first } = await run('sweep');
   // The model's next-token distribution after each prefix of the seed (BOS first), read here in plain numbers: at each

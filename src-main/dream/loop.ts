@@ -63,14 +63,14 @@ export function paretoSet(dreams: Iterable<Dream>): Dream[] {
  * that the first seed's beat.
  */
 export function paretoByEdits(dreams: Iterable<Dream>): Dream[] {
-  const byEdits = new Map<string, Dream[]>();
+  const groups = new Map<string, Dream[]>();
   for (const d of dreams) {
     const k = `${d.origin?.edits ?? 0} ${d.origin?.seedDoc ?? ''} ${d.origin?.seedText ?? ''}`;
-    const group = byEdits.get(k);
+    const group = groups.get(k);
     if (group) group.push(d);
-    else byEdits.set(k, [d]);
+    else groups.set(k, [d]);
   }
-  return [...byEdits.values()].flatMap((g) => paretoSet(g)).sort((a, b) => b.value - a.value || b.readability!.percentile - a.readability!.percentile);
+  return [...groups.values()].flatMap((g) => paretoSet(g)).sort((a, b) => b.value - a.value || b.readability!.percentile - a.readability!.percentile);
 }
 
 const better = (a: Dream, b: Dream | null | undefined) => !b || (Number.isFinite(a.value) && !(a.value <= b.value));

@@ -25,8 +25,9 @@ const YARDSTICK_TOKENS = 20_000;
 /**
  * The most readable dream that beats the held-out maximum (yardstick.ts mostReadable) and the next ones from other
  * seeds (readableChoices, SHOWN_DREAMS in all), else the most activating readable one, from the Pareto set of each
- * seed and edit count (the fewest edits come first, so a dream off the overall Pareto set may be the one to show). Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream
- * edited and above its seed) can beat it.
+ * seed and edit count (the fewest edits come first, so a dream off the overall Pareto set may be the one to show).
+ * Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream edited and
+ * above its seed) can beat it.
  */
 export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null): { beats: Dream | null; others: Dream[]; bestReadable: Dream | null } {
   const readable = (res.paretoByEdits ?? res.pareto ?? []).filter((d) => d.readability?.readable);
