@@ -20,7 +20,7 @@ import type { Dream } from '../src-main/dream/records.js';
 import { dreamToEnd, runDream, saeDir } from '../src-main/dream/run.js';
 import { neuronGroup, seedWindows, topWindowsPerUnit, type SeedSource, type UnitGroup } from '../src-main/dream/seeded.js';
 import { loadSae } from '../src-main/sae/load.js';
-import { countsAsDream, isCorpusCopy, mostReadable, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../src-main/dream/yardstick.js';
+import { countsAsDream, isCorpusCopy, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../src-main/dream/yardstick.js';
 import { defaultModelDir, loadModel } from '../src-main/model/load.js';
 import { sampleWindows } from '../src-main/readability/calibration.js';
 import { assessReadability } from '../src-main/readability/assess.js';
@@ -190,10 +190,6 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
 
 const counts = (d: Dream) => countsAsDream(d, corpusText);
 const shownRow = (d: Dream) => ({ value: d.value, text: d.text, percentile: d.readability!.percentile, origin: d.origin ?? null });
-const shownOf = (ds: Dream[]) => {
-  const d = mostReadable(ds);
-  return d ? shownRow(d) : null;
-};
 
 const rows: Record<string, unknown>[] = [];
 for (const { key, target, label, layer, neuron, latent } of neurons) {
@@ -222,6 +218,9 @@ for (const { key, target, label, layer, neuron, latent } of neurons) {
       }
     }
     const counted = seen.filter(counts);
+    // What the CLI's verdict shows: of the counted dreams at or above the held-out maximum, the fewest edits, then the
+    // most readable (mostReadable), and the next seeds' after it.
+    const shown = readableChoices(counted.filter((d) => d.value >= hMax), SHOWN_DREAMS);
     const best = counted.reduce<Dream | null>((b, d) => (!b || d.value > b.value ? d : b), null);
     const bestAny = res.best!;
     const row = {
@@ -236,11 +235,8 @@ for (const { key, target, label, layer, neuron, latent } of neurons) {
       bestReadable: bestAny.readability?.readable ?? false,
       bestReason: bestAny.readability?.reason ?? null,
       readableBest: best ? { value: best.value, text: best.text, percentile: best.readability!.percentile, origin: best.origin ?? null } : null,
-      // The dream a person is shown (as the CLI's verdict picks it): of the counted dreams at or above the held-out
-      // maximum, the fewest edits, then the most readable.
-      shown: shownOf(counted.filter((d) => d.value >= hMax)),
-      // The CLI shows the next seeds' too (readableChoices): up to SHOWN_DREAMS − 1 more, in its order.
-      shownOthers: readableChoices(counted.filter((d) => d.value >= hMax), SHOWN_DREAMS).slice(1).map(shownRow),
+      shown: shown.length ? shownRow(shown[0]) : null,
+      shownOthers: shown.slice(1).map(shownRow),
       readableRatio: best ? best.value / hMax : null,
       readableRatioAllSplits: best ? best.value / aMax : null,
       corpusCopies: seen.filter((d) => isCorpusCopy(d.text, corpusText)).length,

@@ -284,6 +284,8 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         };
         // Token w inserted at t: the last token goes to the front of the tail.
         const inserted = (t: number, w: number): [number[], number[]] => [[...pop[i].slice(0, t), w, ...pop[i].slice(t, T - 1)], [pop[i][T - 1], ...tails[i]].slice(0, MAX_TAIL)];
+        // Token w in place of the one at t.
+        const swapped = (t: number, w: number) => pop[i].map((x, p) => (p === t ? w : x));
         if (swapsDue[i]) {
           swapsDue[i] = false;
           sweeps[i] = withSwapSweep(sweeps[i], pop[i], options[i], plausible[i], last);
@@ -293,7 +295,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         while (made < cfg.candidates && sweeps[i].length) {
           const [kind, t, w] = sweeps[i].pop()!;
           if (kind === 'insert') offer(...inserted(t, w));
-          else if (pop[i][t] !== w) offer(pop[i].map((x, p) => (p === t ? w : x)), tails[i]);
+          else if (pop[i][t] !== w) offer(swapped(t, w), tails[i]);
         }
         for (let tries = 0; made < cfg.candidates && tries < (focus ? 8 : 1) * cfg.candidates; tries++) {
           let next: number[];
@@ -315,8 +317,7 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
             const t = focus && rand() < focus.peakShare ? Math.floor(rand() * (peak + 1)) : Math.floor(rand() * T);
             const choices = options[i][t];
             if (!choices.length) continue;
-            next = pop[i].slice();
-            next[t] = choices[Math.floor(rand() * choices.length)];
+            next = swapped(t, choices[Math.floor(rand() * choices.length)]);
           }
           offer(next, tail);
         }

@@ -9,7 +9,7 @@ import { hardEvaluate } from './hard.js';
 import type { DreamMethod } from './method.js';
 import type { SeedSource } from './seeded.js';
 import type { Target } from './objectives.js';
-import { beatsSeed, isEdited, type Dream, type DreamResult, type StepRecord } from './records.js';
+import { beatsSeed, isEdited, seedOf, type Dream, type DreamResult, type StepRecord } from './records.js';
 
 export type { Dream, DreamResult, StepRecord } from './records.js';
 
@@ -65,7 +65,7 @@ export function paretoSet(dreams: Iterable<Dream>): Dream[] {
 export function paretoByEdits(dreams: Iterable<Dream>): Dream[] {
   const groups = new Map<string, Dream[]>();
   for (const d of dreams) {
-    const k = `${d.origin?.edits ?? 0} ${d.origin?.seedDoc ?? ''} ${d.origin?.seedText ?? ''}`;
+    const k = `${d.origin?.edits ?? 0} ${seedOf(d) ?? ''}`;
     const group = groups.get(k);
     if (group) group.push(d);
     else groups.set(k, [d]);

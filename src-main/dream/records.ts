@@ -30,6 +30,9 @@ export interface DreamOrigin {
 /** False only for a corpus-seeded dream no edit changed: corpus text, not a dream. */
 export const isEdited = (d: Dream): boolean => !d.origin || d.origin.edits >= 1;
 
+/** Which seed window a dream was edited from (its document and text; two documents may hold the same text), or null. */
+export const seedOf = (d: Dream): string | null => (d.origin ? `${d.origin.seedDoc} ${d.origin.seedText}` : null);
+
 /** Edited and more activating than its seed (a dream with no seed passes): a seeded dream counts only so. */
 export const beatsSeed = (d: Dream): boolean => !d.origin || (d.origin.edits >= 1 && d.value > d.origin.seedValue);
 

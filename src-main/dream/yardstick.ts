@@ -7,7 +7,7 @@ import type { TextTokenizer } from '../model/tokenizer.js';
 import { heldOutStream } from '../explain/records.js';
 import { bosPadded } from './hard.js';
 import type { Reduce, Target } from './objectives.js';
-import { beatsSeed, type Dream } from './records.js';
+import { beatsSeed, seedOf, type Dream } from './records.js';
 
 /**
  * The target's largest value over the first `maxTokens` held-out tokens, in windows of up to 64 tokens, reduced as
@@ -101,7 +101,7 @@ export function readableChoices(dreams: Dream[], n: number): Dream[] {
   const seen = new Set<string>();
   const out: Dream[] = [];
   for (const { d } of order) {
-    const key = d.origin ? `seed ${d.origin.seedDoc} ${d.origin.seedText}` : `text ${d.text}`;
+    const key = seedOf(d) ?? `text ${d.text}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(d);
