@@ -27,6 +27,7 @@ import { assessReadability } from '../src-main/readability/assess.js';
 import { loadShippedJudge } from '../src-main/readability/shipped.js';
 import { readabilitySplits } from '../src-main/readability/splits.js';
 import { documentWordsById } from '../src-main/readability/documentVocabulary.js';
+import { loadModelJudge, type ModelJudgement } from '../src-main/readability/modelJudge.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +49,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     // Write every distinct dream a method made (text, value, readability, origin) to this JSON-lines file.
     'all-dreams': { type: 'string' },
+    // A second GPT-2-family model that orders the dreams shown (as `dream --judge-model`): rows' shown dreams follow
+    // its percentile among dreams of as many edits, and carry it; `shownBySyntax` is the default's first pick.
+    'judge-model': { type: 'string' },
   },
 });
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -67,6 +71,7 @@ const heldOut = tokenised(splits.heldOut);
 const seedPool = tokenised(splits.seedPool);
 const judgeDocs = tokenised(shuffle(splits.judge, rng(3)).slice(0, 60));
 log(`splits of ${values.corpus}: held-out ${splits.heldOut.length}, seed pool ${splits.seedPool.length}, judge ${splits.judge.length} documents`);
+const modelJudge = values['judge-model'] ? await loadModelJudge(values['judge-model'], tok, splits.heldOut.map((d) => d.text)) : null;
 const corpusText = normaliseForCopy([...splits.heldOut, ...splits.seedPool, ...splits.judge].map((d) => d.text).join('\n'));
 
 // 2. Per-unit maxima over windows of up to 64 tokens of documents (the first `maxTokens` of them), every MLP neuron
@@ -189,7 +194,8 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
 }
 
 const counts = (d: Dream) => countsAsDream(d, corpusText);
-const shownRow = (d: Dream) => ({ value: d.value, text: d.text, percentile: d.readability!.percentile, origin: d.origin ?? null });
+const judged = new Map<Dream, ModelJudgement>();
+const shownRow = (d: Dream) => ({ value: d.value, text: d.text, percentile: d.readability!.percentile, ...(judged.has(d) ? { judgeModelPercentile: judged.get(d)!.percentile } : {}), origin: d.origin ?? null });
 
 const rows: Record<string, unknown>[] = [];
 for (const { key, target, label, layer, neuron, latent } of neurons) {
@@ -220,7 +226,11 @@ for (const { key, target, label, layer, neuron, latent } of neurons) {
     const counted = seen.filter(counts);
     // What the CLI's verdict shows: of the counted dreams at or above the held-out maximum, the fewest edits, then the
     // most readable (mostReadable), and the next seeds' after it.
-    const shown = readableChoices(counted.filter((d) => d.value >= hMax), SHOWN_DREAMS);
+    const beats = counted.filter((d) => d.value >= hMax);
+    judged.clear();
+    if (modelJudge) (await modelJudge.judge.judge(beats.map((d) => d.text))).forEach((j, i) => judged.set(beats[i], j));
+    const shown = readableChoices(beats, SHOWN_DREAMS, modelJudge ? (d) => judged.get(d)!.percentile : undefined);
+    const bySyntax = modelJudge ? readableChoices(beats, 1)[0] : undefined;
     const best = counted.reduce<Dream | null>((b, d) => (!b || d.value > b.value ? d : b), null);
     const bestAny = res.best!;
     const row = {
@@ -237,6 +247,7 @@ for (const { key, target, label, layer, neuron, latent } of neurons) {
       readableBest: best ? { value: best.value, text: best.text, percentile: best.readability!.percentile, origin: best.origin ?? null } : null,
       shown: shown.length ? shownRow(shown[0]) : null,
       shownOthers: shown.slice(1).map(shownRow),
+      ...(modelJudge ? { shownBySyntax: bySyntax ? shownRow(bySyntax) : null } : {}),
       readableRatio: best ? best.value / hMax : null,
       readableRatioAllSplits: best ? best.value / aMax : null,
       corpusCopies: seen.filter((d) => isCorpusCopy(d.text, corpusText)).length,
@@ -271,7 +282,8 @@ const summary = Object.fromEntries(
     ];
   }),
 );
-const out = { bench: 'dream-quality', model: spec, units: sae ? { kind: 'sae latents', sae: values.sae, hook: saeHook, dSae: sae.config.dSae } : { kind: 'mlp neurons' }, command: process.argv.slice(2).join(' '), backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpus: values.corpus, splits: splits.settings, judge: provenance, heldOutTokens: Number(values['corpus-tokens']), allSplitsSampleTokens: Number(values['all-splits-tokens']), seedWindows: windows.length, humanWindows, neurons: neurons.length, summary, targets: { readableAtLeastHeldOutMax: 0.6 }, rows };
+const out = { bench: 'dream-quality', model: spec, units: sae ? { kind: 'sae latents', sae: values.sae, hook: saeHook, dSae: sae.config.dSae } : { kind: 'mlp neurons' }, command: process.argv.slice(2).join(' '), backend: backend.name, budgetForwardEquivalents: budget, seqLen, reduce: 'max', corpus: values.corpus, splits: splits.settings, judge: provenance, ...(modelJudge ? { judgeModel: values['judge-model'] } : {}), heldOutTokens: Number(values['corpus-tokens']), allSplitsSampleTokens: Number(values['all-splits-tokens']), seedWindows: windows.length, humanWindows, neurons: neurons.length, summary, targets: { readableAtLeastHeldOutMax: 0.6 }, rows };
 console.log(JSON.stringify(out, null, 1));
 if (values.rows) writeFileSync(values.rows.replace(/\.jsonl$/, '') + '.summary.json', JSON.stringify({ ...out, rows: undefined }, null, 1));
+modelJudge?.dispose();
 lm.model.dispose();

@@ -20,7 +20,7 @@ import type { Readability } from '../src-main/readability/types.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, isCorpusCopy, mostReadable, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../src-main/dream/yardstick.js';
 import { paretoByEdits, paretoSet, type DreamResult } from '../src-main/dream/loop.js';
-import { readableVerdict } from '../src-main/cli/commands/dream.js';
+import { dreamsThatBeat, readableVerdict } from '../src-main/cli/commands/dream.js';
 
 describe('Kneser-Ney trigram judge', () => {
   // Vocabulary {0..4}; documents [0 1 2 0 1 3] and [0 1 2]; D = 0.75. By hand (see the comments):
@@ -344,6 +344,20 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     expect(v.others.map((x) => x.text)).toEqual([' The dog ate', ' Our cat ate']);
     // Below the maximum, another seed's dream is not shown.
     expect(readableVerdict(res, { max: 4.3, corpus }).others.map((x) => x.text)).toEqual([' The dog ate', ' Her cat ate']);
+  });
+
+  it('with a rank (a judge model\'s percentile), orders dreams of as many edits by it; fewer edits still come first', () => {
+    const other = { seedText: ' The dog ran', seedValue: 2, seedDoc: 'cb02', edits: 1 };
+    const third = { seedText: ' Her cat sat', seedValue: 2, seedDoc: 'cc03', edits: 1 };
+    const dreams = [d(' A cat ate', 5, 60, seed), d(' The dog ate', 4.5, 50, other), d(' Her cat ate', 6, 99, { ...third, edits: 2 }), d(' Our cat ate', 4.1, 20, { ...third, seedText: ' Our cat sat', seedDoc: 'cd04' })];
+    const byModel = new Map([[' A cat ate', 10], [' The dog ate', 80], [' Her cat ate', 100], [' Our cat ate', 40]]);
+    const rank = (x: Dream) => byModel.get(x.text)!;
+    expect(readableChoices(dreams, 4, rank).map((x) => x.text)).toEqual([' The dog ate', ' Our cat ate', ' A cat ate', ' Her cat ate']);
+    const res = { pareto: dreams, paretoByEdits: dreams, bestReadable: dreams[2] } as unknown as DreamResult;
+    expect(dreamsThatBeat(res, { max: 4.3, corpus }).map((x) => x.text)).toEqual([' A cat ate', ' The dog ate', ' Her cat ate']);
+    const v = readableVerdict(res, { max: 4.3, corpus }, rank);
+    expect([v.beats?.text, ...v.others.map((x) => x.text)]).toEqual([' The dog ate', ' A cat ate', ' Her cat ate']);
+    expect(dreamsThatBeat(res, null)).toEqual([]);
   });
 });
 

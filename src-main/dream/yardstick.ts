@@ -92,12 +92,13 @@ export const SHOWN_DREAMS = 3;
  * Up to `n` dreams to show a person, each from another seed (another text, for dreams without one), in
  * mostReadable's order: the first is mostReadable's. One dream per neuron is a guess at what a reader accepts (the
  * search finds swaps that strain the sense beside ones that do not, and nothing computed here tells them apart), so
- * the CLI shows the next seeds' too.
+ * the CLI shows the next seeds' too. `rank` replaces the syntax percentile among dreams of as many edits (higher
+ * first): a transformer judge's percentile (readability/modelJudge.ts) with `--judge-model`.
  */
-export function readableChoices(dreams: Dream[], n: number): Dream[] {
+export function readableChoices(dreams: Dream[], n: number, rank: (d: Dream) => number = (d) => d.readability!.percentile): Dream[] {
   const edits = (d: Dream) => d.origin?.edits ?? 0;
   // Stable: among equals the earlier dream stays first, as mostReadable's reduce kept it.
-  const order = dreams.map((d, i) => ({ d, i })).sort((a, b) => edits(a.d) - edits(b.d) || b.d.readability!.percentile - a.d.readability!.percentile || a.i - b.i);
+  const order = dreams.map((d, i) => ({ d, i, r: rank(d) })).sort((a, b) => edits(a.d) - edits(b.d) || b.r - a.r || a.i - b.i);
   const seen = new Set<string>();
   const out: Dream[] = [];
   for (const { d } of order) {

@@ -54,7 +54,7 @@ export class PercentileTable {
  * `perLength` windows of each length in [minLen, maxLen], cut at random offsets (fixed by `seed`) from documents'
  * token ids: a window never spans two documents. Documents shorter than a length are skipped for it.
  */
-export function sampleWindows(docs: ArrayLike<number>[], minLen: number, maxLen: number, perLength: number, seed: number): Map<number, number[][]> {
+export function sampleWindows(docs: readonly ArrayLike<number>[], minLen: number, maxLen: number, perLength: number, seed: number): Map<number, number[][]> {
   const rand = rng(seed);
   const out = new Map<number, number[][]>();
   for (let len = minLen; len <= maxLen; len++) {

@@ -16,7 +16,9 @@ import { modelRefOf, persistDream } from '../../store/persist.js';
 import type { GPT2Config } from '../../model/config.js';
 import { inRange, parseInteger } from '../args.js';
 import { defineCommand, UsageError } from '../command.js';
-import { openModel } from '../model.js';
+import { openModel, progressPrinter } from '../model.js';
+import { loadModelJudge, type ModelJudgement } from '../../readability/modelJudge.js';
+import { readabilitySplits } from '../../readability/splits.js';
 import { fmt, formatDuration, interruptible, oneLine } from '../progress.js';
 
 /** Held-out tokens the neuron's corpus maximum is taken over. */
@@ -29,19 +31,28 @@ const YARDSTICK_TOKENS = 20_000;
  * Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream edited and
  * above its seed) can beat it.
  */
-export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null): { beats: Dream | null; others: Dream[]; bestReadable: Dream | null } {
-  const readable = (res.paretoByEdits ?? res.pareto ?? []).filter((d) => d.readability?.readable);
-  const beats = yard === null ? [] : readable.filter((d) => countsAsDream(d, yard.corpus) && d.value >= yard.max);
-  const [first = null, ...others] = readableChoices(beats, SHOWN_DREAMS);
+export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null, rank?: (d: Dream) => number): { beats: Dream | null; others: Dream[]; bestReadable: Dream | null } {
+  const [first = null, ...others] = readableChoices(dreamsThatBeat(res, yard), SHOWN_DREAMS, rank);
   return { beats: first, others, bestReadable: res.bestReadable ?? null };
 }
 
-function verdictText(v: { beats: Dream | null; others: Dream[]; bestReadable: Dream | null }, yard: { max: number; tokens: number; span: number } | null): string {
+/** The readable dreams of the Pareto sets that count under the split rules and reach the held-out maximum. */
+export function dreamsThatBeat(res: DreamResult, yard: { max: number; corpus: string } | null): Dream[] {
+  if (yard === null) return [];
+  return (res.paretoByEdits ?? res.pareto ?? []).filter((d) => d.readability?.readable && countsAsDream(d, yard.corpus) && d.value >= yard.max);
+}
+
+function verdictText(v: { beats: Dream | null; others: Dream[]; bestReadable: Dream | null }, yard: { max: number; tokens: number; span: number } | null, judged?: Map<Dream, ModelJudgement>): string {
   const r = READABLE_RULE;
   const rule = `readable = syntax percentile ≥ ${r.minPercentile}, starts as a sentence, no word more than ${r.maxWordCount} times or twice in a row, no line break, run-on or broken character, every word but the last known; README: Readability`;
   const seed = (d: Dream) => (d.origin ? ` · ${d.origin.edits} edit${d.origin.edits === 1 ? '' : 's'} of the seed ${oneLine(d.origin.seedText, 200)} (${fmt(d.origin.seedValue)})` : '');
-  const line = (d: Dream) => `value ${fmt(d.value)} · syntax percentile ${d.readability!.percentile.toFixed(0)} · ${oneLine(d.text, 200)}${seed(d)}`;
+  const byModel = (d: Dream) => {
+    const j = judged?.get(d);
+    return j ? ` · judge model percentile ${j.percentile.toFixed(0)}` : '';
+  };
+  const line = (d: Dream) => `value ${fmt(d.value)} · syntax percentile ${d.readability!.percentile.toFixed(0)}${byModel(d)} · ${oneLine(d.text, 200)}${seed(d)}`;
   const out = ['', `readability (${rule}):`];
+  if (judged?.size) out.push(`  shown in order of the judge model's percentile among dreams of as many edits (${[...judged.values()][0].model})`);
   if (yard) out.push(`  the neuron's maximum over ${yard.tokens} held-out tokens${yard.span > 1 ? ` (mean over ${yard.span} tokens, as the dreams' value)` : ''}: ${fmt(yard.max)}`);
   if (v.beats) {
     out.push(`  most readable dream that beats it: ${line(v.beats)}`);
@@ -183,6 +194,7 @@ export default defineCommand({
     neuron: { type: 'string', arg: '<N>', description: 'the target neuron in that layer' },
     objective: { type: 'string', arg: '"<expr>"', description: 'target a weighted sum of neurons, attention heads (their output norm, L<layer>H<head>) and SAE latents, e.g. "L2N100 - 0.5*L2N7", "L1H3 - 0.2*L1N7", "sae:L2.resid_pre:123" (the SAE beside the model) or "sae:<folder or org/repo/hook folder on the hub>:123 - 0.5*L1N7"' },
     sum: { type: 'string', arg: '<L:N:w,...>', description: 'target a weighted sum of neurons instead, e.g. "1:7:1.0,0:3:-0.5"' },
+    'judge-model': { type: 'string', arg: '<dir|hub id>', description: 'a second GPT-2-family model (folder, hub cache or hub id) that judges the readable dreams beating the neuron\'s held-out maximum: its percentile among held-out human windows is printed beside each and orders the ones shown (README: Readability)' },
     db: { type: 'string', arg: '<file>', description: 'experiment store the run is saved to (`:memory:` keeps nothing); default TEXTDREAM_DB, else the per-user data folder' },
     ...dreamSettingOptions(),
   },
@@ -207,9 +219,14 @@ export default defineCommand({
     // Every setting's type, range and the method's own rules, before the model loads.
     const complete = dreamConfig(cfg);
 
+    const judgeSpec = values['judge-model'];
+    if (judgeSpec !== undefined && (judgeSpec === '' || target.kind !== 'neuron')) {
+      throw new UsageError(judgeSpec === '' ? '--judge-model is empty: give a model folder or a Hugging Face id' : '--judge-model judges the dreams that beat a neuron\'s held-out maximum: give --layer and --neuron');
+    }
     const { lm, spec } = await openModel(values, io);
     const interrupt = interruptible(io, 'the dream');
     let store: SqliteStore | undefined;
+    let disposeJudge: (() => void) | undefined;
     let runId = '';
     try {
       const c = lm.config;
@@ -218,6 +235,9 @@ export default defineCommand({
       // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
       store = openStore(values.db, io.env);
       const judge = (await loadShippedJudge(lm.tokenizer)).judge;
+      // Loaded before the run, so a wrong folder fails now rather than after it.
+      const modelJudge = judgeSpec === undefined ? null : await loadModelJudge(judgeSpec, lm.tokenizer, readabilitySplits(await loadCorpus('brown+sotu')).heldOut.map((d) => d.text), { env: io.env, onProgress: progressPrinter(io, judgeSpec) });
+      disposeJudge = modelJudge?.dispose;
       const seedSource = complete.method === 'seeded' ? shippedSeedSource(lm.model, lm.tokenizer) : undefined;
       const gen = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource, env: io.env }, complete, interrupt.signal), complete);
       runId = gen.runId;
@@ -240,9 +260,17 @@ export default defineCommand({
       // The yardstick: the neuron's maximum over held-out text (targets other than one neuron have none here).
       const yard = target.kind === 'neuron' ? await heldOutMax(lm.model, lm.tokenizer, buildTarget(lm.model, target), YARDSTICK_TOKENS, 16, { reduce: complete.reduce, span: complete.seqLen }) : null;
       const corpus = yard ? normaliseForCopy((await loadCorpus('brown+sotu')).map((d) => d.text).join('\n')) : '';
-      const verdict = readableVerdict(result, yard && { max: yard.max, corpus });
-      if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, runId, ...result, heldOutMax: yard, readableVerdict: verdict }) + '\n');
-      else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec) + verdictText(verdict, yard));
+      let judged: Map<Dream, ModelJudgement> | undefined;
+      if (modelJudge && yard) {
+        const candidates = dreamsThatBeat(result, { max: yard.max, corpus });
+        if (candidates.length) io.stderr(`judging ${candidates.length} dream${candidates.length === 1 ? '' : 's'} with ${judgeSpec}\n`);
+        const js = await modelJudge.judge.judge(candidates.map((d) => d.text));
+        judged = new Map(candidates.map((d, i) => [d, js[i]]));
+      }
+      const verdict = readableVerdict(result, yard && { max: yard.max, corpus }, judged && ((d) => judged!.get(d)!.percentile));
+      const judgeModel = judged && { model: judgeSpec, judgements: [...judged].map(([d, j]) => ({ text: d.text, logProb: j.logProb, percentile: j.percentile })) };
+      if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, runId, ...result, heldOutMax: yard, readableVerdict: verdict, ...(judgeModel ? { judgeModel } : {}) }) + '\n');
+      else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec) + verdictText(verdict, yard, judged));
       io.stderr(`saved as run ${runId} in ${store!.path}\n`);
       if (result.stopped === 'aborted') {
         io.stderr(`stopped early at step ${result.steps}/${steps}: the summary covers the steps run so far\n`);
@@ -252,6 +280,7 @@ export default defineCommand({
     } finally {
       interrupt.release();
       store?.close();
+      disposeJudge?.();
       lm.model.dispose();
     }
   },
