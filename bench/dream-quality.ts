@@ -188,6 +188,8 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
     'seeded-sweep-document-vocabulary': { insertOrder: 'sweep', editVocabulary: 'document' },
     // Every swap among the gradient's proposals and the model's likeliest tokens tried first.
     'seeded-swap-sweep': { swapOrder: 'sweep' },
+    // Half of each step's candidates from that sweep, half drawn at random.
+    'seeded-swap-mixed': { swapOrder: 'mixed' },
   };
   if (Object.hasOwn(seededVariants, name)) return { method: 'seeded', cfg: { batch: P, maxEdits: 3, repetitionPenalty: 0.5, lambdas: [0, 0.1, 0.3], ...seededVariants[name] }, stepMax: 3 * P + P * candidates };
   return { method: name as Method, cfg: { init: 'random' }, stepMax: 3 * P + P / 5 };

@@ -49,19 +49,24 @@ async function brownSeeded() {
  * Member 0's candidates, step by step, while it holds its first seed unchanged: every candidate is measured, then
  * made worse than any member, so no member moves. Returns them in order, and that seed's tokens.
  */
-async function firstMemberCandidates(setup: Awaited<ReturnType<typeof brownSeeded>>, req: DreamRequest): Promise<{ seen: number[][]; first: number[] }> {
+async function firstMemberCandidates(setup: Awaited<ReturnType<typeof brownSeeded>>, req: DreamRequest): Promise<{ seen: number[][]; first: number[]; perStep: number[][][] }> {
   const { model, tok, judge, seedSource } = setup;
   const seen: number[][] = [];
+  const perStep: number[][][] = [];
   let first: number[] | null = null;
   const direct = directEvaluator(model, tok);
   const recording: CandidateEvaluator = async (t, seqs, reduce, bases, owner, losses) => {
     first ??= bases[0];
-    if (bases[0].join(',') === first.join(',')) seqs.forEach((s, j) => owner[j] === 0 && seen.push(s));
+    if (bases[0].join(',') === first.join(',')) {
+      const step = seqs.filter((_, j) => owner[j] === 0);
+      seen.push(...step);
+      perStep.push(step);
+    }
     const got = await direct(t, seqs, reduce, bases, owner, losses);
     return { ...got, evals: got.evals.map((e) => ({ ...e, value: -1e9 })) };
   };
   await dreamToEnd(runDream({ model, tokenizer: tok, judge, seedSource, candidateEvaluator: recording }, req));
-  return { seen, first: first! };
+  return { seen, first: first!, perStep };
 }
 
 const win = (text: string, value: number): SeedWindow => ({ ids: [], text, value, docId: 'd' });
@@ -329,6 +334,26 @@ it('with --swap-order sweep, a member first tries, at each position, every one o
   // Drawn at random (among the gradient's proposals), far fewer of them are tried in as many steps.
   const random = (await run('random')).seen.filter((k) => allowed.has(k));
   expect(new Set(random).size).toBeLessThan(allowed.size / 2);
+});
+
+it('with --swap-order mixed, the sweep takes half of each step\'s candidates, in the sweep\'s order, and the random draw the rest', async () => {
+  const setup = await brownSeeded();
+  const run = async (swapOrder: 'sweep' | 'mixed') => {
+    const req = { target: { kind: 'neuron' as const, layer: 1, neuron: 7 }, method: 'seeded' as const, steps: 2, every: 1, seqLen: 8, batch: 2, candidates: 16, maxEdits: 2, seedEdits: 'any' as const, editCheck: 'form' as const, insertWords: 'none' as const, deleteWords: 'none' as const, swapOrder };
+    return (await firstMemberCandidates(setup, req)).perStep.map((step) => step.map((s) => s.join(',')));
+  };
+  const sweep = await run('sweep');
+  const mixed = await run('mixed');
+  expect(sweep[0]).toHaveLength(16);
+  // Each step: eight from the sweep, where the sweep alone would have taken sixteen (its first step's second half comes
+  // in the second step), then draws among the gradient's proposals; no candidate twice in a step.
+  expect(mixed[0].slice(0, 8)).toEqual(sweep[0].slice(0, 8));
+  expect(mixed[1].slice(0, 8)).toEqual(sweep[0].slice(8, 16));
+  for (const step of mixed.slice(0, 2)) {
+    expect(step.length).toBeGreaterThan(8);
+    expect(step.length).toBeLessThanOrEqual(16);
+    expect(new Set(step).size).toBe(step.length);
+  }
 });
 
 it('with --insert-words plain, seeded also inserts plain words: each dream within its edits counted with insertions, readable beside its seed, some raising the hard activation', async () => {

@@ -151,7 +151,7 @@ export interface SubstitutionOptions {
    * random among the gradient's proposals alone, a seed's few swaps that read well ("By June 7" -> "By September 7")
    * were mostly never tried: the gradient's linear guess ranks them low.
    */
-  swapSweep?: { plausible: number };
+  swapSweep?: { plausible: number; share?: number };
   /**
    * Deletions beside swaps (seeded): this share of candidates deletes a token that passes `deletable`, after the first
    * (at or before the peak, with focus), the text keeping its length by pulling in the first token of its member's
@@ -292,7 +292,10 @@ export function substitutionSearch(model: GPT2, tok: TextTokenizer, target: Targ
         }
         // A sweep's edits first, at every position: an insertion shifts every later token, so one after the peak can
         // make a higher one ("Farmers called their other mule-drawn pickup trucks"), and so can a swap.
-        while (made < cfg.candidates && sweeps[i].length) {
+        // With a share (seeded --swap-order mixed), the sweep takes only that share of a step's candidates and the
+        // random draw the rest, so neither stream's finds wait for the other's.
+        const sweepCap = opts.swapSweep?.share === undefined ? cfg.candidates : Math.max(1, Math.round(opts.swapSweep.share * cfg.candidates));
+        while (made < sweepCap && sweeps[i].length) {
           const [kind, t, w] = sweeps[i].pop()!;
           if (kind === 'insert') offer(...inserted(t, w));
           else if (pop[i][t] !== w) offer(swapped(t, w), tails[i]);

@@ -195,6 +195,8 @@ export function seededMethod(
     insertSweep?: boolean;
     /** Each member sweeps the swaps the model finds likeliest (SEEDED_SWEEP_SWAPS a position) for a seed it takes up before drawing at random (fluent.ts SubstitutionOptions.swapSweep). */
     swapSweep?: boolean;
+    /** With swapSweep, the share of each step's candidates the sweep takes (--swap-order mixed); all of them without. */
+    swapSweepShare?: number;
     /** Words (single tokens after a space) that may be deleted, the text pulling in its document's next token (cfg.deleteWords 'modifiers'). */
     deletable?: (word: string) => boolean;
   } = {},
@@ -250,7 +252,7 @@ export function seededMethod(
     initCost: seedCost,
     evaluate,
     focus: { peakShare: SEEDED_PEAK_SHARE },
-    ...(opts.swapSweep ? { swapSweep: { plausible: SEEDED_SWEEP_SWAPS } } : {}),
+    ...(opts.swapSweep ? { swapSweep: { plausible: SEEDED_SWEEP_SWAPS, ...(opts.swapSweepShare === undefined ? {} : { share: opts.swapSweepShare }) } } : {}),
     ...(inserting ? { insert: { tokens: insertTokens, share: SEEDED_INSERT_SHARE, sweep: opts.insertSweep } } : {}),
     ...(deleting ? { delete: { share: SEEDED_DELETE_SHARE, deletable: isDeletable }, tails: { init: seeds.map((s) => s.next ?? []), starts: (opts.reserve ?? []).map((s) => s.next ?? []) } } : {}),
     ...(inserting || deleting ? { edits: editsOf } : {}),
