@@ -58,7 +58,7 @@ export const settings = {
     arg: '<sweep|mixed|random>',
     label: 'swap order',
     description:
-      "sweep: a search member that takes up a seed first tries, at each position, each of the gradient's proposals and of the 64 words the model finds likeliest there that the rule allows, once, in rounds by rank, then edits as before (it finds swaps the gradient ranks low, \"By June 7\" -> \"By September 7\", and one more neuron by the rule; blind readers counted no more neurons than with random); mixed: that sweep takes half of each step's candidates and the random draw the rest (by the rule 17 of the 24 bench neurons, read blind 14 and 14 against 12 and 13 for random in the same read); random: swaps drawn at random among the gradient's proposals only",
+      "sweep: a search member that takes up a seed first tries, at each position, each of the gradient's proposals and of the 64 words the model finds likeliest there that the rule allows, once, in rounds by rank, then edits as before (it finds swaps the gradient ranks low, \"By June 7\" -> \"By September 7\", and one more neuron by the rule; blind readers counted no more neurons than with random); mixed: that sweep takes half of each step's candidates and the random draw the rest (by the rule 17 of the 24 bench neurons, read blind by four readers 14 each against 12-13 for random in the same reads); random: swaps drawn at random among the gradient's proposals only",
   }),
   deleteWords: choice({
     choices: ['modifiers', 'none'],
