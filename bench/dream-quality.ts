@@ -71,7 +71,7 @@ const heldOut = tokenised(splits.heldOut);
 const seedPool = tokenised(splits.seedPool);
 const judgeDocs = tokenised(shuffle(splits.judge, rng(3)).slice(0, 60));
 log(`splits of ${values.corpus}: held-out ${splits.heldOut.length}, seed pool ${splits.seedPool.length}, judge ${splits.judge.length} documents`);
-const modelJudge = values['judge-model'] ? await loadModelJudge(values['judge-model'], tok, splits.heldOut.map((d) => d.text)) : null;
+const modelJudge = values['judge-model'] ? await loadModelJudge(values['judge-model'], tok, heldOut.map((d) => d.ids)) : null;
 const corpusText = normaliseForCopy([...splits.heldOut, ...splits.seedPool, ...splits.judge].map((d) => d.text).join('\n'));
 
 // 2. Per-unit maxima over windows of up to 64 tokens of documents (the first `maxTokens` of them), every MLP neuron

@@ -69,7 +69,7 @@ describe('ModelJudge', () => {
   }, 120_000);
 
   it('loadModelJudge names --judge-model in the fix for a folder that does not exist', async () => {
-    await expect(loadModelJudge(join(projectRoot(), 'no-such-model'), shipped.tokenizer, ['x'])).rejects.toThrow(/folder does not exist\. Fix: check the path passed to --judge-model/);
+    await expect(loadModelJudge(join(projectRoot(), 'no-such-model'), shipped.tokenizer, [shipped.tokenizer.encode('x')])).rejects.toThrow(/folder does not exist\. Fix: check the path passed to --judge-model/);
   });
 });
 

@@ -35,6 +35,8 @@ export interface HubOptions {
   /** Environment to read settings from; default process.env. */
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** The command-line flag that named the spec, for the fix a bad path's error names; default --model. */
+  flag?: string;
 }
 
 export interface ResolvedModel {
@@ -93,7 +95,7 @@ const MODEL_FILES: HubFilePlan = {
 /** Resolves a folder path or hub id (`name`, `org/name`) to a folder holding the model's files. */
 export async function resolveModel(spec: string, opts: HubOptions = {}): Promise<ResolvedModel> {
   const onProgress = opts.onProgress ?? (() => undefined);
-  const local = await folderOrNull(spec);
+  const local = await folderOrNull(spec, opts.flag ?? '--model');
   if (local) {
     onProgress({ type: 'ready', dir: local });
     return { dir: local, source: 'folder' };
@@ -135,7 +137,7 @@ export async function resolveHubFiles(id: string, plan: HubFilePlan, opts: HubOp
 // ---------------------------------------------------------------------------------------------
 
 /** A spec naming an existing folder, or null for a hub id; throws for missing paths and bad ids. */
-async function folderOrNull(spec: string): Promise<string | null> {
+async function folderOrNull(spec: string, flag: string): Promise<string | null> {
   const path = resolvePath(expandHome(spec));
   const info = await stat(path).catch(() => null);
   if (info?.isDirectory()) return path;
@@ -144,7 +146,7 @@ async function folderOrNull(spec: string): Promise<string | null> {
   }
   // Anything shaped like a path is never treated as a hub id, so typos fail here, not on the network.
   if (looksLikePath(spec)) {
-    throw new ModelFileError('folder does not exist', path, 'check the path passed to --model');
+    throw new ModelFileError('folder does not exist', path, `check the path passed to ${flag}`);
   }
   const parts = spec.split('/');
   if (parts.length > 2 || !parts.every(isHubNamePart) || spec.length > 96) {

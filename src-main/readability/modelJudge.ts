@@ -5,7 +5,6 @@
 // more text than ours may. It is reported beside the rule and orders the dreams shown (yardstick.ts readableChoices),
 // but is not part of the rule, which people's ratings calibrated without it.
 import * as tf from '@tensorflow/tfjs-core';
-import { ModelFileError } from '../model/errors.js';
 import type { GPT2 } from '../model/gpt2.js';
 import type { HubOptions } from '../model/hub.js';
 import { loadModel } from '../model/load.js';
@@ -98,19 +97,12 @@ export class ModelJudge {
 }
 
 /**
- * Loads the judge model `spec` (a folder, the hub cache or a hub id, as `--model`) and calibrates it against
- * `heldOutTexts` (documents of the held-out split, cut into windows of the dreamed model's tokens `tok`). `dispose`
+ * Loads the judge model `spec` (a folder, the hub cache or a hub id, given as `--judge-model`) and calibrates it
+ * against `heldOutDocs` (documents of the held-out split as the dreamed model's token ids, under `tok`). `dispose`
  * frees its weights.
  */
-export async function loadModelJudge(spec: string, tok: TextTokenizer, heldOutTexts: readonly string[], opts: HubOptions & WeightOptions = {}): Promise<{ judge: ModelJudge; dispose: () => void }> {
-  let lm;
-  try {
-    lm = await loadModel(spec, opts);
-  } catch (e) {
-    // The loader's fixes speak of --model, the dreamed model's flag.
-    if (e instanceof ModelFileError) throw new ModelFileError(e.problem, e.file, e.fix.replace(/--model\b/, '--judge-model'));
-    throw e;
-  }
-  const judge = new ModelJudge(spec, lm.model, lm.tokenizer, tok, heldOutTexts.map((t) => tok.encode(t)));
+export async function loadModelJudge(spec: string, tok: TextTokenizer, heldOutDocs: readonly number[][], opts: HubOptions & WeightOptions = {}): Promise<{ judge: ModelJudge; dispose: () => void }> {
+  const lm = await loadModel(spec, { flag: '--judge-model', ...opts });
+  const judge = new ModelJudge(spec, lm.model, lm.tokenizer, tok, heldOutDocs);
   return { judge, dispose: () => lm.model.dispose() };
 }

@@ -235,8 +235,11 @@ export default defineCommand({
       // Every dream is kept in the experiment store (records as they come; `--db :memory:` keeps nothing).
       store = openStore(values.db, io.env);
       const judge = (await loadShippedJudge(lm.tokenizer)).judge;
+      // The corpus is read once: the judge model's held-out windows, and after the run the copy check.
+      let corpusDocs: ReturnType<typeof loadCorpus> | undefined;
+      const corpusOnce = () => (corpusDocs ??= loadCorpus('brown+sotu'));
       // Loaded before the run, so a wrong folder fails now rather than after it.
-      const modelJudge = judgeSpec === undefined ? null : await loadModelJudge(judgeSpec, lm.tokenizer, readabilitySplits(await loadCorpus('brown+sotu')).heldOut.map((d) => d.text), { env: io.env, onProgress: progressPrinter(io, judgeSpec) });
+      const modelJudge = judgeSpec === undefined ? null : await loadModelJudge(judgeSpec, lm.tokenizer, readabilitySplits(await corpusOnce()).heldOut.map((d) => lm.tokenizer.encode(d.text)), { env: io.env, onProgress: progressPrinter(io, judgeSpec) });
       disposeJudge = modelJudge?.dispose;
       const seedSource = complete.method === 'seeded' ? shippedSeedSource(lm.model, lm.tokenizer) : undefined;
       const gen = persistDream(store, modelRefOf(lm, spec), runDream({ model: lm.model, tokenizer: lm.tokenizer, modelDir: lm.source.dir, judge, seedSource, env: io.env }, complete, interrupt.signal), complete);
@@ -259,7 +262,7 @@ export default defineCommand({
       }
       // The yardstick: the neuron's maximum over held-out text (targets other than one neuron have none here).
       const yard = target.kind === 'neuron' ? await heldOutMax(lm.model, lm.tokenizer, buildTarget(lm.model, target), YARDSTICK_TOKENS, 16, { reduce: complete.reduce, span: complete.seqLen }) : null;
-      const corpus = yard ? normaliseForCopy((await loadCorpus('brown+sotu')).map((d) => d.text).join('\n')) : '';
+      const corpus = yard ? normaliseForCopy((await corpusOnce()).map((d) => d.text).join('\n')) : '';
       let judged: Map<Dream, ModelJudgement> | undefined;
       if (modelJudge && yard) {
         const candidates = dreamsThatBeat(result, { max: yard.max, corpus });
