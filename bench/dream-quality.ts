@@ -196,8 +196,7 @@ function settings(name: string): { method: Method; cfg: Partial<DreamConfig>; st
 }
 
 const counts = (d: Dream) => countsAsDream(d, corpusText);
-const judged = new Map<Dream, ModelJudgement>();
-const shownRow = (d: Dream) => ({ value: d.value, text: d.text, percentile: d.readability!.percentile, ...(judged.has(d) ? { judgeModelPercentile: judged.get(d)!.percentile } : {}), origin: d.origin ?? null });
+const shownRow = (d: Dream, judged?: Map<Dream, ModelJudgement>) => ({ value: d.value, text: d.text, percentile: d.readability!.percentile, ...(judged ? { judgeModelPercentile: judged.get(d)!.percentile } : {}), origin: d.origin ?? null });
 
 const rows: Record<string, unknown>[] = [];
 for (const { key, target, label, layer, neuron, latent } of neurons) {
@@ -229,10 +228,11 @@ for (const { key, target, label, layer, neuron, latent } of neurons) {
     // What the CLI's verdict shows: of the counted dreams at or above the held-out maximum, the fewest edits, then the
     // most readable (mostReadable), and the next seeds' after it.
     const beats = counted.filter((d) => d.value >= hMax);
-    judged.clear();
-    if (modelJudge) (await modelJudge.judge.judge(beats.map((d) => d.text))).forEach((j, i) => judged.set(beats[i], j));
-    const shown = readableChoices(beats, SHOWN_DREAMS, modelJudge ? (d) => judged.get(d)!.percentile : undefined);
-    const bySyntax = modelJudge ? readableChoices(beats, 1)[0] : undefined;
+    const judgements = modelJudge && (await modelJudge.judge.judge(beats.map((d) => d.text)));
+    const judged = judgements ? new Map(beats.map((d, i) => [d, judgements[i]])) : undefined;
+    const shown = readableChoices(beats, SHOWN_DREAMS, judged && ((d) => judged.get(d)!.percentile));
+    const bySyntax = judged ? readableChoices(beats, 1)[0] : undefined;
+    const shownOf = (d: Dream) => shownRow(d, judged);
     const best = counted.reduce<Dream | null>((b, d) => (!b || d.value > b.value ? d : b), null);
     const bestAny = res.best!;
     const row = {
@@ -247,9 +247,9 @@ for (const { key, target, label, layer, neuron, latent } of neurons) {
       bestReadable: bestAny.readability?.readable ?? false,
       bestReason: bestAny.readability?.reason ?? null,
       readableBest: best ? { value: best.value, text: best.text, percentile: best.readability!.percentile, origin: best.origin ?? null } : null,
-      shown: shown.length ? shownRow(shown[0]) : null,
-      shownOthers: shown.slice(1).map(shownRow),
-      ...(modelJudge ? { shownBySyntax: bySyntax ? shownRow(bySyntax) : null } : {}),
+      shown: shown.length ? shownOf(shown[0]) : null,
+      shownOthers: shown.slice(1).map(shownOf),
+      ...(judged ? { shownBySyntax: bySyntax ? shownOf(bySyntax) : null } : {}),
       readableRatio: best ? best.value / hMax : null,
       readableRatioAllSplits: best ? best.value / aMax : null,
       corpusCopies: seen.filter((d) => isCorpusCopy(d.text, corpusText)).length,

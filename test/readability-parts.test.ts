@@ -279,6 +279,8 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
   const result = (pareto: Dream[]) => ({ pareto, bestReadable: pareto[0] ?? null }) as unknown as DreamResult;
   const corpus = normaliseForCopy('The cat sat on the mat. A dog ran.');
   const seed = { seedText: ' A cat sat', seedValue: 2, seedDoc: 'ca01', edits: 1 };
+  // As the CLI calls it: the dreams that beat the maximum, then the verdict over them.
+  const verdict = (res: DreamResult, yard: { max: number; corpus: string } | null, rank?: (x: Dream) => number) => readableVerdict(res, dreamsThatBeat(res, yard), rank);
 
   it('counts only dreams under the split rules, and of those beating the maximum picks the most readable', () => {
     const pareto = [
@@ -289,13 +291,13 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
       d(' A cat ate', 5, 70, seed),
       d(' A cat hid', 3, 80, seed), // below the maximum
     ];
-    expect(readableVerdict(result(pareto), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
-    expect(readableVerdict(result(pareto), { max: 6.5, corpus }).beats).toBeNull();
+    expect(verdict(result(pareto), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
+    expect(verdict(result(pareto), { max: 6.5, corpus }).beats).toBeNull();
     // Fewer edits first: one swapped word reads as English more often than two, whatever the percentile.
     const twoEdits = d(' A dog ate', 5.5, 99, { ...seed, edits: 2 });
-    expect(readableVerdict(result([...pareto, twoEdits]), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
-    expect(readableVerdict(result([...pareto, { ...twoEdits, origin: { ...seed } }]), { max: 4, corpus }).beats?.text).toBe(' A dog ate');
-    expect(readableVerdict(result(pareto), null).beats).toBeNull();
+    expect(verdict(result([...pareto, twoEdits]), { max: 4, corpus }).beats?.text).toBe(' A cat ate');
+    expect(verdict(result([...pareto, { ...twoEdits, origin: { ...seed } }]), { max: 4, corpus }).beats?.text).toBe(' A dog ate');
+    expect(verdict(result(pareto), null).beats).toBeNull();
   });
 
   it('picks from the Pareto set of each edit count: a one-edit dream that a two-edit dream beats on both axes is still shown', () => {
@@ -307,11 +309,11 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     expect(paretoSet(dreams).map((x) => x.text)).toEqual([' A dog ran', ' A dog ate']);
     expect(paretoByEdits(dreams).map((x) => x.text)).toEqual([' A dog ran', ' A dog ate', ' A cat ate']);
     const res = { pareto: paretoSet(dreams), paretoByEdits: paretoByEdits(dreams), bestReadable: three } as unknown as DreamResult;
-    expect(readableVerdict(res, { max: 4, corpus }).beats?.text).toBe(' A cat ate');
+    expect(verdict(res, { max: 4, corpus }).beats?.text).toBe(' A cat ate');
     // From the overall front alone, the verdict would show two edits where one beats the maximum.
-    expect(readableVerdict({ ...res, paretoByEdits: undefined }, { max: 4, corpus }).beats?.text).toBe(' A dog ate');
+    expect(verdict({ ...res, paretoByEdits: undefined }, { max: 4, corpus }).beats?.text).toBe(' A dog ate');
     // One seed: nothing else to show.
-    expect(readableVerdict(res, { max: 4, corpus }).others).toEqual([]);
+    expect(verdict(res, { max: 4, corpus }).others).toEqual([]);
   });
 
   it('shows up to SHOWN_DREAMS dreams, each from another seed, in the same order; the Pareto set of each seed keeps them', () => {
@@ -339,11 +341,11 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     expect(kept).toContain(' The dog ate');
     expect(kept).not.toContain(' The dog sat');
     const res = { pareto: paretoSet(dreams), paretoByEdits: paretoByEdits(dreams), bestReadable: dreams[4] } as unknown as DreamResult;
-    const v = readableVerdict(res, { max: 4, corpus });
+    const v = verdict(res, { max: 4, corpus });
     expect(v.beats?.text).toBe(' A cat ate');
     expect(v.others.map((x) => x.text)).toEqual([' The dog ate', ' Our cat ate']);
     // Below the maximum, another seed's dream is not shown.
-    expect(readableVerdict(res, { max: 4.3, corpus }).others.map((x) => x.text)).toEqual([' The dog ate', ' Her cat ate']);
+    expect(verdict(res, { max: 4.3, corpus }).others.map((x) => x.text)).toEqual([' The dog ate', ' Her cat ate']);
   });
 
   it('with a rank (a judge model\'s percentile), orders dreams of as many edits by it; fewer edits still come first', () => {
@@ -355,7 +357,7 @@ describe('the CLI verdict: the most readable dream that beats the held-out maxim
     expect(readableChoices(dreams, 4, rank).map((x) => x.text)).toEqual([' The dog ate', ' Our cat ate', ' A cat ate', ' Her cat ate']);
     const res = { pareto: dreams, paretoByEdits: dreams, bestReadable: dreams[2] } as unknown as DreamResult;
     expect(dreamsThatBeat(res, { max: 4.3, corpus }).map((x) => x.text)).toEqual([' A cat ate', ' The dog ate', ' Her cat ate']);
-    const v = readableVerdict(res, { max: 4.3, corpus }, rank);
+    const v = verdict(res, { max: 4.3, corpus }, rank);
     expect([v.beats?.text, ...v.others.map((x) => x.text)]).toEqual([' The dog ate', ' A cat ate', ' Her cat ate']);
     expect(dreamsThatBeat(res, null)).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { dreamToEnd, runDream } from '../src-main/dream/run.js';
 import type { DreamRequest } from '../src-main/dream/config.js';
 import type { Dream } from '../src-main/dream/records.js';
 import { countsAsDream, mostReadable, normaliseForCopy, readableChoices, SHOWN_DREAMS } from '../src-main/dream/yardstick.js';
-import { readableVerdict } from '../src-main/cli/commands/dream.js';
+import { dreamsThatBeat, readableVerdict } from '../src-main/cli/commands/dream.js';
 import { chooseSeeds, SEED_CHOICE_FACTOR } from '../src-main/dream/seedChoice.js';
 import { SEED_NEXT_TOKENS, SEEDED_SWEEP_SWAPS, seedWindows, type SeedSource, type SeedWindow } from '../src-main/dream/seeded.js';
 import { seedPoolDocuments, seedSourceFrom } from '../src-main/dream/seedPool.js';
@@ -454,20 +454,22 @@ it("the CLI's verdict over a seeded run shows the dreams it would pick from ever
   const corpus = normaliseForCopy('');
   const counted = seen.filter((d) => countsAsDream(d, corpus));
   expect(new Set(counted.map((d) => d.origin!.edits)).size).toBeGreaterThan(1);
+  // As the CLI calls it: the dreams that beat the maximum, then the verdict over them.
+  const verdictAt = (max: number) => readableVerdict(res, dreamsThatBeat(res, { max, corpus }));
   // Every counted value as the maximum to beat: the verdict's pick ranks as the best pick among all recorded dreams.
   for (const max of new Set(counted.map((d) => d.value))) {
     const want = mostReadable(counted.filter((d) => d.value >= max))!;
-    const got = readableVerdict(res, { max, corpus }).beats;
+    const got = verdictAt(max).beats;
     expect(got, `max ${max}`).not.toBeNull();
     expect([got!.origin!.edits, got!.readability!.percentile]).toEqual([want.origin!.edits, want.readability!.percentile]);
     // And the next seeds' dreams it shows rank as those among all recorded dreams do, each from another seed.
     const wantAll = readableChoices(counted.filter((d) => d.value >= max), SHOWN_DREAMS);
-    const gotAll = [got!, ...readableVerdict(res, { max, corpus }).others];
+    const gotAll = [got!, ...verdictAt(max).others];
     // (By rank: dreams of two seeds may tie on edits and percentile.)
     const rankOf = (d: Dream) => [d.origin!.edits, d.readability!.percentile];
     expect(gotAll.map(rankOf), `max ${max}`).toEqual(wantAll.map(rankOf));
     expect(new Set(gotAll.map((d) => `${d.origin!.seedDoc} ${d.origin!.seedText}`)).size).toBe(gotAll.length);
   }
   // Some maximum leaves more than one seed to show.
-  expect(Math.max(...[...new Set(counted.map((d) => d.value))].map((max) => readableVerdict(res, { max, corpus }).others.length))).toBeGreaterThan(0);
+  expect(Math.max(...[...new Set(counted.map((d) => d.value))].map((max) => verdictAt(max).others.length))).toBeGreaterThan(0);
 });

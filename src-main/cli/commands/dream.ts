@@ -29,10 +29,11 @@ const YARDSTICK_TOKENS = 20_000;
  * seeds (readableChoices, SHOWN_DREAMS in all), else the most activating readable one, from the Pareto set of each
  * seed and edit count (the fewest edits come first, so a dream off the overall Pareto set may be the one to show).
  * Only dreams that count under the split rules (yardstick.ts countsAsDream: not corpus text; a seeded dream edited and
- * above its seed) can beat it.
+ * above its seed) can beat it: `beating` is dreamsThatBeat's list, taken once by the caller, which also hands it to
+ * the judge model.
  */
-export function readableVerdict(res: DreamResult, yard: { max: number; corpus: string } | null, rank?: (d: Dream) => number): { beats: Dream | null; others: Dream[]; bestReadable: Dream | null } {
-  const [first = null, ...others] = readableChoices(dreamsThatBeat(res, yard), SHOWN_DREAMS, rank);
+export function readableVerdict(res: DreamResult, beating: Dream[], rank?: (d: Dream) => number): { beats: Dream | null; others: Dream[]; bestReadable: Dream | null } {
+  const [first = null, ...others] = readableChoices(beating, SHOWN_DREAMS, rank);
   return { beats: first, others, bestReadable: res.bestReadable ?? null };
 }
 
@@ -263,14 +264,14 @@ export default defineCommand({
       // The yardstick: the neuron's maximum over held-out text (targets other than one neuron have none here).
       const yard = target.kind === 'neuron' ? await heldOutMax(lm.model, lm.tokenizer, buildTarget(lm.model, target), YARDSTICK_TOKENS, 16, { reduce: complete.reduce, span: complete.seqLen }) : null;
       const corpus = yard ? normaliseForCopy((await corpusOnce()).map((d) => d.text).join('\n')) : '';
+      const beating = dreamsThatBeat(result, yard && { max: yard.max, corpus });
       let judged: Map<Dream, ModelJudgement> | undefined;
       if (modelJudge && yard) {
-        const candidates = dreamsThatBeat(result, { max: yard.max, corpus });
-        if (candidates.length) io.stderr(`judging ${candidates.length} dream${candidates.length === 1 ? '' : 's'} with ${judgeSpec}\n`);
-        const js = await modelJudge.judge.judge(candidates.map((d) => d.text));
-        judged = new Map(candidates.map((d, i) => [d, js[i]]));
+        if (beating.length) io.stderr(`judging ${beating.length} dream${beating.length === 1 ? '' : 's'} with ${judgeSpec}\n`);
+        const js = await modelJudge.judge.judge(beating.map((d) => d.text));
+        judged = new Map(beating.map((d, i) => [d, js[i]]));
       }
-      const verdict = readableVerdict(result, yard && { max: yard.max, corpus }, judged && ((d) => judged!.get(d)!.percentile));
+      const verdict = readableVerdict(result, beating, judged && ((d) => judged!.get(d)!.percentile));
       const judgeModel = judged && { model: judgeSpec, judgements: [...judged].map(([d, j]) => ({ text: d.text, logProb: j.logProb, percentile: j.percentile })) };
       if (values.json) io.stdout(JSON.stringify({ type: 'summary', model: spec, runId, ...result, heldOutMax: yard, readableVerdict: verdict, ...(judgeModel ? { judgeModel } : {}) }) + '\n');
       else io.stdout(summaryText(result, last, (result.best && foundAt.get(result.best)) ?? null, spec) + verdictText(verdict, yard, judged));
